@@ -1,0 +1,35 @@
+"""The agency-service (代办) case-management application."""
+from flask import Flask
+
+import config as settings
+from agency import api, cli, models  # noqa: F401  (models: complete metadata)
+from agency.extensions import babel, csrf, db, limiter, login, migrate
+from agency.web import errors, i18n, security
+
+
+def create_app(config: str | type | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
+    app.config.from_object(config if isinstance(config, type) else settings.load(config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.ROOT / "migrations"))
+    login.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    limiter.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
+    cli.init_app(app)
+    app.extensions["mail_outbox"] = []  # MAIL_BACKEND=memory keeps sent e-mail here
+
+    from agency.calendar import api as calendar_api
+    from agency.catalog import api as catalog_api, views as catalog_views
+    from agency.people import api as people_api, views as people_views
+    from agency.web import views as web_views
+
+    app.register_blueprint(web_views.bp)
+    app.register_blueprint(people_views.bp)
+    app.register_blueprint(catalog_views.bp)
+    api.init_app(app, [people_api.blp, catalog_api.blp, calendar_api.blp])
+    return app

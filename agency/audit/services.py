@@ -1,0 +1,121 @@
+"""The audit log (R12): append-only, one hash chain per project."""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from agency.audit.models import AuditEvent
+
+GENESIS = "0" * 64
+HALL_CHAIN = "hall"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a user, or the system (the sweep, a job)."""
+
+    id: int | None
+    role: str
+
+    @classmethod
+    def of(cls, user) -> "Actor":
+        return cls(user.id, user.role)
+
+
+SYSTEM = Actor(None, "system")
+
+
+def chain_of(project_id: int | None) -> str:
+    return f"project:{project_id}" if project_id is not None else HALL_CHAIN
+
+
+def _digest(event: AuditEvent) -> str:
+    payload = {
+        "chain": event.chain, "seq": event.seq, "project_id": event.project_id,
+        "at": event.at.isoformat(), "actor_id": event.actor_id, "actor_role": event.actor_role,
+        "action": event.action, "object_type": event.object_type, "object_id": event.object_id,
+        "before": event.before, "after": event.after, "detail": event.detail,
+        "prev_hash": event.prev_hash,
+    }
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _lock_chain(session: Session, chain: str) -> None:
+    """Serialise writers of one chain until commit (PostgreSQL); SQLite serialises anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:chain))"), {"chain": chain})
+
+
+def record(session: Session, now: datetime, actor: Actor, action: str, obj=None, *,
+           project_id: int | None = None, before: dict | None = None, after: dict | None = None,
+           detail: str = "") -> AuditEvent:
+    """Append one event to its chain, in the caller's transaction."""
+    if project_id is None and obj is not None:
+        project_id = getattr(obj, "project_id", None)
+        if project_id is None and obj.__class__.__name__ == "Project":
+            project_id = obj.id
+    chain = chain_of(project_id)
+    _lock_chain(session, chain)
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == chain)
+        .order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    event = AuditEvent(
+        chain=chain, seq=(last.seq + 1) if last else 1, project_id=project_id, at=now,
+        actor_id=actor.id, actor_role=actor.role, action=action,
+        object_type=obj.__class__.__name__.lower() if obj is not None else "",
+        object_id=getattr(obj, "id", None), before=_plain(before), after=_plain(after),
+        detail=detail, prev_hash=last.hash if last else GENESIS,
+    )
+    event.hash = _digest(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _plain(value: dict | None) -> dict | None:
+    """JSON-safe copy (datetimes and decimals as strings) so the hash is stable."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+@dataclass(frozen=True)
+class Break:
+    chain: str
+    seq: int
+    event_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"event {self.event_id}" if self.event_id else f"position {self.seq}"
+        return f"chain {self.chain}: {where} (seq {self.seq}) {self.problem}"
+
+
+def verify(session: Session, project_id: int | None = None) -> Break | None:
+    """The first broken event, or None when every chain holds."""
+    chains = [chain_of(project_id)] if project_id is not None else session.scalars(
+        select(AuditEvent.chain).distinct().order_by(AuditEvent.chain)).all()
+    for chain in chains:
+        prev, expected_seq = GENESIS, 1
+        events = session.scalars(select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq))
+        for event in events:
+            if event.seq != expected_seq:
+                return Break(chain, expected_seq, None, "is missing (deleted event)")
+            if event.prev_hash != prev:
+                return Break(chain, event.seq, event.id, "does not follow the previous event")
+            if _digest(event) != event.hash:
+                return Break(chain, event.seq, event.id, "was edited (hash mismatch)")
+            prev, expected_seq = event.hash, expected_seq + 1
+    return None
+
+
+def count_events(session: Session, **where) -> int:
+    query = select(func.count()).select_from(AuditEvent)
+    for name, value in where.items():
+        query = query.where(getattr(AuditEvent, name) == value)
+    return session.scalar(query)

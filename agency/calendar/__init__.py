@@ -1,0 +1,1 @@
+"""Working-day calendar (R1): built-in data, director overrides, imported arrangements."""

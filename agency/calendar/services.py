@@ -1,0 +1,249 @@
+"""Calendar services: director overrides, imported official arrangements, the cached calendar.
+
+Functions flush, never commit.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import NamedTuple
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import Session
+
+from agency.calendar.models import SOURCE_IMPORT, SOURCE_OVERRIDE, CalendarOverride, CalendarYear
+from agency.calendar.workdays import FIRST_DAY, WorkingCalendar
+
+KINDS = {"holiday": False, "workday": True}  # kind -> is_workday
+CSV_HEADER = ["date", "kind", "name"]
+NOTE_MAX = 200
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class CalendarError(ValueError):
+    """A calendar change that cannot be made."""
+
+
+class CalendarImportError(CalendarError):
+    """A bad line in an official arrangement; nothing was written."""
+
+    def __init__(self, line_no: int, message: str) -> None:
+        super().__init__(f"line {line_no}: {message}")
+        self.line_no = line_no
+        self.message = message
+
+
+class ArrangementRow(NamedTuple):
+    day: date
+    kind: str  # "holiday" or "workday"
+    name: str
+
+
+class ArrangementImport(NamedTuple):
+    year: int
+    imported: int  # rows written
+    kept_overrides: list[date]  # days where a director's override was kept over the imported row
+
+
+# -- the cached calendar ---------------------------------------------------------
+
+_cached: tuple[tuple, WorkingCalendar] | None = None
+
+
+def get_calendar(session: Session) -> WorkingCalendar:
+    """The working calendar with every override and confirmed year, cached per process.
+
+    Two small aggregate queries fingerprint the tables; the calendar is rebuilt
+    only when the fingerprint changes (another process wrote) or a service of
+    this module invalidated it (this process wrote).
+    """
+    global _cached
+    key = _fingerprint(session)
+    cached = _cached
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday))
+    overrides = {day: is_workday for day, is_workday in rows}
+    years = session.scalars(select(CalendarYear.year)).all()
+    calendar = WorkingCalendar(overrides, years)
+    _cached = (key, calendar)
+    return calendar
+
+
+def _fingerprint(session: Session) -> tuple:
+    workdays = func.coalesce(func.sum(case((CalendarOverride.is_workday, 1), else_=0)), 0)
+    overrides = session.execute(
+        select(
+            func.count(CalendarOverride.id),
+            func.max(CalendarOverride.id),
+            func.max(CalendarOverride.created_at),
+            workdays,
+        )
+    ).one()
+    years = session.execute(
+        select(func.count(CalendarYear.year), func.max(CalendarYear.year), func.max(CalendarYear.imported_at))
+    ).one()
+    return (*overrides, *years)
+
+
+def _invalidate() -> None:
+    global _cached
+    _cached = None
+
+
+# -- director overrides ------------------------------------------------------------
+
+
+def set_override(
+    session: Session, now: datetime, day: date, is_workday: bool, note: str = "", actor_id: int | None = None
+) -> CalendarOverride:
+    """Make ``day`` a working day or a holiday, whatever the built-in or imported calendar says."""
+    if day < FIRST_DAY:
+        raise CalendarError(f"{day} is before {FIRST_DAY}, the first day the calendar knows")
+    if len(note) > NOTE_MAX:
+        raise CalendarError(f"note longer than {NOTE_MAX} characters")
+    row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
+    if row is None:
+        row = CalendarOverride(day=day)
+        session.add(row)
+    row.is_workday = is_workday
+    row.note = note
+    row.source = SOURCE_OVERRIDE
+    row.created_at = now
+    row.created_by_id = actor_id
+    session.flush()
+    _invalidate()
+    return row
+
+
+def remove_override(session: Session, day: date) -> bool:
+    """Drop the director's override of ``day``; imported rows are left alone. True if one was removed."""
+    row = session.scalar(
+        select(CalendarOverride).where(CalendarOverride.day == day, CalendarOverride.source == SOURCE_OVERRIDE)
+    )
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    _invalidate()
+    return True
+
+
+# -- official arrangements ---------------------------------------------------------
+
+
+def parse_arrangement_csv(text: str) -> list[ArrangementRow]:
+    """Rows of a CSV with header ``date,kind,name`` (date as YYYY-MM-DD), one row per line.
+
+    Errors name the line of the file (the header is line 1), so that the line
+    numbers of ``import_arrangement`` (``first_line=2``) match the file too.
+    """
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff").rstrip()))
+    try:
+        header = next(reader, None)
+        if header is None or [cell.strip().lower() for cell in header] != CSV_HEADER:
+            raise CalendarImportError(1, "the header must be date,kind,name")
+        rows: list[ArrangementRow] = []
+        for cells in reader:
+            line = reader.line_num
+            if line != len(rows) + 2:
+                raise CalendarImportError(line, "each row must fit on one line")
+            rows.append(_parse_line(line, cells))
+    except csv.Error as exc:
+        raise CalendarImportError(reader.line_num, f"unreadable CSV: {exc}") from exc
+    return rows
+
+
+def _parse_line(line: int, cells: list[str]) -> ArrangementRow:
+    if not any(cell.strip() for cell in cells):
+        raise CalendarImportError(line, "empty line")
+    if len(cells) != 3:
+        raise CalendarImportError(line, f"expected 3 fields (date,kind,name), found {len(cells)}")
+    raw_day, kind, name = (cell.strip() for cell in cells)
+    if not _ISO_DAY.fullmatch(raw_day):
+        raise CalendarImportError(line, f"date {raw_day!r} is not YYYY-MM-DD")
+    try:
+        day = date.fromisoformat(raw_day)
+    except ValueError as exc:
+        raise CalendarImportError(line, f"date {raw_day!r} does not exist") from exc
+    if kind.lower() not in KINDS:
+        raise CalendarImportError(line, f"kind must be holiday or workday, not {kind!r}")
+    return ArrangementRow(day, kind.lower(), name)
+
+
+def import_arrangement(
+    session: Session,
+    now: datetime,
+    year: int,
+    rows: Iterable[tuple[date, str, str]],
+    actor_id: int | None = None,
+    *,
+    note: str = "",
+    first_line: int = 2,
+) -> ArrangementImport:
+    """Replace ``year``'s imported rows with an official arrangement and mark the year confirmed.
+
+    Every row is checked before anything is written.  Line numbers start at
+    ``first_line`` (2: the line after a CSV header).  A director's override of
+    a day is kept over the imported row for that day.
+    """
+    if year < FIRST_DAY.year:
+        raise CalendarError(f"{year} is before {FIRST_DAY.year}, the first year the calendar knows")
+    if len(note) > NOTE_MAX:
+        raise CalendarError(f"note longer than {NOTE_MAX} characters")
+    checked = _check_rows(year, rows, first_line)
+
+    in_year = CalendarOverride.day.between(date(year, 1, 1), date(year, 12, 31))
+    session.execute(delete(CalendarOverride).where(in_year, CalendarOverride.source == SOURCE_IMPORT))
+    overridden = set(session.scalars(select(CalendarOverride.day).where(in_year)))
+    kept = sorted(overridden.intersection(row.day for row in checked))
+    for row in checked:
+        if row.day not in overridden:
+            session.add(
+                CalendarOverride(
+                    day=row.day,
+                    is_workday=KINDS[row.kind],
+                    note=row.name,
+                    source=SOURCE_IMPORT,
+                    created_at=now,
+                    created_by_id=actor_id,
+                )
+            )
+    record = session.get(CalendarYear, year)
+    if record is None:
+        record = CalendarYear(year=year)
+        session.add(record)
+    record.imported_at = now
+    record.note = note
+    session.flush()
+    _invalidate()
+    return ArrangementImport(year, len(checked) - len(kept), kept)
+
+
+def _check_rows(year: int, rows: Iterable[tuple[date, str, str]], first_line: int) -> list[ArrangementRow]:
+    checked: list[ArrangementRow] = []
+    lines: dict[date, int] = {}
+    for line, row in enumerate(rows, first_line):
+        try:
+            day, kind, name = row
+        except (TypeError, ValueError):
+            raise CalendarImportError(line, "expected date, kind, name") from None
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise CalendarImportError(line, f"{day!r} is not a date")
+        if day.year != year:
+            raise CalendarImportError(line, f"{day} is not in {year}")
+        if kind not in KINDS:
+            raise CalendarImportError(line, f"kind must be holiday or workday, not {kind!r}")
+        if day in lines:
+            raise CalendarImportError(line, f"{day} is already given on line {lines[day]}")
+        name = (name or "").strip()
+        if len(name) > NOTE_MAX:
+            raise CalendarImportError(line, f"name longer than {NOTE_MAX} characters")
+        lines[day] = line
+        checked.append(ArrangementRow(day, kind, name))
+    if not checked:
+        raise CalendarImportError(first_line, f"the arrangement for {year} has no rows")
+    return checked

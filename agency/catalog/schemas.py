@@ -1,0 +1,37 @@
+from marshmallow import Schema, fields
+
+
+class DepartmentSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class ItemSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    department = fields.String(metadata={"description": "department code"})
+    statutory_days = fields.Integer()
+    promised_days = fields.Integer()
+    immediate = fields.Boolean()
+    stage = fields.String(allow_none=True, metadata={"description": "name of the template stage it belongs to"})
+    deemed_consent_allowed = fields.Boolean()
+    materials = fields.List(fields.String())
+
+
+class ItemQuery(Schema):
+    department = fields.String()
+
+
+class StageSchema(Schema):
+    order = fields.Integer()
+    name = fields.String()
+    items = fields.List(fields.String(), attribute="item_codes")
+
+
+class ProjectTypeSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    target_days = fields.Integer()
+    stages = fields.List(fields.Nested(StageSchema))

@@ -1,0 +1,167 @@
+"""Catalog and project types: import from the CSV formats of shared/data."""
+import csv
+import io
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agency.audit.services import Actor, record
+from agency.catalog.models import ApprovalItem, Department, ProjectType, StageTemplate
+from agency.errors import BadInput
+
+CATALOG_COLUMNS = ("department_code", "department_name", "item_code", "item_name", "statutory_days",
+                   "promised_days", "immediate", "deemed_consent_allowed", "materials")
+TYPE_COLUMNS = ("type_code", "type_name", "target_days", "stage_order", "stage_name", "item_codes")
+
+
+class ImportError_(BadInput):
+    """A bad row; the message names its line.  Nothing of the file is written."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(f"line {line}: {message}", fields={"line": line})
+        self.line = line
+
+
+def _rows(text: str, columns: tuple[str, ...]):
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportError_(1, f"missing column(s): {', '.join(missing)}")
+    for row in reader:
+        if not any((v or "").strip() for v in row.values()):
+            continue
+        yield reader.line_num, {k: (row.get(k) or "").strip() for k in columns}
+
+
+def _int(line: int, row: dict, name: str, minimum: int = 0) -> int:
+    try:
+        value = int(row[name])
+    except ValueError:
+        raise ImportError_(line, f"{name} must be a whole number, got {row[name]!r}") from None
+    if value < minimum:
+        raise ImportError_(line, f"{name} must be at least {minimum}")
+    return value
+
+
+def _bool(line: int, row: dict, name: str) -> bool:
+    value = row[name].lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ImportError_(line, f"{name} must be true or false, got {row[name]!r}")
+    return value in ("true", "1", "yes")
+
+
+def import_catalog(session: Session, now: datetime, actor: Actor, text: str) -> dict:
+    """Create or update departments and approval items; idempotent."""
+    parsed = []
+    for line, row in _rows(text, CATALOG_COLUMNS):
+        for name in ("department_code", "department_name", "item_code", "item_name"):
+            if not row[name]:
+                raise ImportError_(line, f"{name} is empty")
+        statutory = _int(line, row, "statutory_days", 1)
+        promised = _int(line, row, "promised_days", 1)
+        if promised > statutory:
+            raise ImportError_(line, f"promised_days ({promised}) exceeds statutory_days ({statutory})")
+        parsed.append((row, statutory, promised, _bool(line, row, "immediate"),
+                       _bool(line, row, "deemed_consent_allowed"),
+                       [m.strip() for m in row["materials"].split(";") if m.strip()]))
+    counts = {"departments": 0, "items": 0, "updated": 0}
+    departments = {d.code: d for d in session.scalars(select(Department))}
+    items = {i.code: i for i in session.scalars(select(ApprovalItem))}
+    for row, statutory, promised, immediate, deemed, materials in parsed:
+        department = departments.get(row["department_code"])
+        if department is None:
+            department = departments[row["department_code"]] = Department(
+                code=row["department_code"], name=row["department_name"])
+            session.add(department)
+            counts["departments"] += 1
+        department.name = row["department_name"]
+        values = dict(name=row["item_name"], department=department, statutory_days=statutory,
+                      promised_days=promised, immediate=immediate, deemed_consent_allowed=deemed,
+                      materials=materials)
+        item = items.get(row["item_code"])
+        if item is None:
+            item = items[row["item_code"]] = ApprovalItem(code=row["item_code"], **values)
+            session.add(item)
+            counts["items"] += 1
+        elif any(getattr(item, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(item, k, v)
+            counts["updated"] += 1
+    session.flush()
+    record(session, now, actor, "catalog.imported", detail=str(counts), after=counts)
+    return counts
+
+
+def import_project_types(session: Session, now: datetime, actor: Actor, text: str) -> dict:
+    """Create or update project types and their stage templates; idempotent."""
+    known_items = set(session.scalars(select(ApprovalItem.code)))
+    types: dict[str, dict] = {}
+    for line, row in _rows(text, TYPE_COLUMNS):
+        for name in ("type_code", "type_name", "stage_name", "item_codes"):
+            if not row[name]:
+                raise ImportError_(line, f"{name} is empty")
+        codes = [c.strip() for c in row["item_codes"].split("|") if c.strip()]
+        unknown = [c for c in codes if c not in known_items]
+        if unknown:
+            raise ImportError_(line, f"unknown approval item(s) {', '.join(unknown)}; import the catalog first")
+        entry = types.setdefault(row["type_code"], {"name": row["type_name"],
+                                                    "target": _int(line, row, "target_days", 1), "stages": {}})
+        order = _int(line, row, "stage_order", 1)
+        if order in entry["stages"]:
+            raise ImportError_(line, f"stage {order} of {row['type_code']} appears twice")
+        entry["stages"][order] = (row["stage_name"], codes)
+    counts = {"project_types": 0, "updated": 0}
+    existing = {t.code: t for t in session.scalars(select(ProjectType))}
+    for code, entry in types.items():
+        ptype = existing.get(code)
+        if ptype is None:
+            ptype = ProjectType(code=code, name=entry["name"], target_days=entry["target"])
+            session.add(ptype)
+            counts["project_types"] += 1
+        else:
+            counts["updated"] += 1
+        ptype.name, ptype.target_days = entry["name"], entry["target"]
+        current = {s.order: s for s in ptype.stages}
+        for order, (name, codes) in sorted(entry["stages"].items()):
+            stage = current.pop(order, None)
+            if stage is None:
+                ptype.stages.append(StageTemplate(order=order, name=name, item_codes=codes))
+            else:
+                stage.name, stage.item_codes = name, codes
+        for stale in current.values():
+            ptype.stages.remove(stale)
+    session.flush()
+    record(session, now, actor, "project_types.imported", detail=str(counts), after=counts)
+    return counts
+
+
+def get_project_type(session: Session, code: str) -> ProjectType | None:
+    return session.scalar(select(ProjectType).where(ProjectType.code == code))
+
+
+def items_by_code(session: Session, codes) -> dict[str, ApprovalItem]:
+    return {i.code: i for i in session.scalars(select(ApprovalItem).where(ApprovalItem.code.in_(list(codes))))}
+
+
+def stage_names(session: Session) -> dict[str, str]:
+    """Item code -> name of the first template stage that holds it."""
+    names: dict[str, str] = {}
+    for stage in session.scalars(select(StageTemplate).order_by(StageTemplate.project_type_id, StageTemplate.order)):
+        for code in stage.item_codes:
+            names.setdefault(code, stage.name)
+    return names
+
+
+def item_view(item: ApprovalItem, stages: dict[str, str]) -> dict:
+    return {"id": item.id, "code": item.code, "name": item.name, "department": item.department.code,
+            "statutory_days": item.statutory_days, "promised_days": item.promised_days,
+            "immediate": item.immediate, "stage": stages.get(item.code),
+            "deemed_consent_allowed": item.deemed_consent_allowed, "materials": item.materials}
+
+
+def list_items(session: Session, department_code: str | None = None) -> list[ApprovalItem]:
+    query = select(ApprovalItem).join(Department).order_by(ApprovalItem.code)
+    if department_code:
+        query = query.where(Department.code == department_code)
+    return list(session.scalars(query))

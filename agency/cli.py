@@ -1,0 +1,186 @@
+"""``flask --app wsgi agency ...``: setup, data, the sweep, jobs, audit."""
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from agency import clock
+from agency.audit.services import SYSTEM
+from agency.extensions import db
+
+agency_cli = AppGroup("agency", help="Agency-service administration.")
+calendar_cli = AppGroup("calendar", help="The working-day calendar.")
+agency_cli.add_command(calendar_cli)
+
+
+def _now(value: str | None) -> datetime:
+    if not value:
+        return clock.now()
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise click.BadParameter("give a UTC offset, e.g. 2026-11-23T17:31:00+08:00", param_hint="--now")
+    return parsed.astimezone(timezone.utc)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@agency_cli.command("init")
+def init_command():
+    """Create or upgrade the database (migrations)."""
+    from agency.setup import upgrade_database
+    upgrade_database()
+    click.echo("database is at the latest revision")
+
+
+@agency_cli.command("create-user")
+@click.option("--role", required=True, type=click.Choice(["enterprise", "agent", "liaison", "director"]))
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--department", "department_code")
+@click.option("--name", default="")
+@click.option("--phone", default="")
+@click.option("--email", default="")
+@click.option("--organization", default="")
+@click.option("--slot", "liaison_slot", type=click.Choice(["primary", "backup"]))
+def create_user_command(role, username, password, department_code, name, phone, email, organization, liaison_slot):
+    """Create a user and print its id."""
+    from agency.errors import DomainError
+    from agency.people.services import create_user
+    try:
+        user = create_user(db.session, clock.now(), SYSTEM, role=role, username=username, password=password,
+                           department_code=department_code, name=name, phone=phone, email=email,
+                           organization=organization, liaison_slot=liaison_slot)
+    except DomainError as error:
+        db.session.rollback()
+        _fail(f"{error.message} {json.dumps(error.fields, ensure_ascii=False)}")
+    db.session.commit()
+    click.echo(user.id)
+
+
+def _import(kind: str, path: str) -> None:
+    from agency.catalog.services import import_catalog, import_project_types
+    from agency.errors import DomainError
+    run = import_catalog if kind == "catalog" else import_project_types
+    try:
+        counts = run(db.session, clock.now(), SYSTEM, Path(path).read_text(encoding="utf-8"))
+    except DomainError as error:
+        db.session.rollback()
+        _fail(f"{path}: {error.message}")
+    db.session.commit()
+    click.echo(json.dumps(counts))
+
+
+@agency_cli.command("import-catalog")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_catalog_command(path):
+    """Departments and approval items from a CSV (shared/data/catalog.sample.csv format)."""
+    _import("catalog", path)
+
+
+@agency_cli.command("import-project-types")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_project_types_command(path):
+    """Project types, stages and targets from a CSV (shared/data/project_types.sample.csv format)."""
+    _import("project_types", path)
+
+
+@agency_cli.command("demo")
+def demo_command():
+    """A ready demo: catalog, users of every role, projects in several states."""
+    from agency.demo import build_demo
+    logins = build_demo(db.session, clock.now())
+    db.session.commit()
+    click.echo("demo ready; sign in with (username / password):")
+    for role, username, password in logins:
+        click.echo(f"  {role:10} {username:12} {password}")
+
+
+@agency_cli.command("sweep")
+@click.option("--now", "now_text", help="ISO 8601 instant with offset; default: the clock")
+def sweep_command(now_text):
+    """Apply warnings, timeout = consent, meeting rules and overdue notices as of NOW."""
+    from agency.sweep import run_sweep
+    counts = run_sweep(db.session, _now(now_text))
+    click.echo(json.dumps(counts))
+
+
+@agency_cli.command("reconcile")
+@click.option("--now", "now_text")
+def reconcile_command(now_text):
+    """Put back on their queues jobs that were written but never ran."""
+    from workers.reconcile import reconcile
+    click.echo(json.dumps({"requeued": reconcile(db.session, _now(now_text))}))
+
+
+@agency_cli.command("worker")
+@click.option("--burst", is_flag=True, help="run every waiting job (and unrun outbox rows) and exit")
+def worker_command(burst):
+    """Run a worker on every queue."""
+    from workers.worker import run_worker
+    ran = run_worker(current_app._get_current_object(), burst=burst)
+    if burst:
+        click.echo(json.dumps({"ran": ran}))
+
+
+@agency_cli.command("scheduler")
+def scheduler_command():
+    """The one scheduler process (production): sweep, reminders, reports, reconcile."""
+    from workers.scheduler import run_blocking
+    run_blocking(current_app._get_current_object())
+
+
+@agency_cli.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve_command(host, port):
+    """Everything in one process on embedded defaults: web, worker thread, scheduler."""
+    from agency.setup import serve
+    serve(current_app._get_current_object(), host, port)
+
+
+@agency_cli.command("verify-audit")
+@click.option("--project", "project_id", type=int)
+def verify_audit_command(project_id):
+    """Exit 0 if every hash chain holds, else 1 naming the first broken event."""
+    from agency.audit.services import verify
+    broken = verify(db.session, project_id)
+    if broken:
+        _fail(f"audit chain broken: {broken}")
+    click.echo("audit chains intact")
+
+
+@calendar_cli.command("add-working-days")
+@click.option("--start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--days", required=True, type=click.IntRange(min=0))
+def add_working_days_command(start, days):
+    """Print the date DAYS working days after START (the start day does not count)."""
+    from agency.calendar.services import get_calendar
+    click.echo(get_calendar(db.session).add_working_days(start.date(), days).isoformat())
+
+
+@calendar_cli.command("import")
+@click.argument("year", type=int)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def calendar_import_command(year, path):
+    """Import a year's official arrangement (CSV: date,kind,name with kind holiday|workday)."""
+    from agency.calendar.services import CalendarError, import_arrangement, parse_arrangement_csv
+    try:
+        result = import_arrangement(db.session, clock.now(), year,
+                                    parse_arrangement_csv(Path(path).read_text(encoding="utf-8")))
+    except CalendarError as error:
+        db.session.rollback()
+        _fail(f"{path}: {error}")
+    db.session.commit()
+    kept = f"; kept director overrides on {len(result.kept_overrides)} date(s)" if result.kept_overrides else ""
+    click.echo(f"{year}: {result.imported} dates imported{kept}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(agency_cli)

@@ -1,0 +1,72 @@
+"""The outbox: jobs written with the change that causes them (R13)."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from agency.jobs.models import OutboxJob
+
+_PENDING = "agency_outbox_pending"
+
+
+def enqueue_job(session: Session, now: datetime, queue: str, func: str, *args, key: str | None = None) -> OutboxJob | None:
+    """Record a job in the caller's transaction; it reaches RQ after commit.
+
+    ``func`` is the dotted name of a function in ``workers``.  With ``key``,
+    a job already written under that key is not written again (returns None).
+    """
+    if not func.startswith("workers."):
+        raise ValueError(f"jobs live in workers/: {func!r}")
+    if key is not None:
+        with session.no_autoflush:
+            pending = [j for j in session.new if isinstance(j, OutboxJob) and j.key == key]
+        if pending or session.scalar(select(OutboxJob.id).where(OutboxJob.key == key)):
+            return None
+    job = OutboxJob(queue=queue, func=func, args=list(args), key=key, created_at=now, status="pending")
+    session.add(job)
+    session.flush()
+    session.info.setdefault(_PENDING, []).append((job.id, queue))
+    return job
+
+
+@event.listens_for(Session, "after_commit")
+def _push_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        from workers.queues import push
+        for job_id, queue in pending:
+            push(job_id, queue)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def claim_job(session: Session, job_id: int) -> OutboxJob | None:
+    """Lock an unfinished job for running; None when it is done (or unknown)."""
+    return session.scalar(
+        select(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.status != "done").with_for_update()
+    )
+
+
+def finish_job(session: Session, now: datetime, job: OutboxJob) -> None:
+    job.status = "done"
+    job.finished_at = now
+    job.attempts += 1
+
+
+def fail_job(session: Session, now: datetime, job_id: int, error: str, give_up: bool) -> None:
+    session.execute(
+        update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.status != "done").values(
+            attempts=OutboxJob.attempts + 1, last_error=error[:2000],
+            status="failed" if give_up else "pending",
+        )
+    )
+
+
+def unfinished_jobs(session: Session, now: datetime, older_than: timedelta = timedelta(0)) -> list[OutboxJob]:
+    return list(session.scalars(
+        select(OutboxJob).where(OutboxJob.status != "done", OutboxJob.created_at <= now - older_than)
+        .order_by(OutboxJob.id)
+    ))

@@ -1,0 +1,12 @@
+"""Every model, imported once so the metadata is complete (Alembic, create_all)."""
+from agency.audit.models import AuditEvent  # noqa: F401
+from agency.calendar.models import CalendarOverride, CalendarYear  # noqa: F401
+from agency.catalog.models import ApprovalItem, Department, ProjectType, StageTemplate  # noqa: F401
+from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating  # noqa: F401
+from agency.jobs.models import OutboxJob  # noqa: F401
+from agency.meetings.models import Invitation, Meeting  # noqa: F401
+from agency.notifications.models import Delivery, Message  # noqa: F401
+from agency.people.models import ApiToken, User  # noqa: F401
+from agency.projects.models import ContactCard, Project, Stage  # noqa: F401
+from agency.supervision.models import Card, Escalation, Report  # noqa: F401
+from agency.tasks.models import MaterialFile, SupplementRequest, Task  # noqa: F401

@@ -1,0 +1,56 @@
+"""Who may see what (DESIGN.md section 3).
+
+Every view and API handler fetches objects through these helpers, so the
+check is on the object, not only the role: another party's object is a 404.
+"""
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from agency.errors import NotFound
+from agency.people.models import User
+from agency.projects.models import Project
+from agency.tasks.models import Task
+
+
+def visible_projects(user: User) -> Select:
+    query = select(Project)
+    if user.role == "director":
+        return query
+    if user.role == "enterprise":
+        return query.where(Project.enterprise_id == user.id)
+    if user.role == "agent":
+        return query.where(or_(Project.agent_id == user.id, Project.first_contact_agent_id == user.id))
+    if user.role == "liaison":
+        return query.where(Project.id.in_(
+            select(Task.project_id).where(Task.department_id == user.department_id)))
+    return query.where(False)
+
+
+def visible_tasks(user: User) -> Select:
+    query = select(Task)
+    if user.role == "director":
+        return query
+    if user.role == "liaison":
+        return query.where(Task.department_id == user.department_id)
+    return query.where(Task.project_id.in_(visible_projects(user).with_only_columns(Project.id)))
+
+
+def get_project(session: Session, user: User, project_id: int) -> Project:
+    project = session.scalar(visible_projects(user).where(Project.id == project_id))
+    if project is None:
+        raise NotFound(f"project {project_id} not found")
+    return project
+
+
+def get_task(session: Session, user: User, task_id: int) -> Task:
+    task = session.scalar(visible_tasks(user).where(Task.id == task_id))
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+def is_assigned_agent(user: User, project: Project) -> bool:
+    """The agent who carries the project: the assigned one, or the first contact until assignment (R7)."""
+    if user.role != "agent":
+        return False
+    return project.agent_id == user.id or (project.agent_id is None and project.first_contact_agent_id == user.id)

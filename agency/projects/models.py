@@ -1,0 +1,90 @@
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from agency.dbtypes import UTCDateTime
+from agency.extensions import db
+
+PROJECT_STATUSES = ("consulting", "entrusted", "in_progress", "completed", "terminated")
+STAGE_STATUSES = ("waiting", "open", "closed", "halted", "cancelled")
+
+
+class Project(db.Model):
+    """An enterprise's investment project entrusted to the hall (委托代办)."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    project_type_id: Mapped[int] = mapped_column(ForeignKey("project_types.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    first_contact_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    location: Mapped[str] = mapped_column(String(200), default="")
+    investment_wan: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="entrusted", index=True)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    halted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a refusal stopped progress
+    agreement_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    entrusted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    termination_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    project_type = relationship("ProjectType")
+    enterprise = relationship("User", foreign_keys=[enterprise_id])
+    agent = relationship("User", foreign_keys=[agent_id])
+    first_contact_agent = relationship("User", foreign_keys=[first_contact_agent_id])
+    stages = relationship("Stage", back_populates="project", order_by="Stage.order")
+    tasks = relationship("Task", back_populates="project", order_by="Task.id")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in ("completed", "terminated")
+
+
+class Stage(db.Model):
+    """One stage of a project; its tasks run in parallel (并联审批)."""
+
+    __tablename__ = "stages"
+    __table_args__ = (UniqueConstraint("project_id", "order", name="uq_stages_project_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    order: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="waiting")
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project = relationship(Project, back_populates="stages")
+    tasks = relationship("Task", back_populates="stage", order_by="Task.id")
+
+
+class ContactCard(db.Model):
+    """企业联系卡 (R9).  A new agent means a new card; the old one is void."""
+
+    __tablename__ = "contact_cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    card_no: Mapped[str] = mapped_column(String(30), unique=True)
+    enterprise: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(100))
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agent_name: Mapped[str] = mapped_column(String(100))
+    agent_phone: Mapped[str] = mapped_column(String(40))
+    supervision_phone: Mapped[str] = mapped_column(String(40))
+    tracking_code: Mapped[str] = mapped_column(String(20))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    void: Mapped[bool] = mapped_column(Boolean, default=False)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project = relationship(Project)

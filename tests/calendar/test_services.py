@@ -1,0 +1,180 @@
+"""Calendar services on a real (in-memory SQLite) database."""
+from datetime import date, datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from agency.calendar.models import CalendarOverride, CalendarYear
+from agency.calendar.services import (
+    CalendarError,
+    CalendarImportError,
+    get_calendar,
+    import_arrangement,
+    parse_arrangement_csv,
+    remove_override,
+    set_override,
+)
+from agency.extensions import db
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+# A made-up arrangement for 2027 in the official shape (test data, not the State Council's).
+ARRANGEMENT_2027 = """\
+date,kind,name
+2027-02-05,holiday,春节
+2027-02-06,holiday,春节
+2027-02-07,holiday,春节
+2027-02-08,holiday,春节
+2027-02-09,holiday,春节
+2027-02-10,holiday,春节
+2027-02-11,holiday,春节
+2027-02-12,holiday,春节
+2027-02-13,holiday,春节
+2027-02-20,workday,春节调休上班
+"""
+
+
+@pytest.fixture
+def session():
+    engine = sa.create_engine("sqlite://")
+    db.metadata.create_all(engine, tables=[CalendarOverride.__table__, CalendarYear.__table__])
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def overrides(session: Session) -> list[tuple[date, bool, str]]:
+    rows = session.execute(
+        sa.select(CalendarOverride.day, CalendarOverride.is_workday, CalendarOverride.source).order_by(
+            CalendarOverride.day
+        )
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_set_override_upserts_by_day(session):
+    first = set_override(session, NOW, date(2026, 12, 1), False, note="停电", actor_id=7)
+    again = set_override(session, NOW, date(2026, 12, 1), True, note="恢复")
+    assert again.id == first.id
+    assert overrides(session) == [(date(2026, 12, 1), True, "override")]
+    assert (again.note, again.created_by_id, again.created_at) == ("恢复", None, NOW)
+
+
+def test_set_override_rejects_a_long_note_and_early_dates(session):
+    with pytest.raises(CalendarError):
+        set_override(session, NOW, date(2026, 12, 1), False, note="x" * 201)
+    with pytest.raises(CalendarError):
+        set_override(session, NOW, date(2003, 5, 1), True)
+    assert overrides(session) == []
+
+
+def test_remove_override_leaves_imported_rows(session):
+    import_arrangement(session, NOW, 2027, parse_arrangement_csv(ARRANGEMENT_2027))
+    set_override(session, NOW, date(2027, 3, 1), False)
+    assert remove_override(session, date(2027, 3, 1)) is True
+    assert remove_override(session, date(2027, 3, 1)) is False
+    assert remove_override(session, date(2027, 2, 20)) is False  # an imported row
+    assert (date(2027, 2, 20), True, "import") in overrides(session)
+
+
+def test_get_calendar_is_cached_and_sees_a_new_override(session):
+    calendar = get_calendar(session)
+    assert get_calendar(session) is calendar
+    assert calendar.is_working_day(date(2026, 12, 1))
+    set_override(session, NOW, date(2026, 12, 1), False)
+    assert not get_calendar(session).is_working_day(date(2026, 12, 1))
+    set_override(session, NOW, date(2026, 12, 1), True)  # same instant, same row: still seen
+    assert get_calendar(session).is_working_day(date(2026, 12, 1))
+
+
+def test_get_calendar_sees_a_change_made_by_another_process(session):
+    calendar = get_calendar(session)
+    # Another process writes straight to the table: only the fingerprint can tell.
+    session.execute(
+        sa.insert(CalendarOverride).values(
+            day=date(2026, 12, 5), is_workday=True, note="", source="override", created_at=NOW
+        )
+    )
+    fresh = get_calendar(session)
+    assert fresh is not calendar
+    assert fresh.is_working_day(date(2026, 12, 5))  # a Saturday made a working day
+    assert get_calendar(session) is fresh
+
+
+def test_import_with_a_bad_line_writes_nothing(session):
+    text = ARRANGEMENT_2027.replace("2027-02-07,holiday", "2026-02-07,holiday")
+    with pytest.raises(CalendarImportError) as caught:
+        import_arrangement(session, NOW, 2027, parse_arrangement_csv(text))
+    assert caught.value.line_no == 4
+    assert str(caught.value) == "line 4: 2026-02-07 is not in 2027"
+    assert overrides(session) == []
+    assert session.scalars(sa.select(CalendarYear)).all() == []
+    assert not get_calendar(session).is_confirmed(2027)
+
+
+@pytest.mark.parametrize(
+    ("text", "line_no", "fragment"),
+    [
+        ("day,kind,name\n2027-01-01,holiday,元旦\n", 1, "header"),
+        ("date,kind,name\n2027-01-01,holiday,元旦\n2027-13-01,holiday,x\n", 3, "does not exist"),
+        ("date,kind,name\n2027/01/01,holiday,元旦\n", 2, "YYYY-MM-DD"),
+        ("date,kind,name\n2027-01-01,holiday,元旦\n2027-01-02,rest,x\n", 3, "kind"),
+        ("date,kind,name\n2027-01-01,holiday\n", 2, "3 fields"),
+        ("date,kind,name\n2027-01-01,holiday,元旦\n\n2027-01-02,holiday,x\n", 3, "empty line"),
+    ],
+)
+def test_parse_errors_name_the_line(text, line_no, fragment):
+    with pytest.raises(CalendarImportError) as caught:
+        parse_arrangement_csv(text)
+    assert caught.value.line_no == line_no
+    assert fragment in caught.value.message
+
+
+def test_import_rejects_duplicates_and_bad_kinds(session):
+    rows = [(date(2027, 1, 1), "holiday", "元旦"), (date(2027, 1, 1), "holiday", "元旦")]
+    with pytest.raises(CalendarImportError, match="line 3: 2027-01-01 is already given on line 2"):
+        import_arrangement(session, NOW, 2027, rows)
+    with pytest.raises(CalendarImportError, match="line 1: kind"):
+        import_arrangement(session, NOW, 2027, [(date(2027, 1, 1), "off", "")], first_line=1)
+    assert overrides(session) == []
+
+
+def test_good_import_confirms_2027_with_its_working_weekend(session):
+    before = get_calendar(session)
+    assert not before.is_confirmed(2027)
+    assert not before.is_working_day(date(2027, 2, 20))  # a Saturday
+    assert before.is_working_day(date(2027, 2, 11))  # a Thursday the rule knows nothing about
+
+    result = import_arrangement(session, NOW, 2027, parse_arrangement_csv(ARRANGEMENT_2027), actor_id=3)
+
+    assert (result.year, result.imported, result.kept_overrides) == (2027, 10, [])
+    calendar = get_calendar(session)
+    assert calendar.is_confirmed(2027)
+    assert calendar.unconfirmed_years(2026, 2028) == [2028]
+    assert calendar.is_working_day(date(2027, 2, 20))
+    assert not calendar.is_working_day(date(2027, 2, 11))
+    assert calendar.add_working_days(date(2027, 2, 4), 1) == date(2027, 2, 15)
+    assert calendar.add_working_days(date(2027, 2, 19), 1) == date(2027, 2, 20)
+    assert session.get(CalendarYear, 2027).imported_at == NOW
+
+
+def test_reimport_replaces_the_year_and_keeps_director_overrides(session):
+    import_arrangement(session, NOW, 2027, parse_arrangement_csv(ARRANGEMENT_2027))
+    set_override(session, NOW, date(2027, 2, 12), True, note="窗口值班")
+    set_override(session, NOW, date(2028, 1, 3), False)
+    corrected = ARRANGEMENT_2027.replace("2027-02-20,workday", "2027-02-21,workday")
+
+    result = import_arrangement(session, NOW, 2027, parse_arrangement_csv(corrected))
+
+    assert result.kept_overrides == [date(2027, 2, 12)]
+    assert result.imported == 9
+    rows = overrides(session)
+    assert (date(2027, 2, 20), True, "import") not in rows
+    assert (date(2027, 2, 21), True, "import") in rows
+    assert (date(2027, 2, 12), True, "override") in rows
+    assert (date(2028, 1, 3), False, "override") in rows
+    assert session.scalar(sa.select(sa.func.count()).select_from(CalendarYear)) == 1
+    calendar = get_calendar(session)
+    assert calendar.is_working_day(date(2027, 2, 21)) and not calendar.is_working_day(date(2027, 2, 20))
+    assert calendar.is_working_day(date(2027, 2, 12))

@@ -1,0 +1,1 @@
+"""RQ jobs, the worker entry and the one scheduler process."""

@@ -1,0 +1,82 @@
+"""Queue names, the Redis connection, and pushing outbox rows onto RQ.
+
+Without ``REDIS_URL`` an in-process Redis stand-in (fakeredis) is used, so
+one process runs everything; production points every process at one Redis.
+"""
+import threading
+
+from flask import current_app, has_app_context
+from redis import Redis
+from rq import Queue, Retry
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+FIXED_QUEUES = ("default", "notifications", "reports")
+RUN_JOB = "workers.runner.run_job"
+RETRY = Retry(max=5, interval=[10, 30, 120, 600, 1800])
+
+_lock = threading.Lock()
+_connections: dict[str, Redis] = {}
+
+
+def department_queue(code: str) -> str:
+    return f"dept.{code}"
+
+
+def redis_url() -> str | None:
+    return current_app.config.get("REDIS_URL") if has_app_context() else None
+
+
+def connection() -> Redis:
+    url = redis_url()
+    key = url or "embedded"
+    with _lock:
+        if key not in _connections:
+            if url:
+                _connections[key] = Redis.from_url(url)
+            else:
+                import fakeredis
+                _connections[key] = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+        return _connections[key]
+
+
+def reset_embedded() -> None:
+    """Forget the embedded stand-in (tests start each from empty)."""
+    with _lock:
+        _connections.pop("embedded", None)
+
+
+def get_queue(name: str) -> Queue:
+    return Queue(name, connection=connection(), serializer=JSONSerializer)
+
+
+def all_queue_names(session) -> list[str]:
+    from sqlalchemy import select
+
+    from agency.catalog.models import Department
+    codes = session.scalars(select(Department.code).order_by(Department.code)).all()
+    return [*FIXED_QUEUES, *(department_queue(c) for c in codes)]
+
+
+def rq_job_id(outbox_id: int) -> str:
+    return f"outbox-{outbox_id}"
+
+
+def is_live(outbox_id: int) -> bool:
+    """True while RQ holds the job as waiting or running."""
+    try:
+        job = Job.fetch(rq_job_id(outbox_id), connection=connection(), serializer=JSONSerializer)
+    except Exception:  # NoSuchJobError, or an unreadable leftover
+        return False
+    return job.get_status(refresh=False) in (
+        JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
+
+
+def push(outbox_id: int, queue: str) -> None:
+    """Put an outbox row on RQ.  A failure here is repaired by reconcile."""
+    try:
+        get_queue(queue).enqueue(RUN_JOB, outbox_id, job_id=rq_job_id(outbox_id), retry=RETRY,
+                                 result_ttl=3600, failure_ttl=7 * 86400)
+    except Exception:  # Redis down: the row stays pending for reconcile
+        if has_app_context():
+            current_app.logger.exception("could not enqueue outbox job %s on %s", outbox_id, queue)

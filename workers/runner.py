@@ -1,0 +1,53 @@
+"""The one RQ entry point: run an outbox row, exactly once in effect.
+
+RQ delivers at least once.  The row is locked, its function runs in the
+same transaction that marks it done, so a second delivery finds it done.
+"""
+import importlib
+import traceback
+
+from flask import current_app, has_app_context
+
+from agency import clock
+from agency.extensions import db
+from agency.jobs.services import claim_job, fail_job, finish_job
+
+_app = None
+
+
+def _application():
+    global _app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _app is None:
+        from agency import create_app
+        _app = create_app()
+    return _app
+
+
+def resolve(func: str):
+    if not func.startswith("workers."):
+        raise ValueError(f"refusing to run {func!r}: jobs live in workers/")
+    module, _, name = func.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_job(outbox_id: int) -> str:
+    app = _application()
+    with app.app_context():
+        session = db.session
+        job = claim_job(session, outbox_id)
+        if job is None:
+            session.rollback()
+            return "already done"
+        func, args = resolve(job.func), list(job.args)
+        try:
+            func(session, clock.now(), *args)
+            finish_job(session, clock.now(), job)
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            fail_job(session, clock.now(), outbox_id, "".join(traceback.format_exception(exc)), give_up=False)
+            session.commit()
+            raise
+        return "done"
