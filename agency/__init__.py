@@ -26,10 +26,12 @@ def create_app(config: str | type | None = None) -> Flask:
     from agency.calendar import api as calendar_api
     from agency.catalog import api as catalog_api, views as catalog_views
     from agency.people import api as people_api, views as people_views
+    from agency.projects import api as projects_api
+    from agency.tasks import api as tasks_api
     from agency.web import views as web_views
 
     app.register_blueprint(web_views.bp)
     app.register_blueprint(people_views.bp)
     app.register_blueprint(catalog_views.bp)
-    api.init_app(app, [people_api.blp, catalog_api.blp, calendar_api.blp])
+    api.init_app(app, [people_api.blp, catalog_api.blp, calendar_api.blp, projects_api.blp, tasks_api.blp])
     return app

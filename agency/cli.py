@@ -106,7 +106,7 @@ def demo_command():
 @click.option("--now", "now_text", help="ISO 8601 instant with offset; default: the clock")
 def sweep_command(now_text):
     """Apply warnings, timeout = consent, meeting rules and overdue notices as of NOW."""
-    from agency.sweep import run_sweep
+    from workers.deadlines import run_sweep
     counts = run_sweep(db.session, _now(now_text))
     click.echo(json.dumps(counts))
 

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 def _sweep(app: Flask) -> None:
     from agency import clock
     from agency.extensions import db
-    from agency.sweep import run_sweep
+    from workers.deadlines import run_sweep
     with app.app_context():
         counts = run_sweep(db.session, clock.now())
         if any(counts.values()):

@@ -40,25 +40,32 @@ def drain(app: Flask, max_rounds: int = 50) -> int:
     from agency.jobs.services import unfinished_jobs
     from workers.runner import run_job
 
-    ran = 0
     with app.app_context():
+        done_before, failed = _done_count(), set()
         for _ in range(max_rounds):
-            queues = all_queue_names(db.session)
-            worker = make_worker(queues, ThreadWorker)
-            before = worker.successful_job_count
+            worker = make_worker(all_queue_names(db.session), ThreadWorker)
             worker.work(burst=True, logging_level="WARNING")
-            ran += worker.successful_job_count - before
-            leftovers = [j.id for j in unfinished_jobs(db.session, clock.now()) if j.status == "pending"]
+            leftovers = [j.id for j in unfinished_jobs(db.session, clock.now())
+                         if j.status == "pending" and j.id not in failed]
             db.session.rollback()
             if not leftovers:
-                return ran
+                break
             for job_id in leftovers:
                 try:
                     run_job(job_id)
-                    ran += 1
-                except Exception:
+                except Exception:  # noqa: BLE001 - it stays pending for reconcile and retries
+                    failed.add(job_id)
                     app.logger.exception("outbox job %s failed; it stays for retry", job_id)
-    return ran
+        ran = _done_count() - done_before
+        db.session.rollback()
+        return ran
+
+
+def _done_count() -> int:
+    from sqlalchemy import func, select
+
+    from agency.jobs.models import OutboxJob
+    return db.session.scalar(select(func.count()).select_from(OutboxJob).where(OutboxJob.status == "done"))
 
 
 def run_worker(app: Flask, burst: bool = False) -> int:

@@ -24,7 +24,7 @@ class ItemQuery(Schema):
     department = fields.String()
 
 
-class StageSchema(Schema):
+class StageTemplateSchema(Schema):
     order = fields.Integer()
     name = fields.String()
     items = fields.List(fields.String(), attribute="item_codes")
@@ -34,4 +34,4 @@ class ProjectTypeSchema(Schema):
     code = fields.String()
     name = fields.String()
     target_days = fields.Integer()
-    stages = fields.List(fields.Nested(StageSchema))
+    stages = fields.List(fields.Nested(StageTemplateSchema))

@@ -14,6 +14,9 @@ CONSENTING = ("consent", "consent_with_conditions")
 
 _RUNNING = "status IN ('pending', 'accepted')"
 _OPEN = "status IN ('pending', 'accepted', 'supplement')"
+# Literal predicates, so PostgreSQL can prove a query matches a partial index.
+RUNNING_CLAUSE = text(_RUNNING)
+OPEN_CLAUSE = text(_OPEN)
 
 
 class Task(db.Model):

@@ -1,5 +1,5 @@
 """The navigation of each role.  An entry shows once its page exists."""
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user
 
@@ -24,6 +24,25 @@ ROLE_INTROS = {
     "liaison": _l("受理本部门的办件：一次性告知补正材料、按时答复、参加联审会议。"),
     "director": _l("分配代办员、查看电子监察与排名、管理目录与日历、处理投诉。"),
 }
+# One line under each home-page tile; an endpoint without a hint shows its label only.
+TILE_HINTS = {
+    "projects.mine": _l("查看项目进度、阶段与各部门办件"),
+    "projects.entrust": _l("填写项目信息，签署委托代办协议"),
+    "projects.all": _l("全部项目及其承办代办员"),
+    "notifications.inbox": _l("站内消息与提醒"),
+    "catalog.index": _l("审批事项、所属部门、法定与承诺时限"),
+    "meetings.index": _l("联合预审、联合踏勘与联审会议"),
+    "meetings.invitations": _l("本部门收到的会议邀请"),
+    "meetings.calendar": _l("近期联审会议一览"),
+    "tasks.inbox": _l("受理、补正、答复本部门办件"),
+    "enterprise.notices": _l("不满意件函告与整改复函"),
+    "enterprise.complaints": _l("企业投诉的受理与处理"),
+    "director.workload": _l("代办员工作量与项目分配"),
+    "director.rankings": _l("部门与代办员的按时率、满意度排名"),
+    "director.reports": _l("日清周结月通报，可下载"),
+    "director.settings": _l("维护事项目录与工作日历"),
+    "supervision.board": _l("预警、黄牌与红牌"),
+}
 
 
 def nav_items() -> list[tuple[str, str]]:
@@ -32,8 +51,22 @@ def nav_items() -> list[tuple[str, str]]:
     return [(e, label) for e, label in NAV.get(current_user.role, []) if e in current_app.view_functions]
 
 
+def nav_active(endpoint: str) -> bool:
+    """The entry of the current page: its own endpoint, else the first entry of the same area."""
+    current = request.endpoint or ""
+    if current == endpoint:
+        return True
+    items = [e for e, _ in nav_items()]
+    if current in items or "." not in current:
+        return False
+    area = current.split(".", 1)[0]
+    same_area = [e for e in items if e.split(".", 1)[0] == area]
+    return bool(same_area) and same_area[0] == endpoint
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation():
-        return {"nav_items": nav_items, "get_locale": get_locale, "role_label": lambda r: ROLE_LABELS.get(r, r),
-                "role_intro": lambda r: ROLE_INTROS.get(r, "")}
+        return {"nav_items": nav_items, "nav_active": nav_active, "get_locale": get_locale,
+                "role_label": lambda r: ROLE_LABELS.get(r, r), "role_intro": lambda r: ROLE_INTROS.get(r, ""),
+                "tile_hint": lambda e: TILE_HINTS.get(e, "")}

@@ -1,8 +1,40 @@
 """The home page of each role, and the language switch."""
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from agency import clock
+from agency.extensions import db
+
 bp = Blueprint("web", __name__)
+
+
+class Figure(NamedTuple):
+    """One number on a home page: label, value, tone ('', 'ok', 'warn', 'bad'), optional link."""
+    label: str
+    value: object
+    tone: str = ""
+    href: str | None = None
+
+
+# role -> functions (session, user, now) -> figures.  Areas register theirs; none means no figures shown.
+FIGURE_SOURCES: dict[str, list[Callable]] = {}
+
+
+def figure_source(role: str):
+    """Register a function that returns the home-page figures of a role (real numbers only)."""
+    def register(fn: Callable[..., Iterable[Figure]]):
+        if fn not in FIGURE_SOURCES.setdefault(role, []):
+            FIGURE_SOURCES[role].append(fn)
+        return fn
+    return register
+
+
+def _figures(role: str) -> list[Figure]:
+    now = clock.now()
+    return [f for source in FIGURE_SOURCES.get(role, []) for f in source(db.session, current_user, now)]
 
 
 @bp.get("/")
@@ -15,12 +47,18 @@ def index():
 @bp.get("/home")
 @login_required
 def home():
-    return render_template(f"web/home_{current_user.role}.html")
+    return render_template(f"web/home_{current_user.role}.html", figures=_figures(current_user.role),
+                           today=clock.now())
+
+
+def _safe_target(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("web.index")
 
 
 @bp.post("/lang/<code>")
 def set_language(code: str):
-    if code in ("zh", "en"):
+    if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.form.get("next") or url_for("web.index")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.index"))
+    return redirect(_safe_target(request.form.get("next")))

@@ -1,0 +1,95 @@
+"""Projects: entrust, list, read, assign, dispatch, withdraw, timeline."""
+from agency import clock
+from agency.api import Blueprint, current_user, error_body, roles
+from agency.audit.services import Actor
+from agency.extensions import db
+from agency.people.access import get_project, is_assigned_agent, visible_projects
+from agency.projects import services
+from agency.projects.models import Project
+from agency.projects.schemas import (AssignInput, DispatchAnswer, DispatchInput, EntrustInput, ProjectDetailSchema,
+                                     ProjectQuery, ProjectSchema, TimelineEntry, WithdrawInput)
+from agency.projects.timeline import timeline
+
+blp = Blueprint("projects_api", __name__, description="Projects from entrustment to completion")
+
+
+@blp.post("/projects")
+@roles("enterprise", "agent")
+@blp.arguments(EntrustInput)
+@blp.response(201, ProjectDetailSchema)
+def entrust(data):
+    """Entrust a project (an enterprise for itself, or an agent on its behalf with ``enterprise_id``)."""
+    project = services.entrust_project(db.session, clock.now(), current_user(), **data)
+    db.session.commit()
+    return project
+
+
+@blp.get("/projects")
+@blp.arguments(ProjectQuery, location="query")
+@blp.response(200, ProjectSchema(many=True))
+def list_projects(query):
+    statement = visible_projects(current_user()).order_by(Project.id.desc())
+    if query.get("status"):
+        statement = statement.where(Project.status == query["status"])
+    return db.session.scalars(statement).all()
+
+
+@blp.get("/projects/<int:project_id>")
+@blp.response(200, ProjectDetailSchema)
+def read(project_id):
+    return get_project(db.session, current_user(), project_id)
+
+
+@blp.post("/projects/<int:project_id>/assign")
+@roles("director")
+@blp.arguments(AssignInput)
+@blp.response(200, ProjectDetailSchema)
+def assign(data, project_id):
+    project = get_project(db.session, current_user(), project_id)
+    services.assign_agent(db.session, clock.now(), current_user(), project, data["agent_id"])
+    db.session.commit()
+    return project
+
+
+@blp.post("/projects/<int:project_id>/agreement")
+@roles("enterprise")
+@blp.response(200, ProjectDetailSchema)
+def sign_agreement(project_id):
+    """The enterprise signs the entrustment agreement."""
+    project = get_project(db.session, current_user(), project_id)
+    services.accept_agreement(db.session, clock.now(), current_user(), project)
+    db.session.commit()
+    return project
+
+
+@blp.post("/projects/<int:project_id>/dispatch")
+@roles("agent")
+@blp.arguments(DispatchInput)
+@blp.response(200, DispatchAnswer)
+def dispatch(data, project_id):
+    """Dispatch the next stage of the template (or the chosen items of it)."""
+    user = current_user()
+    project = get_project(db.session, user, project_id)
+    if not is_assigned_agent(user, project):
+        return error_body(403, "forbidden", "only the agent carrying the project dispatches it")
+    stage, tasks = services.dispatch_stage(db.session, clock.now(), Actor.of(user), project, data.get("items"))
+    db.session.commit()
+    return {"stage": stage, "tasks": tasks}
+
+
+@blp.post("/projects/<int:project_id>/withdraw")
+@roles("enterprise")
+@blp.arguments(WithdrawInput)
+@blp.response(200, ProjectDetailSchema)
+def withdraw(data, project_id):
+    project = get_project(db.session, current_user(), project_id)
+    services.withdraw_project(db.session, clock.now(), current_user(), project, data["reason"])
+    db.session.commit()
+    return project
+
+
+@blp.get("/projects/<int:project_id>/timeline")
+@blp.response(200, TimelineEntry(many=True))
+def project_timeline(project_id):
+    return timeline(db.session, get_project(db.session, current_user(), project_id))
+

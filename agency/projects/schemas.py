@@ -1,0 +1,85 @@
+from marshmallow import Schema, fields, validate
+
+from agency import clock
+from agency.api.fields import LocalDateTime
+from agency.extensions import db
+from agency.projects.models import PROJECT_STATUSES
+from agency.projects.timeline import working_days_elapsed
+from agency.tasks.schemas import TaskSchema
+
+
+class StageSchema(Schema):
+    order = fields.Integer()
+    name = fields.String()
+    status = fields.String()
+    dispatched_at = LocalDateTime(allow_none=True)
+    closed_at = LocalDateTime(allow_none=True)
+
+
+class ProjectSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    status = fields.String()
+    project_type = fields.Function(lambda p: p.project_type.code)
+    project_type_name = fields.Function(lambda p: p.project_type.name)
+    tracking_code = fields.String()
+    enterprise_id = fields.Integer()
+    enterprise = fields.Function(lambda p: p.enterprise.organization or p.enterprise.display_name)
+    agent_id = fields.Integer(allow_none=True)
+    first_contact_agent_id = fields.Integer(allow_none=True)
+    location = fields.String()
+    investment_wan = fields.Decimal(as_string=True)
+    contact_name = fields.String()
+    contact_phone = fields.String()
+    halted = fields.Function(lambda p: p.halted_at is not None)
+    agreement_accepted_at = LocalDateTime(allow_none=True)
+    entrusted_at = LocalDateTime()
+    completed_at = LocalDateTime(allow_none=True)
+    terminated_at = LocalDateTime(allow_none=True)
+    termination_reason = fields.String()
+
+
+class ProjectDetailSchema(ProjectSchema):
+    stages = fields.List(fields.Nested(StageSchema))
+    tasks = fields.List(fields.Nested(TaskSchema))
+    target_days = fields.Function(lambda p: p.project_type.target_days)
+    working_days_elapsed = fields.Function(lambda p: working_days_elapsed(db.session, p, clock.now()))
+
+
+class EntrustInput(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    project_type = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    location = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    investment_wan = fields.Decimal(required=True, validate=validate.Range(min=0), places=2)
+    contact_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    contact_phone = fields.String(required=True, validate=validate.Regexp(r"^[0-9+\-() ]{5,40}$",
+                                                                          error="not a phone number"))
+    enterprise_id = fields.Integer(load_default=None)
+
+
+class ProjectQuery(Schema):
+    status = fields.String(validate=validate.OneOf(PROJECT_STATUSES))
+
+
+class AssignInput(Schema):
+    agent_id = fields.Integer(required=True)
+
+
+class DispatchInput(Schema):
+    items = fields.List(fields.String(), load_default=None)
+
+
+class DispatchAnswer(Schema):
+    stage = fields.Nested(StageSchema)
+    tasks = fields.List(fields.Nested(TaskSchema))
+
+
+class WithdrawInput(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class TimelineEntry(Schema):
+    at = LocalDateTime()
+    actor = fields.String()
+    action = fields.String()
+    detail = fields.String()

@@ -1,0 +1,220 @@
+"""A project from entrustment to completion (R2, R3, R7)."""
+import secrets
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from agency.audit.services import SYSTEM, Actor, record
+from agency.catalog.services import get_project_type, items_by_code
+from agency.errors import BadInput, NotFound, RuleViolation, TransitionNotAllowed
+from agency.notifications.services import notify, notify_many
+from agency.people.models import User
+from agency.projects.models import Project, Stage
+from agency.tasks.models import OPEN_STATUSES, Task
+
+_TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def lock_project(session: Session, project_id: int) -> None:
+    """Serialise every change to one project's tasks and stages until commit.
+
+    Every task transition takes this lock first, so stage completion is
+    judged on committed facts and lock order is always project, then task.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT id FROM projects WHERE id = :id FOR UPDATE"), {"id": project_id})
+
+
+def new_tracking_code(session: Session) -> str:
+    while True:
+        code = "DB" + "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(8))
+        if not session.scalar(select(Project.id).where(Project.tracking_code == code)):
+            return code
+
+
+def entrust_project(session: Session, now: datetime, actor: User, *, name: str, project_type: str,
+                    location: str, investment_wan, contact_name: str, contact_phone: str,
+                    enterprise_id: int | None = None) -> Project:
+    """An enterprise entrusts its project, or an agent does on its behalf (first contact, R7)."""
+    ptype = get_project_type(session, project_type)
+    errors = {}
+    if ptype is None:
+        errors["project_type"] = f"unknown project type {project_type!r}"
+    if actor.role == "enterprise":
+        if enterprise_id not in (None, actor.id):
+            errors["enterprise_id"] = "an enterprise entrusts only its own projects"
+        enterprise = actor
+    elif actor.role == "agent":
+        enterprise = session.get(User, enterprise_id) if enterprise_id else None
+        if enterprise is None or enterprise.role != "enterprise":
+            errors["enterprise_id"] = "an agent entrusts on behalf of an enterprise: give its enterprise_id"
+    else:
+        raise RuleViolation("only an enterprise, or an agent on its behalf, entrusts a project")
+    if errors:
+        raise BadInput("invalid entrustment", fields=errors)
+    agent = actor if actor.role == "agent" else None
+    project = Project(
+        name=name, project_type_id=ptype.id, enterprise_id=enterprise.id, location=location,
+        investment_wan=Decimal(str(investment_wan)), contact_name=contact_name, contact_phone=contact_phone,
+        tracking_code=new_tracking_code(session), status="entrusted", entrusted_at=now, created_at=now,
+        agent_id=agent.id if agent else None, first_contact_agent_id=agent.id if agent else None,
+        agreement_accepted_at=now if actor.role == "enterprise" else None,
+    )
+    session.add(project)
+    session.flush()
+    for template in ptype.stages:
+        session.add(Stage(project_id=project.id, order=template.order, name=template.name, status="waiting"))
+    record(session, now, Actor.of(actor), "project.entrusted", project,
+           after={"name": name, "project_type": project_type, "tracking_code": project.tracking_code,
+                  "first_contact_agent_id": project.first_contact_agent_id},
+           detail=f"委托代办：{name}（{ptype.name}）")
+    if agent is not None:
+        from agency.projects.cards import issue_card
+        issue_card(session, now, project, agent)
+    session.flush()
+    return project
+
+
+def accept_agreement(session: Session, now: datetime, actor: User, project: Project) -> Project:
+    """The enterprise signs the entrustment agreement (voluntary, free, whole process)."""
+    if actor.id != project.enterprise_id:
+        raise NotFound(f"project {project.id} not found")
+    if project.agreement_accepted_at is None:
+        project.agreement_accepted_at = now
+        record(session, now, Actor.of(actor), "project.agreement_signed", project, detail="企业签署委托代办协议")
+    return project
+
+
+def assign_agent(session: Session, now: datetime, actor: User, project: Project, agent_id: int) -> Project:
+    """The director assigns or reassigns the agent; the contact card is reissued (R7, R9)."""
+    agent = session.get(User, agent_id)
+    if agent is None or agent.role != "agent" or not agent.active:
+        raise BadInput("unknown agent", fields={"agent_id": f"no active agent with id {agent_id}"})
+    if not project.is_open:
+        raise TransitionNotAllowed(f"project is {project.status}; it can no longer be reassigned")
+    if project.agent_id == agent.id:
+        return project
+    before = project.agent_id
+    project.agent_id = agent.id
+    record(session, now, Actor.of(actor), "project.assigned", project, before={"agent_id": before},
+           after={"agent_id": agent.id}, detail=f"指派代办员：{agent.display_name}")
+    from agency.projects.cards import issue_card
+    issue_card(session, now, project, agent)
+    notify(session, now, agent, f"新指派项目：{project.name}", f"您被指派为项目“{project.name}”的代办员。",
+           key=f"assigned:{project.id}:{agent.id}:{now.isoformat()}", link=f"/projects/{project.id}",
+           project_id=project.id)
+    return project
+
+
+def withdraw_project(session: Session, now: datetime, actor: User, project: Project, reason: str) -> Project:
+    """The enterprise withdraws its entrustment; every open task is cancelled with the reason."""
+    if not reason or not reason.strip():
+        raise BadInput("a reason is required", fields={"reason": "required"})
+    lock_project(session, project.id)
+    if not project.is_open:
+        raise TransitionNotAllowed(f"project is already {project.status}")
+    terminate_project(session, now, Actor.of(actor), project, f"企业撤回委托：{reason.strip()}", "withdrawn")
+    return project
+
+
+def terminate_project(session: Session, now: datetime, actor: Actor, project: Project, reason: str,
+                      action: str) -> None:
+    from agency.tasks.services import cancel_task
+    for task in project.tasks:
+        if task.status in OPEN_STATUSES:
+            cancel_task(session, now, actor, task, reason)
+    for stage in project.stages:
+        if stage.status in ("waiting", "open"):
+            stage.status = "cancelled"
+    before = project.status
+    project.status, project.terminated_at, project.termination_reason = "terminated", now, reason
+    record(session, now, actor, f"project.{action}", project, before={"status": before},
+           after={"status": "terminated", "reason": reason}, detail=reason)
+    people = [project.agent, project.enterprise]
+    notify_many(session, now, people, f"项目已终止：{project.name}", reason, key=f"terminated:{project.id}",
+                link=f"/projects/{project.id}", project_id=project.id)
+
+
+def next_stage(project: Project) -> Stage | None:
+    return next((s for s in project.stages if s.status == "waiting"), None)
+
+
+def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Project,
+                   item_codes: list[str] | None = None) -> tuple[Stage, list[Task]]:
+    """Split the next stage into one task per approval item and send each to its department (R3)."""
+    from agency.tasks.services import create_task
+    lock_project(session, project.id)
+    if project.status not in ("entrusted", "in_progress"):
+        raise TransitionNotAllowed(f"project is {project.status}; nothing can be dispatched")
+    if project.halted_at is not None:
+        raise TransitionNotAllowed("a refusal stopped this project; the director decides how it goes on")
+    current = next((s for s in project.stages if s.status == "open"), None)
+    if current is not None:
+        raise TransitionNotAllowed(f"stage {current.order} ({current.name}) is still running")
+    stage = next_stage(project)
+    if stage is None:
+        raise TransitionNotAllowed("every stage has been dispatched")
+    template = next(t for t in project.project_type.stages if t.order == stage.order)
+    codes = list(template.item_codes)
+    if item_codes is not None:
+        unknown = [c for c in item_codes if c not in codes]
+        if unknown or not item_codes:
+            raise BadInput("items must be chosen from the stage's template",
+                           fields={"items": f"not in stage {stage.order}: {', '.join(unknown)}" if unknown
+                                   else "choose at least one item"})
+        codes = [c for c in codes if c in item_codes]
+    items = items_by_code(session, codes)
+    missing = [c for c in codes if c not in items]
+    if missing:
+        raise BadInput("the catalog lacks items of this stage", fields={"items": ", ".join(missing)})
+    stage.status, stage.dispatched_at = "open", now
+    before = project.status
+    project.status = "in_progress"
+    tasks = [create_task(session, now, project, stage, items[code]) for code in codes]
+    record(session, now, actor, "stage.dispatched", stage, project_id=project.id,
+           before={"project_status": before}, after={"stage": stage.order, "items": codes},
+           detail=f"派发第{stage.order}阶段“{stage.name}”：{len(tasks)}个部门任务并联审批")
+    return stage, tasks
+
+
+def after_task_closed(session: Session, now: datetime, task: Task) -> None:
+    """React to a closed task: a refusal halts, a stage all in consent opens the next (R3)."""
+    project, stage = task.project, task.stage
+    if task.status == "answered" and task.outcome == "refuse":
+        halt_project(session, now, project, task)
+        return
+    if stage.status != "open" or any(t.is_open for t in stage.tasks):
+        return
+    if not all(t.is_consent or t.status == "cancelled" for t in stage.tasks):
+        return
+    stage.status, stage.closed_at = "closed", now
+    record(session, now, SYSTEM, "stage.closed", stage, project_id=project.id, after={"stage": stage.order},
+           detail=f"第{stage.order}阶段“{stage.name}”全部同意，阶段办结")
+    if project.halted_at is not None:
+        return
+    if next_stage(project) is not None:
+        dispatch_stage(session, now, SYSTEM, project)
+    else:
+        complete_project(session, now, project)
+
+
+def halt_project(session: Session, now: datetime, project: Project, task: Task) -> None:
+    if project.halted_at is None:
+        project.halted_at = now
+        record(session, now, SYSTEM, "project.halted", project, after={"task_id": task.id},
+               detail=f"{task.department.name}不予办理“{task.item.name}”，项目暂停推进")
+    directors = session.scalars(select(User).where(User.role == "director", User.active.is_(True))).all()
+    notify_many(session, now, [project.agent, *directors], f"不予办理：{project.name}",
+                f"{task.department.name}对“{task.item.name}”不予办理：{task.opinion}",
+                key=f"refused:{task.id}", link=f"/projects/{project.id}", project_id=project.id)
+
+
+def complete_project(session: Session, now: datetime, project: Project) -> None:
+    project.status, project.completed_at = "completed", now
+    record(session, now, SYSTEM, "project.completed", project, after={"status": "completed"},
+           detail="全部阶段办结，项目完成")
+    notify_many(session, now, [project.agent, project.enterprise], f"项目办结：{project.name}",
+                "项目全部审批事项已办结，欢迎对代办服务进行评价。", key=f"completed:{project.id}",
+                link=f"/projects/{project.id}", project_id=project.id)

@@ -1,0 +1,30 @@
+"""What the enterprise and the agent read: the project's story, from the audit log."""
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agency.audit.models import AuditEvent
+from agency.calendar.services import get_calendar
+from agency.clock import hall_tz
+from agency.people.models import User
+from agency.projects.models import Project
+
+ROLE_NAMES = {"system": "系统", "enterprise": "企业", "agent": "代办员", "liaison": "部门联络员", "director": "大厅主任"}
+
+
+def timeline(session: Session, project: Project) -> list[dict]:
+    rows = session.execute(
+        select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.project_id == project.id).order_by(AuditEvent.seq)
+    ).all()
+    return [{"at": event.at, "actor": user.display_name if user else ROLE_NAMES.get(event.actor_role, event.actor_role),
+             "actor_role": event.actor_role, "action": event.action, "detail": event.detail} for event, user in rows]
+
+
+def working_days_elapsed(session: Session, project: Project, now: datetime) -> int:
+    """Working days from entrustment to completion (or to now), for the "3550" target."""
+    end = project.completed_at or project.terminated_at or now
+    tz = hall_tz()
+    return max(0, get_calendar(session).working_days_between(project.entrusted_at.astimezone(tz).date(),
+                                                             end.astimezone(tz).date()))

@@ -1,0 +1,28 @@
+"""Cards and escalations of the electronic supervision (电子监察)."""
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agency.supervision.models import Card, Escalation
+
+
+def give_card(session: Session, now: datetime, *, key: str, color: str, reason: str, department_id=None,
+              agent_id=None, project_id=None, task_id=None, notice_id=None, detail: str = "") -> Card | None:
+    """Give a card once per ``key``; None when that fact was already carded.
+
+    Callers hold the lock of the object behind the key (the task's project),
+    so the check and the insert cannot interleave with another writer.
+    """
+    if session.scalar(select(Card.id).where(Card.key == key)):
+        return None
+    card = Card(key=key, color=color, reason=reason, department_id=department_id, agent_id=agent_id,
+                project_id=project_id, task_id=task_id, notice_id=notice_id, detail=detail, at=now)
+    session.add(card)
+    return card
+
+
+def escalate(session: Session, now: datetime, task, reason: str) -> Escalation:
+    escalation = Escalation(task_id=task.id, project_id=task.project_id, reason=reason, at=now)
+    session.add(escalation)
+    return escalation

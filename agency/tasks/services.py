@@ -1,0 +1,219 @@
+"""A department task's life (R4): accept, one-time notice, answer, deemed consent.
+
+Every closing transition is one conditional UPDATE (``WHERE status IN
+(...)``) taken under the project's lock, so a race has exactly one winner.
+"""
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from agency.audit.services import SYSTEM, Actor, record
+from agency.calendar.services import get_calendar
+from agency.clock import closing_time, hall_tz, local
+from agency.errors import BadInput, TransitionNotAllowed
+from agency.jobs.services import enqueue_job
+from agency.notifications.services import notify_many
+from agency.supervision.services import escalate, give_card
+from agency.people.models import User
+from agency.tasks.models import DECISIONS, OPEN_STATUSES, RUNNING_STATUSES, SupplementRequest, Task
+from workers.queues import department_queue
+
+STATUS_NAMES = {"pending": "待受理", "accepted": "已受理", "supplement": "补正中", "answered": "已答复",
+                "deemed_consent": "默认同意", "cancelled": "已取消"}
+DECISION_NAMES = {"consent": "同意", "consent_with_conditions": "附条件同意", "refuse": "不予办理"}
+
+
+def clock_window(session: Session, start: datetime, days: int) -> tuple[datetime, datetime]:
+    """Deadline and warning instant for ``days`` working days from ``start`` (R1)."""
+    calendar = get_calendar(session)
+    tz, closing = hall_tz(), closing_time()
+    deadline = calendar.deadline_after(start, days, tz, closing)
+    return deadline, calendar.warning_time(deadline, tz, closing)
+
+
+def create_task(session: Session, now: datetime, project, stage, item) -> Task:
+    deadline, warn_at = clock_window(session, now, item.promised_days)
+    task = Task(project_id=project.id, stage_id=stage.id, department_id=item.department_id, item_id=item.id,
+                status="pending", promised_days=item.promised_days, started_at=now, deadline=deadline,
+                warn_at=warn_at, created_at=now, opinion="")
+    session.add(task)
+    session.flush()
+    enqueue_job(session, now, department_queue(item.department.code), "workers.tasks.deliver_task", task.id,
+                key=f"deliver-task:{task.id}")
+    return task
+
+
+def _move(session: Session, task: Task, from_states, **values) -> bool:
+    """The conditional UPDATE; True when this caller won the transition."""
+    result = session.execute(
+        update(Task).where(Task.id == task.id, Task.status.in_(from_states)).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(task)
+        return False
+    for name, value in values.items():
+        set_committed_value(task, name, value)
+    return True
+
+
+def _refuse_move(task: Task, action: str) -> TransitionNotAllowed:
+    return TransitionNotAllowed(f"task {task.id} is {task.status}; it cannot be {action}",
+                                fields={"status": task.status})
+
+
+def _lock(session: Session, task: Task) -> None:
+    from agency.projects.services import lock_project
+    lock_project(session, task.project_id)
+
+
+def accept_task(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
+    _lock(session, task)
+    if not _move(session, task, ("pending",), status="accepted", accepted_at=now):
+        raise _refuse_move(task, "accepted")
+    record(session, now, actor, "task.accepted", task, before={"status": "pending"}, after={"status": "accepted"},
+           detail=f"{task.department.name}受理“{task.item.name}”")
+    return task
+
+
+def request_supplement(session: Session, now: datetime, actor: Actor, task: Task, materials: list[str],
+                       note: str = "") -> Task:
+    """One-time notice: every missing material at once; the clock stops (R4)."""
+    materials = [m.strip() for m in materials or [] if m and m.strip()]
+    if not materials:
+        raise BadInput("list every missing material", fields={"materials": "a non-empty list is required"})
+    _lock(session, task)
+    before = task.status
+    if not _move(session, task, RUNNING_STATUSES, status="supplement", paused_at=now,
+                 supplement_count=task.supplement_count + 1, accepted_at=task.accepted_at or now):
+        raise _refuse_move(task, "sent a supplement request")
+    session.add(SupplementRequest(task_id=task.id, materials=materials, note=note, requested_at=now,
+                                  requested_by_id=actor.id))
+    record(session, now, actor, "task.supplement_requested", task, before={"status": before},
+           after={"status": "supplement", "materials": materials, "count": task.supplement_count},
+           detail=f"{task.department.name}一次性告知补正材料：{'；'.join(materials)}")
+    if task.supplement_count > 1:
+        give_card(session, now, key=f"second_supplement:task:{task.id}:{task.supplement_count}", color="yellow",
+                  reason="second_supplement", department_id=task.department_id, project_id=task.project_id,
+                  task_id=task.id, detail=f"第{task.supplement_count}次要求补正（违反一次性告知）")
+    project = task.project
+    notify_many(session, now, [project.agent, project.enterprise], f"需补正材料：{task.item.name}",
+                f"{task.department.name}要求补正：{'；'.join(materials)}", key=f"supplement:{task.id}:{task.supplement_count}",
+                link=f"/projects/{project.id}", project_id=project.id)
+    return task
+
+
+def supply_materials(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
+    """Materials arrived: the clock restarts with the full promised limit (R4)."""
+    _lock(session, task)
+    deadline, warn_at = clock_window(session, now, task.promised_days)
+    if not _move(session, task, ("supplement",), status="accepted", started_at=now, deadline=deadline,
+                 warn_at=warn_at, warned_at=None, paused_at=None):
+        raise _refuse_move(task, "given materials (no supplement request is open)")
+    for request in task.supplements:
+        if request.supplied_at is None:
+            request.supplied_at = now
+    record(session, now, actor, "task.materials_supplied", task, before={"status": "supplement"},
+           after={"status": "accepted", "deadline": deadline.isoformat()},
+           detail=f"补正材料已提交，“{task.item.name}”重新计时{task.promised_days}个工作日")
+    liaisons = [task.department.reachable_liaison()]
+    notify_many(session, now, liaisons, f"补正材料已到：{task.item.name}", f"项目“{task.project.name}”已补正材料。",
+                key=f"supplied:{task.id}:{task.supplement_count}", link=f"/tasks/{task.id}", project_id=task.project_id)
+    return task
+
+
+def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decision: str, opinion: str = "") -> Task:
+    """Consent, consent with conditions, or refuse; an opinion is required unless plain consent."""
+    opinion = (opinion or "").strip()
+    if decision not in DECISIONS:
+        raise BadInput("unknown decision", fields={"decision": f"one of {', '.join(DECISIONS)}"})
+    if decision != "consent" and not opinion:
+        raise BadInput("an opinion is required", fields={"opinion": f"required for {decision}"})
+    _lock(session, task)
+    before = task.status
+    if not _move(session, task, RUNNING_STATUSES, status="answered", outcome=decision, opinion=opinion,
+                 answered_at=now, answered_by_id=actor.id, accepted_at=task.accepted_at or now):
+        raise _refuse_move(task, "answered")
+    record(session, now, actor, "task.answered", task, before={"status": before},
+           after={"status": "answered", "outcome": decision, "opinion": opinion},
+           detail=f"{task.department.name}答复“{task.item.name}”：{DECISION_NAMES[decision]}"
+                  + (f"（{opinion}）" if opinion else ""))
+    project = task.project
+    notify_many(session, now, [project.agent, project.enterprise], f"部门已答复：{task.item.name}",
+                f"{task.department.name}：{DECISION_NAMES[decision]}。{opinion}", key=f"answered:{task.id}",
+                link=f"/projects/{project.id}", project_id=project.id)
+    from agency.projects.services import after_task_closed
+    after_task_closed(session, now, task)
+    return task
+
+
+def deem_consent(session: Session, now: datetime, task: Task, reason: str, from_states=RUNNING_STATUSES,
+                 actor: Actor = SYSTEM) -> bool:
+    """Close a task as deemed consent (timeout or absence); False when it was already closed."""
+    _lock(session, task)
+    before = task.status
+    if not _move(session, task, from_states, status="deemed_consent", outcome="consent", outcome_reason=reason,
+                 answered_at=now):
+        return False
+    why = "超时默认同意" if reason == "timeout" else "缺席默认同意"
+    record(session, now, actor, "task.deemed_consent", task, before={"status": before},
+           after={"status": "deemed_consent", "reason": reason}, detail=f"{task.department.name}“{task.item.name}”{why}")
+    project = task.project
+    notify_many(session, now, [project.agent, project.enterprise], f"{why}：{task.item.name}",
+                f"{task.department.name}未在时限内答复“{task.item.name}”，按规定视为同意。" if reason == "timeout"
+                else f"{task.department.name}经正式邀请未出席联审会议，视为同意。",
+                key=f"deemed:{task.id}", link=f"/projects/{project.id}", project_id=project.id)
+    from agency.projects.services import after_task_closed
+    after_task_closed(session, now, task)
+    return True
+
+
+def apply_timeout(session: Session, now: datetime, task: Task) -> str | None:
+    """Timeout = consent (R5) for one due task: 'deemed', 'escalated', or None when not due any more."""
+    if task.item.deemed_consent_allowed:
+        if not deem_consent(session, now, task, "timeout"):
+            return None
+        give_card(session, now, key=f"timeout:task:{task.id}", color="red", reason="timeout",
+                  department_id=task.department_id, project_id=task.project_id, task_id=task.id,
+                  detail=f"“{task.item.name}”超过承诺时限未答复")
+        return "deemed"
+    _lock(session, task)
+    if not _move(session, task, RUNNING_STATUSES, escalated_at=now):
+        return None
+    escalate(session, now, task, "timeout_deemed_consent_forbidden")
+    give_card(session, now, key=f"timeout:task:{task.id}", color="red", reason="timeout",
+              department_id=task.department_id, project_id=task.project_id, task_id=task.id,
+              detail=f"“{task.item.name}”超时未答复，依法不适用默认同意，已提交主任督办")
+    record(session, now, SYSTEM, "task.escalated", task, after={"reason": "timeout"},
+           detail=f"“{task.item.name}”超时未答复（不适用默认同意），提交大厅主任督办")
+    directors = session.scalars(select(User).where(User.role == "director", User.active.is_(True))).all()
+    notify_many(session, now, [*directors, task.project.agent], f"超时督办：{task.item.name}",
+                f"项目“{task.project.name}”的“{task.item.name}”已超时，且不适用默认同意，请督办。",
+                key=f"escalated:{task.id}", link=f"/projects/{task.project_id}", project_id=task.project_id)
+    return "escalated"
+
+
+def apply_warning(session: Session, now: datetime, task: Task) -> bool:
+    """One working day left: a yellow-card warning, once per clock run."""
+    _lock(session, task)
+    if not _move(session, task, RUNNING_STATUSES, warned_at=now):
+        return False
+    give_card(session, now, key=f"warning:task:{task.id}:{task.supplement_count}", color="yellow",
+              reason="warning", department_id=task.department_id, project_id=task.project_id, task_id=task.id,
+              detail=f"“{task.item.name}”剩余1个工作日")
+    record(session, now, SYSTEM, "task.warned", task, detail=f"预警：{task.department.name}“{task.item.name}”剩余1个工作日")
+    notify_many(session, now, [task.department.reachable_liaison(), task.project.agent],
+                f"预警：{task.item.name}剩余1个工作日", f"项目“{task.project.name}”的办件将于{local(task.deadline):%Y-%m-%d %H:%M}到期。",
+                key=f"warned:{task.id}:{task.supplement_count}", link=f"/tasks/{task.id}", project_id=task.project_id)
+    return True
+
+
+def cancel_task(session: Session, now: datetime, actor: Actor, task: Task, reason: str) -> bool:
+    before = task.status
+    if not _move(session, task, OPEN_STATUSES, status="cancelled", cancel_reason=reason):
+        return False
+    record(session, now, actor, "task.cancelled", task, before={"status": before}, after={"status": "cancelled"},
+           detail=f"“{task.item.name}”已取消：{reason}")
+    return True

@@ -1,0 +1,210 @@
+"""The outbox (R13): a job is written with its change, reaches RQ after commit,
+runs once in effect, and reconcile puts back what never reached RQ.
+
+The first tests use the real PostgreSQL and Redis with a real RQ worker; the
+last two the embedded stand-in (fakeredis) that tests and `make run` use.
+"""
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from redis import Redis
+from rq.job import Job
+from rq.serializers import JSONSerializer
+from sqlalchemy import func, select
+
+from agency.extensions import db
+from agency.jobs.models import OutboxJob
+from agency.notifications.models import Delivery
+from agency.notifications.services import notify
+from tests import support
+from workers import queues
+from workers.worker import make_worker
+
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+EMAIL = "owner@enterprise.example.cn"
+
+
+@pytest.fixture
+def redis_app(pg_url, redis_url, tmp_path, monkeypatch):
+    """An app on the real PostgreSQL and the real Redis (db 15), both emptied around the test."""
+    monkeypatch.delenv("AGENCY_NOW", raising=False)
+    redis = Redis.from_url(redis_url)
+    redis.flushdb()
+    app = support.make_app(pg_url, tmp_path, REDIS_URL=redis_url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        support.truncate_all(db.engine)
+        db.engine.dispose()
+    redis.flushdb()
+    redis.close()
+
+
+def _user(session):
+    return support.UserFactory(session, NOW)("enterprise", email=EMAIL)
+
+
+def _outbox_rows(session) -> list[OutboxJob]:
+    session.expire_all()
+    return list(session.scalars(select(OutboxJob).order_by(OutboxJob.id)))
+
+
+def _work(queue: str = "notifications") -> int:
+    """A real RQ SimpleWorker in burst mode; returns how many jobs it ran successfully."""
+    worker = make_worker([queue])
+    worker.work(burst=True, logging_level="WARNING")
+    return worker.successful_job_count
+
+
+def _reconcile(app, now: datetime) -> dict:
+    result = app.test_cli_runner().invoke(args=["agency", "reconcile", "--now", now.isoformat()])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_committed_job_runs_exactly_once_even_when_delivered_twice(redis_app):
+    session = db.session
+    mail = redis_app.extensions["mail_outbox"]
+    user = _user(session)
+    notify(session, NOW, user, "项目已受理", "您的项目已受理", key="accepted:1")
+    session.commit()
+
+    (row,) = _outbox_rows(session)
+    assert (row.queue, row.func, row.status) == ("notifications", "workers.notifications.deliver", "pending")
+    queue = queues.get_queue("notifications")
+    assert queue.job_ids == [row.rq_job_id]  # on the real Redis once committed
+
+    assert _work() == 1
+    assert [(m["To"], m["Subject"]) for m in mail] == [(EMAIL, "项目已受理")]
+    (row,) = _outbox_rows(session)
+    assert (row.status, row.attempts) == ("done", 1)
+    assert row.finished_at is not None
+
+    # RQ delivers at least once: the same job arrives a second time.
+    queues.push(row.id, row.queue)
+    assert queue.job_ids == [row.rq_job_id]
+    assert _work() == 1
+    job = Job.fetch(row.rq_job_id, connection=queues.connection(), serializer=JSONSerializer)
+    assert job.return_value() == "already done"
+    assert len(mail) == 1
+    (row,) = _outbox_rows(session)
+    assert (row.status, row.attempts) == ("done", 1)
+    email = session.scalar(select(Delivery).where(Delivery.channel == "email"))
+    assert (email.status, email.attempts, email.recipient) == ("sent", 1, EMAIL)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_rolled_back_change_leaves_no_outbox_row_and_no_rq_job(redis_app):
+    session = db.session
+    user = _user(session)
+    notify(session, NOW, user, "不会发出", key="rolled-back")
+    assert session.scalar(select(func.count()).select_from(OutboxJob)) == 1  # written, not committed
+    session.rollback()
+
+    assert _outbox_rows(session) == []
+    assert queues.get_queue("notifications").count == 0
+    # a later, unrelated commit does not push the forgotten job either
+    support.UserFactory(session, NOW)("agent")
+    assert queues.get_queue("notifications").count == 0
+    assert list(queues.connection().scan_iter("rq:job:*")) == []
+    assert _work() == 0
+    assert redis_app.extensions["mail_outbox"] == []
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_lost_enqueue_is_recovered_by_reconcile(redis_app, monkeypatch):
+    session = db.session
+    mail = redis_app.extensions["mail_outbox"]
+    user = _user(session)
+    with monkeypatch.context() as patch:
+        patch.setattr(queues, "push", lambda outbox_id, queue: None)  # Redis "lost" the enqueue
+        notify(session, NOW, user, "补正通知", key="lost:1")
+        session.commit()
+    (row,) = _outbox_rows(session)
+    queue = queues.get_queue("notifications")
+    assert queue.count == 0
+
+    assert _reconcile(redis_app, NOW + timedelta(seconds=10)) == {"requeued": 0}  # still within the grace period
+    assert _reconcile(redis_app, NOW + timedelta(minutes=5)) == {"requeued": 1}
+    assert queue.job_ids == [row.rq_job_id]
+    assert _reconcile(redis_app, NOW + timedelta(minutes=5)) == {"requeued": 0}  # already waiting on RQ
+
+    assert _work() == 1
+    assert [m["To"] for m in mail] == [EMAIL]
+    assert _outbox_rows(session)[0].status == "done"
+    assert _reconcile(redis_app, NOW + timedelta(minutes=10)) == {"requeued": 0}  # done rows stay done
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_job_lost_from_redis_is_recovered_by_reconcile(redis_app):
+    session = db.session
+    mail = redis_app.extensions["mail_outbox"]
+    notify(session, NOW, _user(session), "会议通知", key="flushed:1")
+    session.commit()
+    (row,) = _outbox_rows(session)
+    queues.connection().flushdb()  # Redis lost everything before a worker ran
+    assert _work() == 0 and mail == []
+
+    assert _reconcile(redis_app, NOW + timedelta(minutes=1)) == {"requeued": 1}
+    assert _work() == 1
+    assert len(mail) == 1
+    assert _outbox_rows(session)[0].status == "done"
+
+
+def test_embedded_run_jobs_runs_pending_rows(app, session, make_user, run_jobs, mail):
+    user = make_user("enterprise", email=EMAIL)
+    notify(session, NOW, user, "项目已受理", key="embedded:1")
+    session.commit()
+    (row,) = _outbox_rows(session)
+    assert queues.get_queue("notifications").job_ids == [row.rq_job_id]  # on the in-process stand-in
+
+    assert run_jobs() == 1
+    assert [m["To"] for m in mail] == [EMAIL]
+    assert _outbox_rows(session)[0].status == "done"
+    assert run_jobs() == 0
+    assert len(mail) == 1
+
+
+WRITER = """
+import sys
+from datetime import datetime
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from tests import support
+from agency.extensions import db
+from agency.people.models import User
+from agency.notifications.services import notify
+from workers.queues import get_queue
+
+app = support.make_app({url!r}, Path({tmp!r}))
+with app.app_context():
+    notify(db.session, datetime.fromisoformat({now!r}), db.session.get(User, {user_id}), "来自另一进程", key="other-process")
+    db.session.commit()
+    assert get_queue("notifications").count == 1  # only on this process's own stand-in
+"""
+
+
+def test_worker_burst_runs_rows_written_by_another_process(app, session, make_user, mail, tmp_path):
+    user = make_user("enterprise", email=EMAIL)
+    script = textwrap.dedent(WRITER).format(root=str(support.ROOT), url=app.config["SQLALCHEMY_DATABASE_URI"],
+                                            tmp=str(tmp_path), now=NOW.isoformat(), user_id=user.id)
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=support.ROOT, timeout=60)
+
+    (row,) = _outbox_rows(session)
+    assert row.status == "pending"
+    assert queues.get_queue("notifications").count == 0  # nothing on this process's stand-in
+
+    result = app.test_cli_runner().invoke(args=["agency", "worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"ran": 1}
+    assert [(m["To"], m["Subject"]) for m in mail] == [(EMAIL, "来自另一进程")]
+    assert _outbox_rows(session)[0].status == "done"
