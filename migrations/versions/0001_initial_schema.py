@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: cc2fbee7c8b5
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 22:34:26.078171
+Create Date: 2026-11-23 22:40:47.521758
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import agency.dbtypes
 
 
 # revision identifiers, used by Alembic.
-revision = 'cc2fbee7c8b5'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
