@@ -36,11 +36,17 @@ def migrate(database_url: str) -> None:
 
 
 def ensure_postgres_database(url: str) -> None:
+    """Create the test database if needed and empty it, so each run migrates from nothing."""
     base, _, name = url.rpartition("/")
     engine = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
 
