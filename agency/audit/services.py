@@ -2,9 +2,9 @@
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from agency.audit.models import AuditEvent
@@ -35,7 +35,8 @@ def chain_of(project_id: int | None) -> str:
 def _digest(event: AuditEvent) -> str:
     payload = {
         "chain": event.chain, "seq": event.seq, "project_id": event.project_id,
-        "at": event.at.isoformat(), "actor_id": event.actor_id, "actor_role": event.actor_role,
+        "at": event.at.astimezone(timezone.utc).isoformat(),  # as stored: any offset reads back as UTC
+        "actor_id": event.actor_id, "actor_role": event.actor_role,
         "action": event.action, "object_type": event.object_type, "object_id": event.object_id,
         "before": event.before, "after": event.after, "detail": event.detail,
         "prev_hash": event.prev_hash,
@@ -59,22 +60,41 @@ def record(session: Session, now: datetime, actor: Actor, action: str, obj=None,
         if project_id is None and obj.__class__.__name__ == "Project":
             project_id = obj.id
     chain = chain_of(project_id)
-    _lock_chain(session, chain)
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == chain)
-        .order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    seq, prev_hash = _head(session, chain)
     event = AuditEvent(
-        chain=chain, seq=(last.seq + 1) if last else 1, project_id=project_id, at=now,
+        chain=chain, seq=seq + 1, project_id=project_id, at=now,
         actor_id=actor.id, actor_role=actor.role, action=action,
         object_type=obj.__class__.__name__.lower() if obj is not None else "",
         object_id=getattr(obj, "id", None), before=_plain(before), after=_plain(after),
-        detail=detail, prev_hash=last.hash if last else GENESIS,
+        detail=detail, prev_hash=prev_hash,
     )
     event.hash = _digest(event)
     session.add(event)
-    session.flush()
+    session.info[_HEADS][chain] = (event.seq, event.hash)
     return event
+
+
+_HEADS = "agency_audit_heads"
+
+
+def _head(session: Session, chain: str) -> tuple[int, str]:
+    """The chain's last (seq, hash), locked for this transaction and remembered until it ends."""
+    heads = session.info.setdefault(_HEADS, {})
+    if chain not in heads:
+        _lock_chain(session, chain)
+        last = session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == chain)
+            .order_by(AuditEvent.seq.desc()).limit(1)
+        ).first()
+        heads[chain] = (last.seq, last.hash) if last else (0, GENESIS)
+    return heads[chain]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_heads(session: Session, *_args) -> None:
+    session.info.pop(_HEADS, None)
 
 
 def _plain(value: dict | None) -> dict | None:
@@ -112,10 +132,3 @@ def verify(session: Session, project_id: int | None = None) -> Break | None:
                 return Break(chain, event.seq, event.id, "was edited (hash mismatch)")
             prev, expected_seq = event.hash, expected_seq + 1
     return None
-
-
-def count_events(session: Session, **where) -> int:
-    query = select(func.count()).select_from(AuditEvent)
-    for name, value in where.items():
-        query = query.where(getattr(AuditEvent, name) == value)
-    return session.scalar(query)
