@@ -70,6 +70,7 @@ def record(session: Session, now: datetime, actor: Actor, action: str, obj=None,
     )
     event.hash = _digest(event)
     session.add(event)
+    session.flush()
     session.info[_HEADS][chain] = (event.seq, event.hash)
     return event
 
