@@ -36,4 +36,5 @@ def serve(app: Flask, host: str, port: int) -> None:
             print(f"    {role:10} {username:12} {password}")
     else:
         print("  (existing database kept; demo users, if created earlier, use password 'demo-pass-2026')")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    from werkzeug.serving import run_simple
+    run_simple(host, port, app, threaded=True, use_reloader=False)
