@@ -119,8 +119,9 @@ def import_project_types(session: Session, now: datetime, actor: Actor, text: st
             ptype = ProjectType(code=code, name=entry["name"], target_days=entry["target"])
             session.add(ptype)
             counts["project_types"] += 1
-        else:
-            counts["updated"] += 1
+        elif (ptype.name, ptype.target_days, {s.order: (s.name, list(s.item_codes)) for s in ptype.stages}) != (
+                entry["name"], entry["target"], entry["stages"]):
+            counts["updated"] += 1  # only types that actually change, as import_catalog counts items
         ptype.name, ptype.target_days = entry["name"], entry["target"]
         current = {s.order: s for s in ptype.stages}
         for order, (name, codes) in sorted(entry["stages"].items()):

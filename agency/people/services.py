@@ -31,11 +31,20 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+_EQUALISERS: dict[int, str] = {}  # one stored hash per hasher, verified when the user does not exist
+
+
+def _equaliser(hasher: PasswordHasher) -> str:
+    if id(hasher) not in _EQUALISERS:
+        _EQUALISERS[id(hasher)] = hasher.hash(secrets.token_hex(16))
+    return _EQUALISERS[id(hasher)]
+
+
 def check_password(user: User | None, password: str) -> bool:
-    """Argon2 work is done whether or not the user exists (no timing oracle)."""
+    """The same Argon2 work (one verify) whether or not the user exists (no timing oracle)."""
     hasher = _hasher()
     try:
-        return hasher.verify(user.password_hash if user else hasher.hash("timing-equaliser"), password) \
+        return hasher.verify(user.password_hash if user else _equaliser(hasher), password) \
             and user is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -24,6 +24,12 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _is_local_path(target: str) -> bool:
+    """A path on this site.  Browsers read "/\\host" and "/<tab>/host" as "//host", so refuse those too."""
+    return (target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 32 or ord(c) == 127 for c in target))
+
+
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")
 @limiter.limit(_login_limit, methods=["POST"])
 def login_page():
@@ -40,7 +46,7 @@ def login_page():
             login_user(user)
             db.session.commit()
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.home"))
+            return redirect(target if _is_local_path(target) else url_for("web.home"))
     return render_template("people/login.html", form=form)
 
 
