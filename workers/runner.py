@@ -47,7 +47,7 @@ def run_job(outbox_id: int) -> str:
             session.commit()
         except Exception as exc:
             session.rollback()
-            fail_job(session, clock.now(), outbox_id, "".join(traceback.format_exception(exc)), give_up=False)
+            fail_job(session, clock.now(), outbox_id, "".join(traceback.format_exception(exc)))
             session.commit()
             raise
         return "done"

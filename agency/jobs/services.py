@@ -1,7 +1,7 @@
 """The outbox: jobs written with the change that causes them (R13)."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, select, update
+from sqlalchemy import case, event, select, update
 from sqlalchemy.orm import Session
 
 from agency.jobs.models import OutboxJob
@@ -56,11 +56,15 @@ def finish_job(session: Session, now: datetime, job: OutboxJob) -> None:
     job.attempts += 1
 
 
-def fail_job(session: Session, now: datetime, job_id: int, error: str, give_up: bool) -> None:
+MAX_ATTEMPTS = 10  # RQ's own retries plus reconcile's; then it waits for a person
+
+
+def fail_job(session: Session, now: datetime, job_id: int, error: str) -> None:
+    """Count a failed run; past MAX_ATTEMPTS the job is parked as failed (reconcile leaves it)."""
     session.execute(
         update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.status != "done").values(
             attempts=OutboxJob.attempts + 1, last_error=error[:2000],
-            status="failed" if give_up else "pending",
+            status=case((OutboxJob.attempts + 1 >= MAX_ATTEMPTS, "failed"), else_="pending"),
         )
     )
 

@@ -216,3 +216,34 @@ def test_worker_burst_runs_rows_written_by_another_process(app, session, make_us
     assert json.loads(result.output) == {"ran": 1}
     assert [(m["To"], m["Subject"]) for m in mail] == [(EMAIL, "来自另一进程")]
     assert _outbox_rows(session)[0].status == "done"
+
+
+def test_a_job_failing_every_time_is_parked_after_max_attempts(app, monkeypatch):
+    """A job that never succeeds stops being retried by reconcile once MAX_ATTEMPTS is spent."""
+    from agency import clock
+    from agency.extensions import db
+    from agency.jobs.models import OutboxJob
+    from agency.jobs.services import MAX_ATTEMPTS, enqueue_job
+    from workers import notifications
+    from workers.reconcile import reconcile
+    from workers.runner import run_job
+
+    def broken(session, now, *args):
+        raise RuntimeError("gateway down")
+
+    monkeypatch.setattr(notifications, "deliver", broken)
+    with app.app_context():
+        job = enqueue_job(db.session, clock.now(), "notifications", "workers.notifications.deliver", 1, "{}")
+        db.session.commit()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                run_job(job.id)
+            except RuntimeError:
+                pass
+            row = db.session.get(OutboxJob, job.id)
+            db.session.refresh(row)
+            assert row.attempts == attempt
+            assert row.status == ("failed" if attempt == MAX_ATTEMPTS else "pending")
+        assert "gateway down" in row.last_error
+        later = clock.now() + timedelta(hours=1)
+        assert reconcile(db.session, later) == 0  # parked: no longer put back on the queue
