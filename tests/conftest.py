@@ -49,13 +49,16 @@ def app(sqlite_template, tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def pg_url():
-    url = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/agency_test")
+    """A PostgreSQL database of this run only (parallel runs never share one), dropped at the end."""
+    url = os.environ.get("TEST_POSTGRES_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/agency_test_{os.getpid()}")
     try:
         support.ensure_postgres_database(url)
         support.migrate(url)
     except Exception as error:  # noqa: BLE001
         _unavailable("PostgreSQL", error)
-    return url
+    yield url
+    if "TEST_POSTGRES_URL" not in os.environ:
+        support.drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -50,6 +50,16 @@ def ensure_postgres_database(url: str) -> None:
     engine.dispose()
 
 
+def drop_postgres_database(url: str) -> None:
+    base, _, name = url.rpartition("/")
+    engine = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> "
+                          "pg_backend_pid()"), {"n": name})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    engine.dispose()
+
+
 def truncate_all(engine) -> None:
     from agency.extensions import db
     names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
