@@ -13,7 +13,6 @@ import pytest
 
 os.environ.setdefault("AGENCY_INSTANCE", os.path.join(os.path.dirname(__file__), "..", "instance", "test"))
 
-from agency import create_app  # noqa: E402
 from agency.audit.services import SYSTEM  # noqa: E402
 from agency.extensions import db as _db  # noqa: E402
 from config import Testing  # noqa: E402

@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from agency.audit.models import AuditEvent
@@ -124,12 +124,12 @@ def verify(session: Session, project_id: int | None = None) -> Break | None:
     for chain in chains:
         prev, expected_seq = GENESIS, 1
         events = session.scalars(select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq))
-        for event in events:
-            if event.seq != expected_seq:
+        for row in events:
+            if row.seq != expected_seq:
                 return Break(chain, expected_seq, None, "is missing (deleted event)")
-            if event.prev_hash != prev:
-                return Break(chain, event.seq, event.id, "does not follow the previous event")
-            if _digest(event) != event.hash:
-                return Break(chain, event.seq, event.id, "was edited (hash mismatch)")
-            prev, expected_seq = event.hash, expected_seq + 1
+            if row.prev_hash != prev:
+                return Break(chain, row.seq, row.id, "does not follow the previous event")
+            if _digest(row) != row.hash:
+                return Break(chain, row.seq, row.id, "was edited (hash mismatch)")
+            prev, expected_seq = row.hash, expected_seq + 1
     return None

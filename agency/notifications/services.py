@@ -11,7 +11,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agency.jobs.services import enqueue_job
@@ -20,8 +20,11 @@ from agency.people.models import User
 
 
 def notify(session: Session, now: datetime, user: User, subject: str, body: str = "", *, key: str,
-           link: str = "", project_id: int | None = None) -> Message | None:
-    """Tell one person, once per ``key``: inbox now, e-mail and webhook by workers."""
+           link: str = "", project_id: int | None = None, attachment: dict | None = None) -> Message | None:
+    """Tell one person, once per ``key``: inbox now, e-mail and webhook by workers.
+
+    ``attachment`` ({filename, content_type, content: str}) goes with the e-mail only (e.g. an .ics invitation).
+    """
     inbox_key = f"{key}:inbox:{user.id}"
     if session.scalar(select(Delivery.id).where(Delivery.key == inbox_key)):
         return None
@@ -38,8 +41,11 @@ def notify(session: Session, now: datetime, user: User, subject: str, body: str 
                             subject=subject[:200], created_at=now)
         session.add(delivery)
         session.flush()
+        payload = {"body": body, "link": link}
+        if attachment and channel == "email":
+            payload["attachment"] = attachment
         enqueue_job(session, now, "notifications", "workers.notifications.deliver", delivery.id,
-                    json.dumps({"body": body, "link": link}, ensure_ascii=False))
+                    json.dumps(payload, ensure_ascii=False))
     session.flush()
     return message
 
@@ -59,7 +65,8 @@ def deliver(session: Session, now: datetime, delivery_id: int, payload: str) -> 
     content = json.loads(payload)
     delivery.attempts += 1
     if delivery.channel == "email":
-        send_email(delivery.recipient, delivery.subject, _email_body(content), delivery.key)
+        send_email(delivery.recipient, delivery.subject, _email_body(content), delivery.key,
+                   attachment=content.get("attachment"))
     elif delivery.channel == "webhook":
         post_webhook(delivery, content)
     delivery.status, delivery.sent_at = "sent", now
@@ -71,13 +78,19 @@ def _email_body(content: dict) -> str:
     return content.get("body", "") + (f"\n\n{base}{link}" if link else "")
 
 
-def send_email(to: str, subject: str, body: str, key: str) -> None:
+def send_email(to: str, subject: str, body: str, key: str, attachment: dict | None = None) -> None:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = f"<{key.replace(':', '.')}@agency>"
     message.set_content(body)
+    if attachment:
+        maintype, _, rest = attachment["content_type"].partition("/")
+        subtype, *params = [p.strip() for p in rest.split(";")]
+        message.add_attachment(attachment["content"].encode(), maintype=maintype, subtype=subtype,
+                               filename=attachment["filename"],
+                               params=dict(p.split("=", 1) for p in params if "=" in p))
     backend = current_app.config["MAIL_BACKEND"]
     if backend == "memory":
         current_app.extensions.setdefault("mail_outbox", []).append(message)
@@ -107,3 +120,10 @@ def unread_count(session: Session, user: User) -> int:
     from sqlalchemy import func
     return session.scalar(select(func.count()).select_from(Message)
                           .where(Message.user_id == user.id, Message.read_at.is_(None)))
+
+
+def mark_all_read(session: Session, now: datetime, user: User) -> int:
+    """Mark every unread message of ``user`` read; how many were."""
+    result = session.execute(update(Message).where(Message.user_id == user.id, Message.read_at.is_(None))
+                             .values(read_at=now).execution_options(synchronize_session=False))
+    return result.rowcount

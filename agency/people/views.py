@@ -1,7 +1,7 @@
 """Sign-in and sign-out for pages."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 
 from agency.extensions import db, limiter, login
 from agency.people.forms import LoginForm

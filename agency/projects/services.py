@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agency.audit.services import SYSTEM, Actor, record
@@ -22,9 +22,16 @@ def lock_project(session: Session, project_id: int) -> None:
 
     Every task transition takes this lock first, so stage completion is
     judged on committed facts and lock order is always project, then task.
+    Once the lock is held, the project, its stages and its tasks are read
+    again (populate_existing): objects this session loaded before waiting
+    for the lock (a request's project, the sweep's batch of tasks) would
+    otherwise still show what another transaction has since changed.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT id FROM projects WHERE id = :id FOR UPDATE"), {"id": project_id})
+    session.scalars(select(Project).where(Project.id == project_id).with_for_update()
+                    .execution_options(populate_existing=True)).all()
+    for model in (Stage, Task):
+        session.scalars(select(model).where(model.project_id == project_id)
+                        .execution_options(populate_existing=True)).all()
 
 
 def new_tracking_code(session: Session) -> str:
@@ -218,3 +225,19 @@ def complete_project(session: Session, now: datetime, project: Project) -> None:
     notify_many(session, now, [project.agent, project.enterprise], f"项目办结：{project.name}",
                 "项目全部审批事项已办结，欢迎对代办服务进行评价。", key=f"completed:{project.id}",
                 link=f"/projects/{project.id}", project_id=project.id)
+
+
+def request_handover(session: Session, now: datetime, user: User, project: Project, note: str) -> int:
+    """The carrying agent asks the director to hand the project over; audited, and every director is told."""
+    note = (note or "").strip()
+    if not note:
+        raise BadInput("a note is required", fields={"note": "required"})
+    if not project.is_open:
+        raise TransitionNotAllowed(f"project is {project.status}; it can no longer be handed over")
+    record(session, now, Actor.of(user), "project.handover_requested", project, after={"note": note},
+           detail=f"代办员{user.display_name}申请移交项目：{note}")
+    directors = session.scalars(select(User).where(User.role == "director", User.active.is_(True))).all()
+    return notify_many(session, now, directors, f"移交申请：{project.name}",
+                       f"代办员{user.display_name}申请移交项目“{project.name}”：{note}",
+                       key=f"handover:{project.id}:{user.id}:{now.isoformat()}", link=f"/projects/{project.id}",
+                       project_id=project.id)

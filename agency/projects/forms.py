@@ -1,0 +1,61 @@
+"""Forms of the project pages (CSRF on every one)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DecimalField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+AGREEMENT_TEXT = _l("自愿委托、免费代办、全程服务、合法高效、公开透明")
+STATUS_LABELS = {"consulting": _l("咨询中"), "entrusted": _l("已委托"), "in_progress": _l("办理中"),
+                 "completed": _l("已办结"), "terminated": _l("已终止")}
+STAGE_LABELS = {"waiting": _l("未开始"), "open": _l("办理中"), "closed": _l("已办结"), "halted": _l("已暂停"),
+                "cancelled": _l("已取消")}
+
+
+class EntrustForm(FlaskForm):
+    """Entrust a project.  The view drops ``enterprise_id`` for an enterprise and ``agree`` for an agent."""
+
+    enterprise_id = SelectField(_l("委托企业"), coerce=int, validators=[DataRequired(_l("请选择委托企业"))])
+    name = StringField(_l("项目名称"), validators=[DataRequired(_l("请填写项目名称")), Length(max=200)])
+    project_type = SelectField(_l("项目类型"), validators=[DataRequired(_l("请选择项目类型"))])
+    location = StringField(_l("建设地点"), validators=[DataRequired(_l("请填写建设地点")), Length(max=200)])
+    investment_wan = DecimalField(_l("总投资（万元）"), places=2,
+                                  validators=[InputRequired(_l("请填写总投资")),
+                                              NumberRange(min=0, message=_l("总投资不能为负数"))])
+    contact_name = StringField(_l("联系人"), validators=[DataRequired(_l("请填写联系人")), Length(max=100)])
+    contact_phone = StringField(_l("联系电话"), validators=[
+        DataRequired(_l("请填写联系电话")), Regexp(r"^[0-9+\-() ]{5,40}$", message=_l("电话号码格式不正确"))])
+    agree = BooleanField(_l("我已阅读并同意委托代办协议"),
+                         validators=[DataRequired(_l("须同意委托代办协议才能提交委托"))])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""
+
+
+class DispatchForm(FlaskForm):
+    # "pick" marks that the item checkboxes were shown, so none ticked means none (not the whole stage).
+    pick = HiddenField(default="1")
+    items = SelectMultipleField(_l("本阶段事项"), widget=ListWidget(prefix_label=False),
+                                option_widget=CheckboxInput(), validate_choice=False)
+
+
+class HandoverForm(FlaskForm):
+    note = TextAreaField(_l("移交说明"), validators=[DataRequired(_l("请说明移交原因")), Length(max=2000)])
+
+
+class AssignForm(FlaskForm):
+    agent_id = SelectField(_l("代办员"), coerce=int, validators=[DataRequired(_l("请选择代办员"))])
+    next = HiddenField()
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("撤回原因"), validators=[DataRequired(_l("请填写撤回原因")), Length(max=2000)])
+    confirm = HiddenField()
+
+
+class StatusFilter(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("状态"), validators=[Optional()])

@@ -1,0 +1,346 @@
+"""Project pages: my projects, entrust, all projects, one project and its actions."""
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from agency import clock
+from agency.audit.services import Actor
+from agency.catalog.models import ProjectType
+from agency.catalog.services import items_by_code
+from agency.errors import BadInput, DomainError, NotFound, TransitionNotAllowed
+from agency.extensions import db
+from agency.people.access import get_project, get_task, is_assigned_agent, visible_projects
+from agency.people.models import User
+from agency.projects import services
+from agency.projects.forms import (AGREEMENT_TEXT, STAGE_LABELS, STATUS_LABELS, ActionForm, AssignForm,
+                                   DispatchForm, EntrustForm, HandoverForm, WithdrawForm)
+from agency.projects.models import PROJECT_STATUSES, Project
+from agency.projects.timeline import timeline, working_days_elapsed
+from agency.tasks import services as task_services
+from agency.tasks.models import RUNNING_STATUSES
+from agency.tasks.views import task_rows
+from agency.web.access import role_required
+
+bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+
+@bp.app_template_filter("project_status")
+def project_status(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_filter("stage_status")
+def stage_status(status: str) -> str:
+    return str(STAGE_LABELS.get(status, status))
+
+
+@bp.app_template_filter("project_tone")
+def project_tone(project: Project) -> str:
+    if project.status == "terminated" or project.halted_at is not None:
+        return "bad"
+    if project.status == "completed":
+        return "ok"
+    return "info" if project.status == "in_progress" else ""
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+def _progress(project: Project) -> dict:
+    """Current stage and the next deadline of its running tasks."""
+    current = next((s for s in project.stages if s.status == "open"), None)
+    deadlines = [t.deadline for t in project.tasks if t.status in RUNNING_STATUSES]
+    return {"stage": current, "next_stage": services.next_stage(project),
+            "next_deadline": min(deadlines) if deadlines else None}
+
+
+@bp.get("", endpoint="mine")
+@role_required("agent", "enterprise")
+def mine():
+    projects = db.session.scalars(visible_projects(current_user).order_by(Project.id.desc())).all()
+    projects.sort(key=lambda p: not p.is_open)
+    rows = [(p, _progress(p)) for p in projects]
+    return render_template("projects/mine.html", rows=rows, user=current_user)
+
+
+@bp.get("/all", endpoint="all")
+@role_required("director")
+def all_projects():
+    status = request.args.get("status") or ""
+    return _render_all(status)
+
+
+def _agents() -> list[User]:
+    return db.session.scalars(select(User).where(User.role == "agent", User.active.is_(True))
+                              .order_by(User.name, User.username)).all()
+
+
+def _render_all(status: str, http_status: int = 200, error: str | None = None):
+    query = visible_projects(current_user)
+    if status in PROJECT_STATUSES:
+        query = query.where(Project.status == status)
+    else:
+        status = ""
+    projects = db.session.scalars(query.order_by(Project.agent_id.is_not(None), Project.id.desc())).all()
+    return render_template("projects/all.html", rows=[(p, _progress(p)) for p in projects], status=status,
+                           statuses=PROJECT_STATUSES, agents=_agents(), error=error), http_status
+
+
+# --- entrust -------------------------------------------------------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"], endpoint="entrust")
+@role_required("enterprise", "agent")
+def entrust():
+    form = EntrustForm()
+    types = db.session.scalars(select(ProjectType).order_by(ProjectType.code)).all()
+    form.project_type.choices = [SelectChoice("", _("请选择"))] + [SelectChoice(t.code, f"{t.name}（{t.code}）")
+                                                                    for t in types]
+    if current_user.role == "enterprise":
+        del form.enterprise_id
+    else:
+        del form.agree  # the enterprise signs the agreement on its project page
+        enterprises = db.session.scalars(select(User).where(User.role == "enterprise", User.active.is_(True))
+                                         .order_by(User.organization, User.username)).all()
+        form.enterprise_id.choices = [SelectChoice(0, _("请选择"))] + [
+            SelectChoice(u.id, u.organization or u.display_name) for u in enterprises]
+    status = 200
+    if form.is_submitted():
+        status = 400
+    if form.validate_on_submit():
+        try:
+            project = services.entrust_project(
+                db.session, clock.now(), _me(), name=form.name.data.strip(), project_type=form.project_type.data,
+                location=form.location.data.strip(), investment_wan=form.investment_wan.data,
+                contact_name=form.contact_name.data.strip(), contact_phone=form.contact_phone.data.strip(),
+                enterprise_id=form.enterprise_id.data if "enterprise_id" in form else None)
+        except BadInput as error:
+            db.session.rollback()
+            for name in error.fields:
+                if name in form:
+                    form[name].errors.append(_("请重新选择"))
+        else:
+            db.session.commit()
+            flash(_("已委托代办，跟踪码 %(code)s。", code=project.tracking_code), "success")
+            return redirect(url_for("projects.show", project_id=project.id))
+    return render_template("projects/entrust.html", form=form, agreement=AGREEMENT_TEXT), status
+
+
+# --- one project ---------------------------------------------------------------------------------
+
+def _suggestion(project: Project):
+    """The director's suggested agent (R7), when the director area provides one."""
+    try:
+        from agency.director.workload import suggest_agent
+        return suggest_agent(db.session, project)
+    except (ImportError, DomainError):
+        return None
+
+
+def _dispatch_form(project: Project, form: DispatchForm | None = None):
+    """The form for the next stage, or None when nothing can be dispatched now."""
+    if project.status not in ("entrusted", "in_progress") or project.halted_at is not None:
+        return None, None
+    if any(s.status == "open" for s in project.stages):
+        return None, None
+    stage = services.next_stage(project)
+    if stage is None:
+        return None, None
+    template = next((t for t in project.project_type.stages if t.order == stage.order), None)
+    codes = list(template.item_codes) if template else []
+    items = items_by_code(db.session, codes)
+    form = form or DispatchForm(formdata=None, items=codes)
+    form.items.choices = [SelectChoice(c, f"{c} {items[c].name}（{items[c].department.name}）" if c in items else c)
+                          for c in codes]
+    return stage, form
+
+
+def render_project(project: Project, status: int = 200, *, error: str | None = None, **forms):
+    user = _me()
+    now = clock.now()
+    carrying = is_assigned_agent(user, project)
+    is_director = user.role == "director"
+    is_owner = user.role == "enterprise" and project.enterprise_id == user.id
+    rows = task_rows(project.tasks, now)
+    by_stage = {}
+    for row in rows:
+        by_stage.setdefault(row.task.stage_id, []).append(row)
+    next_stage, dispatch_form = _dispatch_form(project, forms.get("dispatch_form")) if carrying else (None, None)
+    assign_form = None
+    if is_director and project.is_open:
+        assign_form = forms.get("assign_form") or AssignForm(formdata=None, agent_id=project.agent_id or 0)
+        assign_form.agent_id.choices = _agent_choices()
+    return render_template(
+        "projects/show.html", project=project, by_stage=by_stage, error=error,
+        is_agent=carrying, is_director=is_director, is_owner=is_owner,
+        elapsed=working_days_elapsed(db.session, project, now), target_days=project.project_type.target_days,
+        events=timeline(db.session, project), next_stage=next_stage, dispatch_form=dispatch_form,
+        handover_form=(forms.get("handover_form") or HandoverForm(formdata=None)) if carrying and project.is_open
+        else None,
+        assign_form=assign_form, suggestion=_suggestion(project) if assign_form is not None else None,
+        action_form=ActionForm(formdata=None),
+        agreement=AGREEMENT_TEXT,
+    ), status
+
+
+def _agent_choices() -> list[SelectChoice]:
+    return [SelectChoice(0, _("请选择"))] + [
+        SelectChoice(a.id, a.display_name + (_("（休假）") if a.on_leave else "")) for a in _agents()]
+
+
+@bp.get("/<int:project_id>", endpoint="show")
+@login_required
+def show(project_id: int):
+    return render_project(get_project(db.session, current_user, project_id))
+
+
+def _failed(project: Project, error: DomainError, message: str, **forms):
+    """A domain error: nothing is kept, the page says why with the error's status."""
+    if isinstance(error, NotFound):
+        raise error
+    db.session.rollback()
+    return render_project(project, error.status, error=message, **forms)
+
+
+def _carried(project_id: int) -> Project:
+    project = get_project(db.session, current_user, project_id)
+    if not is_assigned_agent(current_user, project):
+        abort(403)
+    return project
+
+
+@bp.post("/<int:project_id>/dispatch", endpoint="dispatch")
+@role_required("agent")
+def dispatch(project_id: int):
+    project = _carried(project_id)
+    form = DispatchForm()
+    if not form.validate_on_submit():
+        abort(400)
+    codes = list(form.items.data or []) if form.pick.data else None
+    try:
+        stage, tasks = services.dispatch_stage(db.session, clock.now(), Actor.of(current_user), project, codes)
+    except DomainError as error:
+        message = (_("请至少选择一项本阶段的审批事项。") if isinstance(error, BadInput)
+                   else _("当前不能派发：上一阶段尚未办结，或项目已暂停、已终止，或全部阶段均已派发。"))
+        return _failed(project, error, message, dispatch_form=form if isinstance(error, BadInput) else None)
+    db.session.commit()
+    flash(_("已派发第%(order)s阶段“%(name)s”：%(n)s个部门任务并联审批。", order=stage.order, name=stage.name,
+            n=len(tasks)), "success")
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
+@bp.post("/<int:project_id>/tasks/<int:task_id>/materials-supplied", endpoint="materials_supplied")
+@role_required("agent")
+def materials_supplied(project_id: int, task_id: int):
+    project = _carried(project_id)
+    task = get_task(db.session, current_user, task_id)
+    if task.project_id != project.id:
+        raise NotFound(f"task {task_id} not found")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        task_services.supply_materials(db.session, clock.now(), Actor.of(current_user), task)
+    except DomainError as error:
+        return _failed(project, error, _("该办件没有待补正的材料（状态已变化），请以页面上的最新状态为准。"))
+    db.session.commit()
+    flash(_("已登记补正材料，“%(item)s”重新计时。", item=task.item.name), "success")
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
+@bp.post("/<int:project_id>/handover", endpoint="handover")
+@role_required("agent")
+def handover(project_id: int):
+    project = _carried(project_id)
+    form = HandoverForm()
+    if not form.validate_on_submit():
+        return render_project(project, 400, handover_form=form)
+    try:
+        services.request_handover(db.session, clock.now(), _me(), project, form.note.data)
+    except DomainError as error:
+        return _failed(project, error, _("项目已办结或终止，不能再申请移交。"))
+    db.session.commit()
+    flash(_("移交申请已送达大厅主任。"), "success")
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
+def _local_path(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.post("/<int:project_id>/assign", endpoint="assign")
+@role_required("director")
+def assign(project_id: int):
+    project = get_project(db.session, current_user, project_id)
+    form = AssignForm()
+    form.agent_id.choices = _agent_choices()
+    back = _local_path(form.next.data)
+    from_list = bool(back and back.startswith(url_for("projects.all")))
+    error = None
+    if not form.validate_on_submit():
+        error, http_status = _("请选择一名在岗代办员。"), 400
+    else:
+        try:
+            services.assign_agent(db.session, clock.now(), _me(), project, form.agent_id.data)
+        except DomainError as failure:
+            if isinstance(failure, NotFound):
+                raise
+            db.session.rollback()
+            error, http_status = (_("项目已办结或终止，不能再指派。") if isinstance(failure, TransitionNotAllowed)
+                                  else _("请选择一名在岗代办员。")), failure.status
+    if error:
+        if from_list:
+            query = parse_qs(urlsplit(back).query)
+            return _render_all((query.get("status") or [""])[0], http_status, error)
+        return render_project(project, http_status, error=error, assign_form=form)
+    db.session.commit()
+    flash(_("已指派代办员：%(name)s（项目“%(project)s”）。", name=project.agent.display_name, project=project.name),
+          "success")
+    return redirect(back or url_for("projects.show", project_id=project.id))
+
+
+@bp.post("/<int:project_id>/agreement", endpoint="sign_agreement")
+@role_required("enterprise")
+def sign_agreement(project_id: int):
+    project = get_project(db.session, current_user, project_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.accept_agreement(db.session, clock.now(), _me(), project)
+    db.session.commit()
+    flash(_("已签署委托代办协议。"), "success")
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
+@bp.route("/<int:project_id>/withdraw", methods=["GET", "POST"], endpoint="withdraw")
+@role_required("enterprise")
+def withdraw(project_id: int):
+    """Two steps: the reason, then a confirmation page that shows it; only the confirmation withdraws."""
+    project = get_project(db.session, current_user, project_id)
+    form = WithdrawForm()
+    if not project.is_open:
+        flash(_("项目已办结或终止，不能撤回。"), "error")
+        return redirect(url_for("projects.show", project_id=project.id))
+    if request.method == "GET":
+        return render_template("projects/withdraw.html", project=project, form=form, confirming=False)
+    if not form.validate_on_submit():
+        return render_template("projects/withdraw.html", project=project, form=form, confirming=False), 400
+    if form.confirm.data != "yes":
+        return render_template("projects/withdraw.html", project=project, form=form, confirming=True)
+    try:
+        services.withdraw_project(db.session, clock.now(), _me(), project, form.reason.data)
+    except DomainError as error:
+        if isinstance(error, NotFound):
+            raise
+        db.session.rollback()
+        return render_template("projects/withdraw.html", project=project, form=form, confirming=False,
+                               error=_("项目状态已变化，不能撤回。")), error.status
+    db.session.commit()
+    flash(_("已撤回委托，项目终止。"), "success")
+    return redirect(url_for("projects.show", project_id=project.id))

@@ -1,0 +1,168 @@
+"""The liaison's pages: the department inbox and one task with accept, supplement and answer."""
+from datetime import datetime
+from typing import NamedTuple
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from agency import clock
+from agency.audit.services import Actor
+from agency.calendar.services import get_calendar
+from agency.errors import BadInput, DomainError, NotFound, TransitionNotAllowed
+from agency.extensions import db
+from agency.people.access import get_task, visible_tasks
+from agency.projects.forms import ActionForm
+from agency.tasks import services
+from agency.tasks.forms import DECISION_LABELS, REASON_LABELS, STATUS_LABELS, AnswerForm, SupplementForm
+from agency.tasks.models import OPEN_STATUSES, RUNNING_STATUSES, Task
+from agency.web.access import role_required
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+RECENTLY_CLOSED = 20
+
+
+class TaskRow(NamedTuple):
+    """A task with its working days left (None when the clock is stopped or the task closed) and tone."""
+    task: Task
+    days_left: int | None
+    tone: str
+
+
+def task_tone(task: Task, days_left: int | None) -> str:
+    """badge colour: bad when overdue or escalated or refused, ok when consented, warn at one day or less."""
+    if task.escalated_at is not None or (days_left is not None and days_left < 0):
+        return "bad"
+    if task.status == "answered" and task.outcome == "refuse":
+        return "bad"
+    if task.is_consent:
+        return "ok"
+    if days_left is not None and days_left <= 1:
+        return "warn"
+    return ""
+
+
+def task_rows(tasks, now: datetime) -> list[TaskRow]:
+    calendar, tz = get_calendar(db.session), clock.hall_tz()
+    rows = []
+    for task in tasks:
+        left = task.working_days_left(calendar, now, tz)
+        rows.append(TaskRow(task, left, task_tone(task, left)))
+    return rows
+
+
+@bp.app_template_filter("task_status")
+def task_status(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_filter("decision")
+def decision(outcome: str | None) -> str:
+    return str(DECISION_LABELS.get(outcome, outcome or ""))
+
+
+@bp.app_template_filter("deemed_reason")
+def deemed_reason(reason: str | None) -> str:
+    return str(REASON_LABELS.get(reason, reason or ""))
+
+
+@bp.get("/inbox", endpoint="inbox")
+@role_required("liaison")
+def inbox():
+    now = clock.now()
+    mine = visible_tasks(current_user)
+    open_tasks = db.session.scalars(mine.where(Task.status.in_(OPEN_STATUSES)).order_by(Task.deadline, Task.id)).all()
+    closed = db.session.scalars(
+        mine.where(Task.status.not_in(OPEN_STATUSES))
+        .order_by(Task.answered_at.desc().nulls_last(), Task.id.desc()).limit(RECENTLY_CLOSED)).all()
+    return render_template("tasks/inbox.html", rows=task_rows(open_tasks, now), closed=closed,
+                           department=current_user.department)
+
+
+def _render(task: Task, status: int = 200, *, error: str | None = None, supplement_form=None, answer_form=None):
+    is_liaison = current_user.role == "liaison" and current_user.department_id == task.department_id
+    row = task_rows([task], clock.now())[0]
+    return render_template(
+        "tasks/show.html", task=task, row=row, error=error, is_liaison=is_liaison,
+        can_accept=is_liaison and task.status == "pending",
+        can_answer=is_liaison and task.status in RUNNING_STATUSES,
+        supplement_form=supplement_form or SupplementForm(formdata=None),
+        answer_form=answer_form or AnswerForm(formdata=None),
+    ), status
+
+
+@bp.get("/<int:task_id>", endpoint="show")
+@login_required
+def show(task_id: int):
+    return _render(get_task(db.session, current_user, task_id))
+
+
+def _conflict(task: Task) -> str:
+    return _("办件当前状态为“%(status)s”，不能再办理此操作；请以页面上的最新状态为准。",
+             status=task_status(task.status))
+
+
+def _failed(task: Task, error: DomainError, **forms):
+    """A domain error: nothing is kept, and the page says why."""
+    if isinstance(error, NotFound):
+        raise error
+    db.session.rollback()
+    task = db.session.get(Task, task.id)
+    if isinstance(error, TransitionNotAllowed):
+        message = _conflict(task)
+    elif isinstance(error, BadInput):
+        message = _("提交的内容不完整，请检查后重试。")
+    else:
+        message = _("该操作不符合办理规则。")
+    return _render(task, error.status, error=message, **forms)
+
+
+@bp.post("/<int:task_id>/accept", endpoint="accept")
+@role_required("liaison")
+def accept(task_id: int):
+    task = get_task(db.session, current_user, task_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.accept_task(db.session, clock.now(), Actor.of(current_user), task)
+    except DomainError as error:
+        return _failed(task, error)
+    db.session.commit()
+    flash(_("已受理。"), "success")
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.post("/<int:task_id>/supplement", endpoint="supplement")
+@role_required("liaison")
+def supplement(task_id: int):
+    task = get_task(db.session, current_user, task_id)
+    form = SupplementForm()
+    if not form.validate_on_submit() or not form.material_list():
+        if not form.materials.errors:
+            form.materials.errors.append(_("请一次性列出全部需补正的材料"))
+        return _render(task, 400, supplement_form=form)
+    try:
+        services.request_supplement(db.session, clock.now(), Actor.of(current_user), task, form.material_list(),
+                                    (form.note.data or "").strip())
+    except DomainError as error:
+        return _failed(task, error, supplement_form=form)
+    db.session.commit()
+    flash(_("已一次性告知补正材料，办件暂停计时。"), "success")
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.post("/<int:task_id>/answer", endpoint="answer")
+@role_required("liaison")
+def answer(task_id: int):
+    task = get_task(db.session, current_user, task_id)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        return _render(task, 400, answer_form=form)
+    try:
+        services.answer_task(db.session, clock.now(), Actor.of(current_user), task, form.decision.data,
+                             form.opinion.data or "")
+    except DomainError as error:
+        return _failed(task, error, answer_form=form)
+    db.session.commit()
+    flash(_("已答复：%(decision)s", decision=decision(form.decision.data)), "success")
+    return redirect(url_for("tasks.show", task_id=task.id))

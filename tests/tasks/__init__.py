@@ -1,0 +1,174 @@
+"""Builders and fixtures shared by the task, worker and project tests.
+
+``build_hall`` makes the people of the ``hall`` fixture (tests/projects/conftest.py)
+on any session: the PostgreSQL app, or a hypothesis state machine's own app.
+
+Building the hall (catalog and 31 users) costs about half a second, so the
+fixtures below build it once per run into a SQLite file (``hall_template``)
+that ``app`` copies for each test, as the root conftest copies the migrated
+schema.  A test module imports ``app`` and ``hall`` from here to use them;
+they behave as the conftest fixtures of the same names.
+"""
+import shutil
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from agency.audit.services import SYSTEM, Actor
+from agency.extensions import db
+from tests import support
+
+MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
+
+
+def import_sample_catalog(session, now) -> None:
+    from agency.catalog.services import import_catalog, import_project_types
+    import_catalog(session, now, SYSTEM, (support.SAMPLE_DIR / "catalog.sample.csv").read_text(encoding="utf-8"))
+    import_project_types(session, now, SYSTEM,
+                         (support.SAMPLE_DIR / "project_types.sample.csv").read_text(encoding="utf-8"))
+    session.commit()
+
+
+def build_hall(session, now) -> dict:
+    """The sample catalog and the people of the ``hall`` fixture, committed."""
+    from agency.catalog.models import Department
+    import_sample_catalog(session, now)
+    make = support.UserFactory(session, now)
+    people = {
+        "director": make("director", "director", email="director@hall.test"),
+        "agent": make("agent", "agent", email="agent@hall.test", phone="0571-1"),
+        "agent2": make("agent", "agent2", email="agent2@hall.test", phone="0571-2"),
+        "ent": make("enterprise", "ent", email="ent@corp.test", organization="甲公司"),
+        "ent2": make("enterprise", "ent2", email="ent2@corp.test", organization="乙公司"),
+    }
+    for department in session.scalars(select(Department)).all():
+        code = department.code.lower()
+        people[f"{code}_a"] = make("liaison", f"{code}_a", department_code=department.code,
+                                   liaison_slot="primary", email=f"{code}_a@hall.test")
+        people[f"{code}_b"] = make("liaison", f"{code}_b", department_code=department.code,
+                                   liaison_slot="backup", email=f"{code}_b@hall.test")
+    return people
+
+
+ENTRUST = {"name": "年产十万台精密机床项目", "project_type": "IND_PERMIT", "location": "经开区创业路8号",
+           "investment_wan": "32000", "contact_name": "张经理", "contact_phone": "138-0000-0001"}
+
+
+def entrust(session, now, hall, *, by="agent", enterprise="ent", **overrides):
+    """A project entrusted by the agent on the enterprise's behalf (or by the enterprise), committed."""
+    from agency.projects.services import entrust_project
+    body = {**ENTRUST, **overrides}
+    if by == "agent":
+        body.setdefault("enterprise_id", hall[enterprise].id)
+    project = entrust_project(session, now, hall[by], **body)
+    session.commit()
+    return project
+
+
+def dispatch(session, now, project, items=None, agent=None):
+    """Dispatch the next stage as the project's agent, committed; returns the new tasks."""
+    from agency.projects.services import dispatch_stage
+    actor = Actor.of(agent) if agent is not None else Actor(project.agent_id, "agent")
+    stage, tasks = dispatch_stage(session, now, actor, project, items)
+    session.commit()
+    return tasks
+
+
+def start(session, now, hall, items=None, **overrides):
+    """Entrusted and stage 1 dispatched: (project, tasks)."""
+    project = entrust(session, now, hall, **overrides)
+    return project, dispatch(session, now, project, items)
+
+
+def liaison_of(hall, task, slot="a"):
+    return hall[f"{task.department.code.lower()}_{slot}"]
+
+
+def as_actor(user) -> Actor:
+    return Actor.of(user)
+
+
+def count(session, model, *where) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def audit_actions(session, project_id) -> list[str]:
+    from agency.audit.models import AuditEvent
+    return session.scalars(select(AuditEvent.action).where(AuditEvent.project_id == project_id)
+                           .order_by(AuditEvent.seq)).all()
+
+
+def events_for(session, action, task_id) -> int:
+    from agency.audit.models import AuditEvent
+    return count(session, AuditEvent, AuditEvent.action == action, AuditEvent.object_type == "task",
+                 AuditEvent.object_id == task_id)
+
+
+def inbox(session, user) -> list[str]:
+    from agency.notifications.models import Message
+    return session.scalars(select(Message.subject).where(Message.user_id == user.id).order_by(Message.id)).all()
+
+
+def deadline_from(session, start, days):
+    """The calendar's deadline for ``days`` working days from ``start`` (R1)."""
+    from agency.calendar.services import get_calendar
+    from agency.clock import closing_time, hall_tz
+    return get_calendar(session).deadline_after(start, days, hall_tz(), closing_time())
+
+
+@pytest.fixture(scope="session")
+def hall_template(sqlite_template, tmp_path_factory):
+    """A migrated SQLite file holding the sample catalog and the hall's people; (path, {name: username})."""
+    path = tmp_path_factory.mktemp("hall") / "hall.db"
+    shutil.copy(sqlite_template, path)
+    application = support.make_app(f"sqlite:///{path}", path.parent)
+    with application.app_context():
+        people = build_hall(db.session, MONDAY)
+        names = {name: user.username for name, user in people.items()}
+        db.session.remove()
+        db.engine.dispose()
+    return path, names
+
+
+@pytest.fixture(scope="session")
+def shared_app(hall_template, tmp_path_factory):
+    """One app for the whole run (building one costs about 0.4 s): (app, path of its database file)."""
+    folder = tmp_path_factory.mktemp("shared-app")
+    path = folder / "agency.db"
+    shutil.copy(hall_template[0], path)
+    return support.make_app(f"sqlite:///{path}", folder), path
+
+
+def fresh_database(application, path, template) -> None:
+    """Give ``application`` a fresh copy of ``template`` and empty its queues and outbox of e-mail."""
+    from workers.queues import reset_embedded
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    shutil.copy(template, path)
+    reset_embedded()
+    application.extensions["mail_outbox"].clear()
+
+
+@pytest.fixture
+def app(shared_app, hall_template, monkeypatch):
+    """The conftest ``app``, on a fresh copy of the hall template (the app object itself is reused)."""
+    monkeypatch.delenv("AGENCY_NOW", raising=False)
+    application, path = shared_app
+    fresh_database(application, path, hall_template[0])
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def hall(session, hall_template):
+    """The conftest ``hall``: director, agent, agent2, ent, ent2, ``<code>_a``/``<code>_b`` liaisons."""
+    from agency.people.models import User
+    users = {u.username: u for u in session.scalars(select(User))}
+    return {name: users[username] for name, username in hall_template[1].items()}
+
+
+__all__ = ["MONDAY", "timedelta"]
