@@ -8,7 +8,14 @@ from agency.extensions import db
 
 MEETING_KINDS = ("pre_review", "site_survey", "joint_review")
 MEETING_STATUSES = ("scheduled", "held", "closed", "cancelled")
+OPEN_MEETING_STATUSES = ("scheduled", "held")  # not yet closed nor cancelled
 WRITTEN_DECISIONS = ("consent", "consent_with_conditions", "objection", "supplement_needed")
+STANCE_SOURCES = ("present", "written", "deemed", "none")
+KIND_NAMES = {"pre_review": "联合预审", "site_survey": "联合踏勘", "joint_review": "联审会议"}
+STATUS_NAMES = {"scheduled": "已安排", "held": "已召开", "closed": "已闭会", "cancelled": "已取消"}
+DECISION_NAMES = {"consent": "同意", "consent_with_conditions": "附条件同意", "objection": "反对",
+                  "supplement_needed": "需补正材料"}
+SOURCE_NAMES = {"present": "到会表态", "written": "书面意见", "deemed": "缺席默认", "none": "未形成意见"}
 
 
 class Meeting(db.Model):
@@ -35,7 +42,23 @@ class Meeting(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     project = relationship("Project")
+    scheduled_by = relationship("User")
     invitations = relationship("Invitation", back_populates="meeting", order_by="Invitation.id")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_MEETING_STATUSES
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES.get(self.kind, self.kind)
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES.get(self.status, self.status)
+
+    def invitation_for(self, department_id: int) -> "Invitation | None":
+        return next((i for i in self.invitations if i.department_id == department_id), None)
 
 
 class Invitation(db.Model):
@@ -64,3 +87,19 @@ class Invitation(db.Model):
     meeting = relationship(Meeting, back_populates="invitations")
     department = relationship("Department")
     liaison = relationship("User")
+
+    @property
+    def has_written_opinion(self) -> bool:
+        return self.written_decision is not None
+
+    @property
+    def decision_name(self) -> str:
+        return DECISION_NAMES.get(self.decision, "") if self.decision else ""
+
+    @property
+    def written_decision_name(self) -> str:
+        return DECISION_NAMES.get(self.written_decision, "") if self.written_decision else ""
+
+    @property
+    def source_name(self) -> str:
+        return SOURCE_NAMES.get(self.stance_source, "") if self.stance_source else ""

@@ -7,6 +7,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from agency.errors import NotFound
+from agency.meetings.models import Invitation, Meeting
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.tasks.models import Task
@@ -47,6 +48,24 @@ def get_task(session: Session, user: User, task_id: int) -> Task:
     if task is None:
         raise NotFound(f"task {task_id} not found")
     return task
+
+
+def visible_meetings(user: User) -> Select:
+    """Liaison: meetings its department is invited to; others: meetings of the projects they see."""
+    query = select(Meeting)
+    if user.role == "director":
+        return query
+    if user.role == "liaison":
+        return query.where(Meeting.id.in_(
+            select(Invitation.meeting_id).where(Invitation.department_id == user.department_id)))
+    return query.where(Meeting.project_id.in_(visible_projects(user).with_only_columns(Project.id)))
+
+
+def get_meeting(session: Session, user: User, meeting_id: int) -> Meeting:
+    meeting = session.scalar(visible_meetings(user).where(Meeting.id == meeting_id))
+    if meeting is None:
+        raise NotFound(f"meeting {meeting_id} not found")
+    return meeting
 
 
 def is_assigned_agent(user: User, project: Project) -> bool:

@@ -1,0 +1,313 @@
+"""Meeting pages: the agent schedules, records and closes; the liaison confirms or writes; the enterprise
+reads; the director sees the calendar.  Domain errors become a message on the page."""
+from calendar import Calendar as MonthCalendar
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from agency import clock
+from agency.calendar.services import get_calendar
+from agency.catalog.models import Department
+from agency.errors import DomainError, TransitionNotAllowed
+from agency.extensions import db
+from agency.meetings import ics, rules, services
+from agency.meetings.forms import (DECISION_LABELS, KIND_LABELS, CancelForm, CloseForm, ConfirmForm, OpinionForm,
+                                   RescheduleForm, ScheduleForm)
+from agency.meetings.minutes import attendance_line, stance_line
+from agency.meetings.models import Invitation, Meeting
+from agency.people.access import get_meeting, get_project, is_assigned_agent, visible_meetings, visible_projects
+from agency.projects.models import Project
+from agency.tasks.models import OPEN_STATUSES
+from agency.web.access import role_required
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _local(value: datetime) -> datetime:
+    """A naive datetime-local value read as hall time."""
+    return value.replace(tzinfo=clock.hall_tz()) if value.tzinfo is None else value
+
+
+def _failed(error: DomainError) -> None:
+    db.session.rollback()
+    flash(_("无法办理：%(message)s", message=error.message), "error")
+
+
+@bp.app_context_processor
+def meeting_helpers():
+    def project_meetings(project):
+        if not current_user.is_authenticated:
+            return []
+        statement = visible_meetings(_me()).where(Meeting.project_id == project.id)
+        return db.session.scalars(statement.order_by(Meeting.starts_at.desc(), Meeting.id.desc())).all()
+    return {"project_meetings": project_meetings, "meeting_kind_label": lambda k: KIND_LABELS.get(k, k),
+            "meeting_decision_label": lambda d: DECISION_LABELS.get(d, d or "")}
+
+
+# -- lists -----------------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@role_required("agent", "enterprise", "director")
+def index():
+    """The agent's meetings (and the projects it may schedule for); others see the meetings they may read."""
+    user = _me()
+    meetings = db.session.scalars(visible_meetings(user).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+                                  .limit(500)).all()
+    now = clock.now()
+    projects = []
+    if user.role == "agent":
+        projects = [p for p in db.session.scalars(visible_projects(user).where(
+            Project.status.in_(("entrusted", "in_progress"))).order_by(Project.id.desc())) if is_assigned_agent(user, p)]
+    return render_template("meetings/index.html", upcoming=[m for m in meetings if m.is_open and m.starts_at >= now],
+                           others=[m for m in meetings if not (m.is_open and m.starts_at >= now)], projects=projects,
+                           now=now)
+
+
+@bp.get("/invitations")
+@role_required("liaison")
+def invitations():
+    """My department's invitations, with confirm and written opinion on each open one."""
+    user = _me()
+    rows = db.session.scalars(
+        select(Invitation).join(Meeting).where(Invitation.department_id == user.department_id)
+        .order_by(Meeting.starts_at.desc(), Invitation.id.desc()).limit(500)).all()
+    now = clock.now()
+    return render_template("meetings/invitations.html", rows=rows, now=now,
+                           open_rows=[i for i in rows if i.meeting.status == "scheduled" and i.meeting.starts_at > now])
+
+
+@bp.get("/calendar")
+@role_required("director")
+def calendar():
+    """Every meeting of a month, day by day."""
+    today = clock.local(clock.now()).date()
+    try:
+        year, month = (int(x) for x in request.args.get("month", f"{today:%Y-%m}").split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        abort(400)
+    weeks = MonthCalendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    start = datetime.combine(weeks[0][0], time(), tzinfo=clock.hall_tz())
+    end = datetime.combine(weeks[-1][-1] + timedelta(days=1), time(), tzinfo=clock.hall_tz())
+    by_day: dict[date, list[Meeting]] = {}
+    for meeting in services.meetings_between(db.session, start, end):
+        by_day.setdefault(clock.local(meeting.starts_at).date(), []).append(meeting)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return render_template("meetings/calendar.html", weeks=weeks, by_day=by_day, first=first, today=today,
+                           working=get_calendar(db.session).is_working_day, previous=previous, following=following)
+
+
+# -- scheduling ----------------------------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("agent")
+def schedule():
+    project_id = request.args.get("project", type=int) or abort(404)
+    project = get_project(db.session, _me(), project_id)
+    if not is_assigned_agent(_me(), project):
+        abort(403)
+    form = ScheduleForm()
+    departments = db.session.scalars(select(Department).order_by(Department.code)).all()
+    form.departments.choices = [SelectChoice(d.code, f"{d.name}（{d.code}）") for d in departments]
+    open_codes = sorted({t.department.code for t in project.tasks if t.status in OPEN_STATUSES})
+    if request.method == "GET":
+        form.departments.data = open_codes
+    error = None
+    if form.validate_on_submit():
+        try:
+            meeting = services.schedule_meeting(
+                db.session, clock.now(), _me(), project, kind=form.kind.data, starts_at=_local(form.starts_at.data),
+                place=form.place.data, department_codes=form.departments.data or None)
+            warnings = rules.meeting_warnings(get_calendar(db.session), meeting, clock.now())
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            flash(_("会议已安排，邀请正通过各部门队列送达。"), "success")
+            for warning in warnings:
+                flash(warning, "warning")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return render_template("meetings/schedule.html", form=form, project=project, error=error, open_codes=open_codes)
+
+
+# -- one meeting ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/<int:meeting_id>")
+@login_required
+def show(meeting_id):
+    user = _me()
+    meeting = get_meeting(db.session, user, meeting_id)
+    now = clock.now()
+    is_agent = is_assigned_agent(user, meeting.project)
+    mine = meeting.invitation_for(user.department_id) if user.role == "liaison" else None
+    reschedule_form = RescheduleForm(formdata=None)
+    if meeting.starts_at:
+        reschedule_form.starts_at.data = clock.local(meeting.starts_at).replace(tzinfo=None)
+        reschedule_form.place.data = meeting.place
+    confirm_form = ConfirmForm(formdata=None, data={"representative": mine.representative if mine else ""})
+    opinion_form = OpinionForm(formdata=None, data={"decision": mine.written_decision or "consent",
+                                                    "opinion": mine.written_opinion} if mine else None)
+    return render_template(
+        "meetings/show.html", meeting=meeting, now=now, is_agent=is_agent, mine=mine,
+        warnings=rules.meeting_warnings(get_calendar(db.session), meeting, now) if meeting.status == "scheduled" else [],
+        due_by=rules.latest_due_delivery(get_calendar(db.session), meeting.starts_at),
+        reschedule_form=reschedule_form, cancel_form=CancelForm(formdata=None), close_form=CloseForm(formdata=None),
+        confirm_form=confirm_form, opinion_form=opinion_form, decisions=DECISION_LABELS,
+        can_write=mine is not None and meeting.status == "scheduled" and now < meeting.starts_at)
+
+
+def _agent_meeting(meeting_id: int) -> Meeting:
+    meeting = get_meeting(db.session, _me(), meeting_id)
+    if not is_assigned_agent(_me(), meeting.project):
+        abort(403)
+    return meeting
+
+
+def _back(meeting_id: int, anchor: str = ""):
+    return redirect(url_for("meetings.show", meeting_id=meeting_id) + anchor)
+
+
+@bp.post("/<int:meeting_id>/record")
+@role_required("agent")
+def record(meeting_id):
+    meeting = _agent_meeting(meeting_id)
+    entries = []
+    for invitation in meeting.invitations:
+        code = invitation.department.code
+        attendance = request.form.get(f"attendance-{code}")
+        if attendance not in ("present", "absent"):
+            continue
+        entries.append({"department_code": code, "present": attendance == "present",
+                        "decision": request.form.get(f"decision-{code}") or None,
+                        "opinion": request.form.get(f"opinion-{code}", ""),
+                        "findings": request.form.get(f"findings-{code}"),
+                        "representative": request.form.get(f"representative-{code}") or None})
+    try:
+        services.record_attendance(db.session, clock.now(), _me(), meeting, entries)
+        db.session.commit()
+        flash(_("到会情况已记录。"), "success")
+    except DomainError as exc:
+        _failed(exc)
+    return _back(meeting_id, "#record")
+
+
+@bp.post("/<int:meeting_id>/close")
+@role_required("agent")
+def close(meeting_id):
+    meeting = _agent_meeting(meeting_id)
+    form = CloseForm()
+    try:
+        services.close_meeting(db.session, clock.now(), _me(), meeting, form.conclusion.data or "")
+        db.session.commit()
+    except DomainError as exc:
+        _failed(exc)
+        return _back(meeting_id, "#close")
+    flash(_("会议已闭会，会议纪要已形成。"), "success")
+    return redirect(url_for("meetings.minutes", meeting_id=meeting_id))
+
+
+@bp.post("/<int:meeting_id>/reschedule")
+@role_required("agent")
+def reschedule(meeting_id):
+    meeting = _agent_meeting(meeting_id)
+    form = RescheduleForm()
+    if not form.validate():
+        flash(_("请填写新的会议时间。"), "error")
+        return _back(meeting_id)
+    try:
+        services.reschedule_meeting(db.session, clock.now(), _me(), meeting, _local(form.starts_at.data),
+                                    form.place.data)
+        db.session.commit()
+        flash(_("会议已改期，已重新送达邀请。"), "success")
+    except DomainError as exc:
+        _failed(exc)
+    return _back(meeting_id)
+
+
+@bp.post("/<int:meeting_id>/cancel")
+@role_required("agent")
+def cancel(meeting_id):
+    meeting = _agent_meeting(meeting_id)
+    form = CancelForm()
+    try:
+        services.cancel_meeting(db.session, clock.now(), _me(), meeting, form.reason.data or "")
+        db.session.commit()
+        flash(_("会议已取消，已通知受邀部门。"), "success")
+    except DomainError as exc:
+        _failed(exc)
+    return _back(meeting_id)
+
+
+@bp.post("/<int:meeting_id>/confirm")
+@role_required("liaison")
+def confirm(meeting_id):
+    meeting = get_meeting(db.session, _me(), meeting_id)
+    form = ConfirmForm()
+    try:
+        services.confirm_attendance(db.session, clock.now(), _me(), meeting, None, form.representative.data or "")
+        db.session.commit()
+        flash(_("已确认出席。"), "success")
+    except DomainError as exc:
+        _failed(exc)
+    return _back(meeting_id)
+
+
+@bp.post("/<int:meeting_id>/opinion")
+@role_required("liaison")
+def opinion(meeting_id):
+    meeting = get_meeting(db.session, _me(), meeting_id)
+    form = OpinionForm()
+    try:
+        services.submit_opinion(db.session, clock.now(), _me(), meeting, None, form.decision.data or "",
+                                form.opinion.data or "")
+        db.session.commit()
+        flash(_("书面意见已提交。"), "success")
+    except DomainError as exc:
+        _failed(exc)
+    return _back(meeting_id)
+
+
+# -- files: minutes and the invitation ----------------------------------------------------------------------
+
+
+@bp.get("/<int:meeting_id>/minutes")
+@login_required
+def minutes(meeting_id):
+    """The printable minutes."""
+    meeting = get_meeting(db.session, _me(), meeting_id)
+    if meeting.status != "closed":
+        raise TransitionNotAllowed(_("会议尚未闭会，暂无会议纪要。"))
+    return render_template("meetings/minutes.html", meeting=meeting, stance_line=stance_line,
+                           attendance_line=attendance_line)
+
+
+@bp.get("/<int:meeting_id>/minutes.txt")
+@login_required
+def minutes_download(meeting_id):
+    meeting = get_meeting(db.session, _me(), meeting_id)
+    if meeting.status != "closed":
+        raise TransitionNotAllowed(_("会议尚未闭会，暂无会议纪要。"))
+    return Response(meeting.minutes, mimetype="text/plain",
+                    headers={"Content-Disposition": f'attachment; filename="minutes-{meeting.id}.txt"'})
+
+
+@bp.get("/<int:meeting_id>/invite.ics")
+@login_required
+def invite_ics(meeting_id):
+    meeting = get_meeting(db.session, _me(), meeting_id)
+    return Response(ics.build_ics(meeting, clock.now()), mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="{ics.ics_filename(meeting)}"'})
+
