@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agency.enterprise.rules import sweep_notices
+from agency.meetings.rules import sweep_meetings
 from agency.tasks.models import RUNNING_CLAUSE, Task
 from agency.tasks.services import apply_timeout, apply_warning
 
@@ -65,4 +67,6 @@ def run_sweep(session: Session, now: datetime) -> dict:
     """Every timed rule as of ``now``; returns counts of what it did."""
     counts = {"warned": sweep_warnings(session, now)}
     counts.update(sweep_timeouts(session, now))
+    counts.update(sweep_meetings(session, now))
+    counts.update(sweep_notices(session, now))
     return counts

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from agency.dbtypes import UTCDateTime
 from agency.extensions import db
@@ -34,6 +34,7 @@ class Rating(db.Model):
 
     project = relationship("Project")
     department = relationship("Department")
+    task = relationship("Task")
 
 
 class DissatisfactionNotice(db.Model):
@@ -58,8 +59,10 @@ class DissatisfactionNotice(db.Model):
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     red_carded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    rating = relationship(Rating)
+    rating = relationship(Rating, backref=backref("notice", uselist=False))
     department = relationship("Department")
+    project = relationship("Project")
+    agent = relationship("User", foreign_keys=[agent_id])
 
 
 class Complaint(db.Model):
@@ -79,3 +82,5 @@ class Complaint(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     project = relationship("Project")
+    enterprise = relationship("User", foreign_keys=[enterprise_id])
+    assignee = relationship("User", foreign_keys=[assignee_id])

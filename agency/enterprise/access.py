@@ -1,0 +1,86 @@
+"""Who may see which rating, notice, complaint and material file (DESIGN.md section 3).
+
+Another party's object is a 404, as in agency.people.access.
+"""
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating
+from agency.errors import NotFound
+from agency.people.access import visible_tasks
+from agency.people.models import User
+from agency.projects.models import Project
+from agency.tasks.models import MaterialFile, Task
+
+
+def _own_projects(user: User):
+    return select(Project.id).where(Project.enterprise_id == user.id)
+
+
+def visible_notices(user: User) -> Select:
+    """Liaison: its department's; agent: its own; director: all; enterprise: those about its ratings."""
+    query = select(DissatisfactionNotice)
+    if user.role == "director":
+        return query
+    if user.role == "liaison":
+        return query.where(DissatisfactionNotice.department_id == user.department_id,
+                           DissatisfactionNotice.department_id.is_not(None))
+    if user.role == "agent":
+        return query.where(DissatisfactionNotice.agent_id == user.id)
+    if user.role == "enterprise":
+        return query.where(DissatisfactionNotice.project_id.in_(_own_projects(user)))
+    return query.where(False)
+
+
+def is_notice_addressee(user: User, notice: DissatisfactionNotice) -> bool:
+    """The one who must reply: a liaison of the department, or the agent named."""
+    if notice.department_id is not None:
+        return user.role == "liaison" and user.department_id == notice.department_id
+    return user.role == "agent" and user.id == notice.agent_id
+
+
+def get_notice(session: Session, user: User, notice_id: int) -> DissatisfactionNotice:
+    notice = session.scalar(visible_notices(user).where(DissatisfactionNotice.id == notice_id))
+    if notice is None:
+        raise NotFound(f"notice {notice_id} not found")
+    return notice
+
+
+def visible_complaints(user: User) -> Select:
+    """Director: all; enterprise: its own; anyone else: those assigned to it."""
+    query = select(Complaint)
+    if user.role == "director":
+        return query
+    if user.role == "enterprise":
+        return query.where(Complaint.enterprise_id == user.id)
+    return query.where(Complaint.assignee_id == user.id)
+
+
+def get_complaint(session: Session, user: User, complaint_id: int) -> Complaint:
+    complaint = session.scalar(visible_complaints(user).where(Complaint.id == complaint_id))
+    if complaint is None:
+        raise NotFound(f"complaint {complaint_id} not found")
+    return complaint
+
+
+def visible_ratings(user: User) -> Select:
+    query = select(Rating)
+    if user.role == "director":
+        return query
+    if user.role == "enterprise":
+        return query.where(Rating.project_id.in_(_own_projects(user)))
+    if user.role == "agent":
+        return query.where(Rating.agent_id == user.id)
+    if user.role == "liaison":
+        return query.where(Rating.department_id == user.department_id, Rating.department_id.is_not(None))
+    return query.where(False)
+
+
+def get_material_file(session: Session, user: User, file_id: int) -> MaterialFile:
+    """A file is seen by whoever may see its task."""
+    visible = visible_tasks(user).with_only_columns(Task.id)
+    material = session.scalar(select(MaterialFile).where(MaterialFile.id == file_id,
+                                                         MaterialFile.task_id.in_(visible)))
+    if material is None:
+        raise NotFound(f"file {file_id} not found")
+    return material

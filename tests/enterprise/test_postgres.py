@@ -1,0 +1,68 @@
+"""Rating once and the overdue-notice sweep on PostgreSQL (partial unique indexes, conditional UPDATEs)."""
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from agency.audit.services import SYSTEM, Actor
+from agency.enterprise import services
+from agency.enterprise.models import DissatisfactionNotice, Rating
+from agency.enterprise.rules import sweep_notices
+from agency.errors import TransitionNotAllowed
+from agency.supervision.models import Card
+from tests.support import SAMPLE_DIR, UserFactory
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_rated(pg_app, now):
+    from agency.catalog.services import import_catalog, import_project_types
+    from agency.extensions import db
+    from agency.projects.services import dispatch_stage, entrust_project
+    from agency.tasks.services import answer_task
+    with pg_app.app_context():
+        session = db.session
+        import_catalog(session, now, SYSTEM, (SAMPLE_DIR / "catalog.sample.csv").read_text(encoding="utf-8"))
+        import_project_types(session, now, SYSTEM, (SAMPLE_DIR / "project_types.sample.csv").read_text(encoding="utf-8"))
+        make = UserFactory(session, now)
+        agent, ent = make("agent", "pa", phone="1"), make("enterprise", "pe")
+        liaison = make("liaison", "bdc_pa", department_code="BDC", liaison_slot="primary")
+        project = entrust_project(session, now, agent, name="不动产", project_type="REAL_ESTATE", location="x",
+                                  investment_wan=1, contact_name="c", contact_phone="12345", enterprise_id=ent.id)
+        _, tasks = dispatch_stage(session, now, Actor.of(agent), project)
+        answer_task(session, now, Actor.of(liaison), tasks[0], "consent")
+        session.commit()
+        yield pg_app, session, project, ent
+        session.rollback()
+
+
+def test_rating_once_and_sweep_on_postgres(pg_rated, now):
+    app, session, project, ent = pg_rated
+    assert project.status == "completed"
+    services.rate(session, now, ent, project, 2, "慢", "BDC")
+    session.commit()
+    with pytest.raises(TransitionNotAllowed):
+        services.rate(session, now, ent, project, 1, "", "BDC")
+    session.rollback()
+    notice = session.scalar(select(DissatisfactionNotice))
+    session.commit()
+
+    results = []
+
+    def sweep():
+        from agency.extensions import db
+        with app.app_context():
+            results.append(sweep_notices(db.session, notice.due + timedelta(hours=1)))
+            db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=sweep) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r["notice_red_cards"] for r in results) == [0, 0, 1]
+    assert session.scalar(select(func.count()).select_from(Card).where(Card.reason == "notice_overdue")) == 1
+    assert session.scalar(select(func.count()).select_from(Rating)) == 1
