@@ -65,6 +65,8 @@ def build_minutes(meeting, now: datetime, effects: dict) -> str:
     consequences = []
     for task in effects.get("deemed", []):
         consequences.append(f"  {task.department.name}“{task.item.name}”：缺席默认同意（办结）")
+    for task in effects.get("not_deemable", []):
+        consequences.append(f"  {task.department.name}“{task.item.name}”：依法不适用默认同意，须由部门书面答复")
     for task in effects.get("supplements", []):
         consequences.append(f"  {task.department.name}“{task.item.name}”：一次性告知补正材料")
     for invitation in effects.get("objections", []):

@@ -392,7 +392,7 @@ def close_meeting(session: Session, now: datetime, user: User, meeting: Meeting,
     for task in project.tasks:
         if task.status in OPEN_STATUSES:
             snapshot.setdefault(task.department_id, []).append(task)
-    effects = {"deemed": [], "supplements": [], "reinvite": [], "objections": []}
+    effects = {"deemed": [], "not_deemable": [], "supplements": [], "reinvite": [], "objections": []}
     stances = []
     for invitation in meeting.invitations:
         if invitation.attendance is None:  # not recorded as present: it was not there
@@ -410,7 +410,9 @@ def close_meeting(session: Session, now: datetime, user: User, meeting: Meeting,
             tasks = snapshot.get(invitation.department_id, [])
             if invitation.stance_source == "deemed":
                 for task in tasks:
-                    if deem_consent(session, now, task, "absence", from_states=OPEN_STATUSES, actor=actor):
+                    if not task.item.deemed_consent_allowed:  # the law forbids deemed approval (R5)
+                        effects["not_deemable"].append(task)
+                    elif deem_consent(session, now, task, "absence", from_states=OPEN_STATUSES, actor=actor):
                         effects["deemed"].append(task)
             elif invitation.decision == "supplement_needed":
                 materials = [m for m in re.split(r"[；;\n]+", invitation.opinion) if m.strip()]

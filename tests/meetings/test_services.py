@@ -153,6 +153,19 @@ def test_absent_duly_invited_is_deemed_and_its_open_tasks_close_with_reason_abse
     assert actions.count("task.deemed_consent") == len(zrgh_tasks) and "meeting.closed" in actions
 
 
+def test_absence_never_deems_an_item_whose_law_forbids_deemed_consent(session, hall, project, make_meeting):
+    forbidden = next(t for t in tasks_of(project, "ZRGH") if t.item.code == "ZRGH-02")
+    forbidden.item.deemed_consent_allowed = False
+    session.commit()
+    meeting = make_meeting()
+    record_all(session, hall, meeting, AFTER, FGW=present(), ZRGH=absent())
+    services.close_meeting(session, AFTER, hall["agent"], meeting, "原则同意")
+    assert forbidden.status == "pending" and forbidden.outcome is None
+    others = [t for t in tasks_of(project, "ZRGH") if t.id != forbidden.id]
+    assert others and {t.outcome_reason for t in others} == {"absence"}
+    assert "依法不适用默认同意" in meeting.minutes
+
+
 def test_a_department_not_recorded_as_present_counts_as_absent(session, hall, project, make_meeting):
     meeting = make_meeting()
     record_all(session, hall, meeting, AFTER, FGW=present())  # ZRGH never recorded
