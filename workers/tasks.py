@@ -9,8 +9,8 @@ from agency.tasks.models import Task
 def deliver_task(session, now, task_id: int) -> None:
     """Put the task in front of the department: the primary liaison, or the backup while the primary is away."""
     task = session.get(Task, task_id)
-    if task is None or task.delivered_at is not None:
-        return
+    if task is None or task.delivered_at is not None or not task.is_open:
+        return  # unknown, already delivered, or closed (withdrawn) before the job ran: nothing to announce
     task.delivered_at = now
     department = task.department
     liaison = department.reachable_liaison()

@@ -99,6 +99,7 @@ def assign_agent(session: Session, now: datetime, actor: User, project: Project,
     agent = session.get(User, agent_id)
     if agent is None or agent.role != "agent" or not agent.active:
         raise BadInput("unknown agent", fields={"agent_id": f"no active agent with id {agent_id}"})
+    lock_project(session, project.id)
     if not project.is_open:
         raise TransitionNotAllowed(f"project is {project.status}; it can no longer be reassigned")
     if project.agent_id == agent.id:

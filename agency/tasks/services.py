@@ -45,10 +45,17 @@ def create_task(session: Session, now: datetime, project, stage, item) -> Task:
     return task
 
 
-def _move(session: Session, task: Task, from_states, **values) -> bool:
-    """The conditional UPDATE; True when this caller won the transition."""
+def _move(session: Session, task: Task, from_states, *, unless_done=None, **values) -> bool:
+    """The conditional UPDATE; True when this caller won the transition.
+
+    ``unless_done`` names a timestamp column that marks a one-off fact
+    (``warned_at``, ``escalated_at``): the row must still have it NULL.
+    """
+    conditions = [Task.id == task.id, Task.status.in_(from_states)]
+    if unless_done is not None:
+        conditions.append(getattr(Task, unless_done).is_(None))
     result = session.execute(
-        update(Task).where(Task.id == task.id, Task.status.in_(from_states)).values(**values)
+        update(Task).where(*conditions).values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -180,7 +187,7 @@ def apply_timeout(session: Session, now: datetime, task: Task) -> str | None:
                   detail=f"“{task.item.name}”超过承诺时限未答复")
         return "deemed"
     _lock(session, task)
-    if not _move(session, task, RUNNING_STATUSES, escalated_at=now):
+    if not _move(session, task, RUNNING_STATUSES, unless_done="escalated_at", escalated_at=now):
         return None
     escalate(session, now, task, "timeout_deemed_consent_forbidden")
     give_card(session, now, key=f"timeout:task:{task.id}", color="red", reason="timeout",
@@ -198,7 +205,7 @@ def apply_timeout(session: Session, now: datetime, task: Task) -> str | None:
 def apply_warning(session: Session, now: datetime, task: Task) -> bool:
     """One working day left: a yellow-card warning, once per clock run."""
     _lock(session, task)
-    if not _move(session, task, RUNNING_STATUSES, warned_at=now):
+    if not _move(session, task, RUNNING_STATUSES, unless_done="warned_at", warned_at=now):
         return False
     give_card(session, now, key=f"warning:task:{task.id}:{task.supplement_count}", color="yellow",
               reason="warning", department_id=task.department_id, project_id=task.project_id, task_id=task.id,

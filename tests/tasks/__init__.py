@@ -10,7 +10,7 @@ schema.  A test module imports ``app`` and ``hall`` from here to use them;
 they behave as the conftest fixtures of the same names.
 """
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from agency.audit.services import SYSTEM, Actor
 from agency.extensions import db
 from tests import support
 
-MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
+MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
 
 
 def import_sample_catalog(session, now) -> None:
@@ -59,7 +59,7 @@ def entrust(session, now, hall, *, by="agent", enterprise="ent", **overrides):
     """A project entrusted by the agent on the enterprise's behalf (or by the enterprise), committed."""
     from agency.projects.services import entrust_project
     body = {**ENTRUST, **overrides}
-    if by == "agent":
+    if hall[by].role == "agent":
         body.setdefault("enterprise_id", hall[enterprise].id)
     project = entrust_project(session, now, hall[by], **body)
     session.commit()
@@ -115,6 +115,35 @@ def deadline_from(session, start, days):
     from agency.calendar.services import get_calendar
     from agency.clock import closing_time, hall_tz
     return get_calendar(session).deadline_after(start, days, hall_tz(), closing_time())
+
+
+def snapshot(session) -> dict:
+    """Row counts of every table a workflow call may write: compare before and after a refused call."""
+    from agency.audit.models import AuditEvent
+    from agency.jobs.models import OutboxJob
+    from agency.notifications.models import Delivery, Message
+    from agency.projects.models import ContactCard, Project, Stage
+    from agency.supervision.models import Card, Escalation
+    from agency.tasks.models import SupplementRequest, Task
+    session.expire_all()
+    counts = {model.__tablename__: count(session, model) for model in (
+        AuditEvent, OutboxJob, Delivery, Message, ContactCard, Project, Stage, Card, Escalation, SupplementRequest,
+        Task)}
+    counts["task_states"] = sorted(session.execute(select(Task.id, Task.status, Task.deadline)).all())
+    counts["stage_states"] = sorted(session.execute(select(Stage.id, Stage.status)).all())
+    counts["project_states"] = sorted(session.execute(select(Project.id, Project.status, Project.agent_id)).all())
+    return counts
+
+
+def assert_error(response, status: int, code: str, field: str | None = None) -> dict:
+    """The error shape of API.md: {"error": {"code", "message", "fields"}}; returns its fields."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}, body
+    assert body["error"]["code"] == code and body["error"]["message"], body
+    if field is not None:
+        assert field in body["error"]["fields"], body
+    return body["error"]["fields"]
 
 
 @pytest.fixture(scope="session")
