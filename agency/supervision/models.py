@@ -67,3 +67,4 @@ class Report(db.Model):
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     csv_path: Mapped[str] = mapped_column(String(300))
     xlsx_path: Mapped[str] = mapped_column(String(300))
+

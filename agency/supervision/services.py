@@ -26,3 +26,18 @@ def escalate(session: Session, now: datetime, task, reason: str) -> Escalation:
     escalation = Escalation(task_id=task.id, project_id=task.project_id, reason=reason, at=now)
     session.add(escalation)
     return escalation
+
+
+def resolve_escalation(session: Session, now: datetime, actor, escalation: Escalation, resolution: str) -> Escalation:
+    """The director records how an escalated task was handled (督办结果)."""
+    from agency.audit.services import Actor, record
+    from agency.errors import BadInput, TransitionNotAllowed
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise BadInput("a resolution is required", fields={"resolution": "required"})
+    if escalation.resolved_at is not None:
+        raise TransitionNotAllowed("this escalation is already resolved")
+    escalation.resolved_at, escalation.resolved_by_id, escalation.resolution = now, actor.id, resolution
+    record(session, now, Actor.of(actor), "escalation.resolved", escalation, project_id=escalation.project_id,
+           after={"task_id": escalation.task_id, "resolution": resolution}, detail=f"主任督办：{resolution}")
+    return escalation

@@ -1,0 +1,1 @@
+"""The hall director: workload and assignment, liaisons, catalog and calendar, rankings, reports."""

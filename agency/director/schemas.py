@@ -1,0 +1,127 @@
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from agency.api.fields import LocalDateTime
+
+MAX_PERIOD_DAYS = 3 * 366
+
+
+class WorkloadRow(Schema):
+    agent_id = fields.Integer()
+    name = fields.String()
+    open_projects = fields.Integer()
+    open_tasks = fields.Integer()
+    load = fields.Integer(metadata={"description": "sum over open projects of open tasks x size weight"})
+    on_leave = fields.Boolean()
+    skills = fields.List(fields.String(), metadata={"description": "project type codes; empty: any type"})
+    projects_by_stage = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class SuggestionSchema(Schema):
+    agent_id = fields.Integer()
+    reason = fields.String()
+
+
+class LeaveInput(Schema):
+    on_leave = fields.Boolean(required=True)
+    reassign_to = fields.Integer(load_default=None, metadata={"description": "hand every open project to this agent"})
+    reassign_suggested = fields.Boolean(load_default=False,
+                                        metadata={"description": "hand each open project to its suggested agent"})
+
+    @validates_schema
+    def one_target(self, data, **_):
+        if data.get("reassign_to") is not None and data.get("reassign_suggested"):
+            raise ValidationError("give reassign_to or reassign_suggested, not both", "reassign_to")
+
+
+class Handover(Schema):
+    project_id = fields.Integer()
+    agent_id = fields.Integer()
+
+
+class LeaveAnswer(Schema):
+    agent_id = fields.Integer()
+    on_leave = fields.Boolean()
+    reassigned = fields.List(fields.Nested(Handover))
+
+
+class SkillsInput(Schema):
+    skills = fields.List(fields.String(validate=validate.Length(min=1, max=30)), required=True)
+
+
+class SkillsAnswer(Schema):
+    agent_id = fields.Integer()
+    skills = fields.List(fields.String())
+
+
+class PeriodQuery(Schema):
+    start = fields.Date(data_key="from", load_default=None)
+    end = fields.Date(data_key="to", load_default=None)
+
+    @validates_schema
+    def ordered(self, data, **_):
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise ValidationError("must not be before from", "to")
+            if (end - start).days > MAX_PERIOD_DAYS:
+                raise ValidationError(f"at most {MAX_PERIOD_DAYS} days", "to")
+
+
+class DepartmentFigures(Schema):
+    department = fields.String(metadata={"description": "department code"})
+    department_name = fields.String()
+    tasks = fields.Integer(metadata={"description": "tasks closed (answered or deemed consent) in the period"})
+    on_time = fields.Integer()
+    on_time_rate = fields.Float(allow_none=True)
+    early = fields.Integer()
+    early_rate = fields.Float(allow_none=True)
+    deemed_timeout = fields.Integer()
+    red = fields.Integer()
+    yellow = fields.Integer()
+    second_supplements = fields.Integer()
+    avg_working_days = fields.Float(allow_none=True)
+    avg_promised_days = fields.Float(allow_none=True)
+    satisfaction = fields.Float(allow_none=True)
+    ratings = fields.Integer()
+
+
+class AgentFigures(Schema):
+    agent_id = fields.Integer()
+    name = fields.String()
+    open = fields.Integer()
+    completed = fields.Integer()
+    avg_working_days = fields.Float(allow_none=True)
+    satisfaction = fields.Float(allow_none=True)
+    ratings = fields.Integer()
+
+
+class OverTarget(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    working_days = fields.Integer()
+    target_days = fields.Integer()
+    over_by = fields.Integer()
+
+
+class ProjectTypeFigures(Schema):
+    project_type = fields.String()
+    name = fields.String()
+    target_days = fields.Integer()
+    completed = fields.Integer()
+    avg_working_days = fields.Float(allow_none=True)
+    over_target = fields.Integer()
+    over_target_projects = fields.List(fields.Nested(OverTarget))
+
+
+class ReportSchema(Schema):
+    id = fields.Integer()
+    period = fields.String()
+    start = fields.Date()
+    end = fields.Date()
+    generated_at = LocalDateTime()
+    csv_url = fields.Function(lambda r: f"/api/v1/reports/{r.id}.csv")
+    xlsx_url = fields.Function(lambda r: f"/api/v1/reports/{r.id}.xlsx")
+
+
+class ReportQuery(Schema):
+    period = fields.String(validate=validate.OneOf(("daily", "weekly", "monthly")))

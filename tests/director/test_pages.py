@@ -1,0 +1,235 @@
+"""The director's pages through the test client: board, assignment, leave, liaisons, settings, rankings,
+reports and the supervision board."""
+import re
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from agency.calendar.models import CalendarOverride, CalendarYear
+from agency.catalog.models import ApprovalItem, ProjectType
+from agency.projects.models import ContactCard
+from agency.projects.services import entrust_project
+from agency.supervision.models import Escalation
+from agency.supervision.reports import build_report
+from tests.support import PASSWORD
+from tests.supervision.conftest import at
+from tests.supervision.fixture_week import build_week
+
+PAGES = ["/director/workload", "/director/liaisons", "/director/settings", "/director/rankings", "/director/reports",
+         "/supervision/"]
+
+
+def read_csrf(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+class Browser:
+    """The test client, each request in its own application context (as in a real server), so nothing
+    cached on ``g`` by one request (the CSRF token, the signed-in user) leaks into the next."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+
+    def get(self, path, **kw):
+        with self.app.app_context():
+            return self.client.get(path, **kw)
+
+    def post(self, path, data=None, page="/director/workload", **kw):
+        token = read_csrf(self.get(page).get_data(as_text=True))
+        with self.app.app_context():
+            return self.client.post(path, data={"csrf_token": token, **(data or {})}, **kw)
+
+    def raw_post(self, path, **kw):
+        with self.app.app_context():
+            return self.client.post(path, **kw)
+
+
+@pytest.fixture
+def signed_in(app, client, hall, clock, now):
+    clock.set(now)
+
+    def sign_in(username="director"):
+        browser = Browser(app, client)
+        token = read_csrf(browser.get("/login").get_data(as_text=True))
+        browser.raw_post("/login", data={"csrf_token": token, "username": username, "password": PASSWORD})
+        return browser
+    return sign_in
+
+
+@pytest.fixture
+def post(app, client):
+    return Browser(app, client).post
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_are_the_directors(signed_in, path):
+    client = signed_in("agent")
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_render(signed_in, session, build, hall, path):
+    build_week(build, (hall["agent"], hall["agent2"]))
+    session.commit()
+    response = signed_in().get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_board_suggests_and_assigns_in_one_action(signed_in, post, session, now, hall, entrust_body):
+    project = entrust_project(session, now, hall["ent"], **entrust_body)
+    session.commit()
+    client = signed_in()
+    html = client.get("/director/workload").get_data(as_text=True)
+    assert project.name in html and "建议指派 agent" in html and "按推荐指派" in html
+    response = post(f"/director/projects/{project.id}/assign", {"agent_id": hall["agent"].id,
+                                                                 "next": "/director/workload"})
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    session.expire_all()
+    assert project.agent_id == hall["agent"].id
+    assert session.scalar(select(ContactCard).where(ContactCard.project_id == project.id)).agent_id == hall["agent"].id
+    page = client.get("/director/workload").get_data(as_text=True)
+    assert "已将" in page and "没有待指派的项目" in page
+
+
+def test_assign_needs_csrf(signed_in, session, now, hall, entrust_body):
+    project = entrust_project(session, now, hall["ent"], **entrust_body)
+    session.commit()
+    response = signed_in().raw_post(f"/director/projects/{project.id}/assign", data={"agent_id": hall["agent"].id})
+    assert response.status_code == 400
+    session.expire_all()
+    assert project.agent_id is None
+
+
+def test_leave_reassign_and_skills_from_the_pages(signed_in, post, session, now, hall, entrust_body):
+    from agency.projects.services import assign_agent
+    project = entrust_project(session, now, hall["ent"], **entrust_body)
+    assign_agent(session, now, hall["director"], project, hall["agent"].id)
+    session.commit()
+    client = signed_in()
+    assert project.name in client.get(f"/director/agents/{hall['agent'].id}").get_data(as_text=True)
+    post(f"/director/agents/{hall['agent'].id}/reassign", {"target": str(hall["agent2"].id)})
+    session.expire_all()
+    assert hall["agent"].on_leave is True and project.agent_id == hall["agent2"].id
+    post(f"/director/agents/{hall['agent'].id}/leave", {"on_leave": "0"})
+    session.expire_all()
+    assert hall["agent"].on_leave is False
+    post(f"/director/agents/{hall['agent'].id}/skills", {"skills": ["STARTUP", "REAL_ESTATE"]})
+    session.expire_all()
+    assert hall["agent"].skills == ["REAL_ESTATE", "STARTUP"]
+    assert "企业开办" in client.get("/director/workload").get_data(as_text=True)
+
+
+def test_liaison_leave_and_warning(signed_in, post, session, hall):
+    client = signed_in()
+    post(f"/director/liaisons/{hall['fgw_a'].id}/leave", {"on_leave": "1"}, page="/director/liaisons")
+    post(f"/director/liaisons/{hall['fgw_b'].id}/leave", {"on_leave": "1"}, page="/director/liaisons")
+    session.expire_all()
+    assert hall["fgw_a"].on_leave and hall["fgw_b"].on_leave
+    html = client.get("/director/liaisons").get_data(as_text=True)
+    assert "没有可联系联络员的部门：" in html and "发展和改革局" in html
+    assert "发展和改革局" in client.get("/director/workload").get_data(as_text=True).split("调整联络员")[0]
+    post(f"/director/departments/{hall['fgw_a'].department_id}/swap", page="/director/liaisons")
+    session.expire_all()
+    assert hall["fgw_a"].liaison_slot == "backup"
+
+
+def test_calendar_banner_override_and_import(signed_in, post, session, clock):
+    clock.set(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
+    client = signed_in()
+    html = client.get("/director/settings").get_data(as_text=True)
+    assert "2027 年日历未确认" in html
+    assert "2027 年工作日历未确认" in client.get("/home").get_data(as_text=True)
+    post("/director/calendar/overrides", {"day": "2026-12-26", "kind": "workday", "note": "调休"},
+         page="/director/settings")
+    assert session.scalar(select(CalendarOverride).where(CalendarOverride.day == date(2026, 12, 26))).is_workday
+    csv_text = "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-20,workday,春节调休\n"
+    response = post("/director/calendar/import", {"year": "2027", "text": csv_text, "note": "国办发明电"},
+                    page="/director/settings", follow_redirects=True)
+    assert "已导入 2027 年官方放假安排" in response.get_data(as_text=True)
+    assert session.get(CalendarYear, 2027) is not None
+    assert "日历未确认" not in client.get("/director/settings").get_data(as_text=True)
+    bad = post("/director/calendar/import", {"year": "2028", "text": "date,kind\n"}, page="/director/settings",
+               follow_redirects=True)
+    assert "导入失败" in bad.get_data(as_text=True)
+    post("/director/calendar/overrides/remove", {"day": "2026-12-26"}, page="/director/settings")
+    assert session.scalar(select(CalendarOverride).where(CalendarOverride.day == date(2026, 12, 26))) is None
+
+
+def test_catalog_and_project_type_edits(signed_in, post, session):
+    signed_in()
+    item = session.scalar(select(ApprovalItem).where(ApprovalItem.code == "ZJ-03"))
+    ptype = session.scalar(select(ProjectType).where(ProjectType.code == "IND_PERMIT"))
+    second = ptype.stages[1]
+    page = f"/director/items/{item.id}"
+    post(page, {"name": item.name, "statutory_days": "7", "promised_days": "2", "stage_id": str(second.id)},
+         page=page)
+    session.expire_all()
+    assert (item.promised_days, item.deemed_consent_allowed) == (2, False)
+    assert "ZJ-03" in second.item_codes and "ZJ-03" not in ptype.stages[2].item_codes
+    refused = post(page, {"name": item.name, "statutory_days": "7", "promised_days": "9", "stage_id": "0"},
+                   page=page)
+    assert refused.status_code == 200 and "cannot exceed" in refused.get_data(as_text=True)
+    type_page = f"/director/project-types/{ptype.id}"
+    post(type_page, {"type-name": ptype.name, "type-target_days": "45"}, page=type_page)
+    post(f"/director/project-types/{ptype.id}/stages", {"new-name": "竣工", "new-item_codes": "ZJ-05|DA-01"},
+         page=type_page)
+    post(f"/director/stages/{ptype.stages[0].id}", {f"stage{ptype.stages[0].id}-name": "立项",
+                                                    f"stage{ptype.stages[0].id}-item_codes": "FGW-01|NOPE"},
+         page=type_page)
+    session.expire_all()
+    assert ptype.target_days == 45 and [s.name for s in ptype.stages][-1] == "竣工"
+    assert ptype.stages[0].name == "立项用地规划许可"  # the unknown code refused the change
+
+
+def test_rankings_carry_chart_data_and_tables(signed_in, session, build, hall):
+    build_week(build, (hall["agent"], hall["agent2"]))
+    session.commit()
+    html = signed_in().get("/director/rankings?from=2026-11-16&to=2026-11-20").get_data(as_text=True)
+    assert 'data-chart="trend"' in html and 'data-chart="departments"' in html
+    assert "vendor/chartjs/chart.umd.min.js" in html and "js/director-charts.js" in html
+    assert "50.0%" in html and "16.7%" in html          # FGW on-time and early rates
+    assert "食品科技开办" in html                          # the STARTUP project over its target
+
+
+def test_reports_page_lists_and_downloads(app, signed_in, post, session, now, build, hall, run_jobs):
+    build_week(build, (hall["agent"], hall["agent2"]))
+    report = build_report(session, now, "weekly", date(2026, 11, 16), app.config["REPORT_DIR"])
+    session.commit()
+    client = signed_in()
+    html = client.get("/director/reports").get_data(as_text=True)
+    assert "周报" in html and "2026-11-16" in html
+    download = client.get(f"/director/reports/{report.id}.xlsx")
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+    assert client.get(f"/director/reports/{report.id}.pdf").status_code == 404
+    post("/director/reports", {"period": "daily"}, page="/director/reports")
+    run_jobs()
+    assert "日报" in client.get("/director/reports").get_data(as_text=True)
+
+
+def test_supervision_board_due_today_and_resolving_an_escalation(signed_in, post, session, build, hall, clock):
+    clock.set(at("2026-11-18 09:00"))
+    project = build.project(agent=hall["agent"])
+    due = build.task(project, item="ZJ-02", status="accepted", started=at("2026-11-04 09:00"),
+                     deadline=at("2026-11-18 17:30"))
+    late = build.task(project, item="STHJ-01", status="accepted", started=at("2026-10-20 09:00"),
+                      deadline=at("2026-11-17 17:30"))
+    late.escalated_at = at("2026-11-17 17:31")
+    escalation = Escalation(task_id=late.id, project_id=project.id, reason="timeout_deemed_consent_forbidden",
+                            at=at("2026-11-17 17:31"))
+    session.add(escalation)
+    build.card("STHJ", "red", "timeout", at("2026-11-17 17:31"), task=late)
+    session.commit()
+    client = signed_in()
+    html = client.get("/supervision/").get_data(as_text=True)
+    escalations, rest = html.split("<h2>今日到期")
+    assert "建设工程消防设计审查" in rest.split("<h2>按部门")[0]  # ZJ-02 is due today
+    assert "建设项目环境影响报告表审批" in escalations  # STHJ-01 waits for the director
+    assert "生态环境局" in html.split("<h2>按部门")[1] and "agent" in html.split("<h2>按代办员")[1]
+    post(f"/supervision/escalations/{escalation.id}/resolve", {f"e{escalation.id}-resolution": "已电话督办，部门承诺今日答复"},
+         page="/supervision/")
+    session.expire_all()
+    assert escalation.resolved_at is not None and escalation.resolved_by_id == hall["director"].id
+    assert "没有待督办的事项" in client.get("/supervision/").get_data(as_text=True)
+    assert due.id

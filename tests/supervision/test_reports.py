@@ -1,0 +1,136 @@
+"""Report jobs: the scheduler's call writes a job on the reports queue; the job keeps CSV and XLSX
+files whose cells are the rankings of the same period."""
+import csv
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from agency.calendar.services import get_calendar
+from agency.clock import hall_tz
+from agency.jobs.models import OutboxJob
+from agency.supervision import figures
+from agency.supervision.figures import Period
+from agency.supervision.models import Report
+from agency.supervision.reports import (AGENT_COLUMNS, DEPARTMENT_COLUMNS, TYPE_COLUMNS, last_complete, period_of,
+                                        schedule_report)
+from tests.supervision.fixture_week import build_week
+
+MONDAY_MORNING = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 23 November, 09:00 in Shanghai
+
+
+@pytest.fixture
+def week(session, build, make_user):
+    agents = (make_user("agent", "fa", name="甲代办"), make_user("agent", "fb", name="乙代办"))
+    rows = build_week(build, agents)
+    session.commit()
+    return rows
+
+
+def test_periods_just_ended():
+    today = date(2026, 11, 23)  # a Monday
+    assert last_complete("daily", today) == Period(date(2026, 11, 22), date(2026, 11, 22))
+    assert last_complete("weekly", today) == Period(date(2026, 11, 16), date(2026, 11, 22))
+    assert last_complete("monthly", today) == Period(date(2026, 10, 1), date(2026, 10, 31))
+    assert last_complete("weekly", date(2026, 11, 29)) == Period(date(2026, 11, 16), date(2026, 11, 22))
+    assert last_complete("monthly", date(2026, 3, 1)) == Period(date(2026, 2, 1), date(2026, 2, 28))
+    assert period_of("monthly", date(2026, 12, 1)).end == date(2026, 12, 31)
+
+
+def test_schedule_report_writes_one_keyed_job_per_period(session, ctx):
+    for _ in range(2):
+        schedule_report(session, MONDAY_MORNING, "weekly")
+    session.commit()
+    jobs = session.scalars(select(OutboxJob).where(OutboxJob.queue == "reports")).all()
+    assert [(j.func, j.args, j.key) for j in jobs] == [
+        ("workers.reports.generate_report", ["weekly", "2026-11-16"], "report:weekly:2026-11-16")]
+
+
+def read_csv(path: str) -> dict[str, list[list[str]]]:
+    """Sections of the report CSV: name -> rows (header first)."""
+    sections, current = {}, None
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    for row in rows[1:]:
+        if not row:
+            current = None
+        elif current is None:
+            current = sections.setdefault(row[0], [])
+        else:
+            current.append(row)
+    return sections
+
+
+def text(value) -> str:
+    return "" if value is None else str(value)
+
+
+@pytest.mark.parametrize("period", ["daily", "weekly", "monthly"])
+def test_report_job_keeps_files_matching_the_rankings(app, session, week, run_jobs, period):
+    now = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc) if period == "monthly" else MONDAY_MORNING
+    if period == "daily":
+        now = datetime(2026, 11, 18, 1, 0, tzinfo=timezone.utc)  # Wednesday: the daily report of Tuesday 17
+    schedule_report(session, now, period)
+    session.commit()
+    assert run_jobs() >= 1
+    report = session.scalar(select(Report).where(Report.period == period))
+    span = Period(report.start, report.end)
+    assert span == last_complete(period, now.astimezone(hall_tz()).date())
+    expected = figures.department_figures(session, get_calendar(session), span, hall_tz())
+    agents = figures.agent_figures(session, get_calendar(session), span, hall_tz())
+    types = figures.project_type_figures(session, get_calendar(session), span, hall_tz())
+
+    sections = read_csv(report.csv_path)
+    departments = sections["部门排名"]
+    assert departments[0] == [h for _, h in DEPARTMENT_COLUMNS]
+    assert departments[1:] == [[text(row[k]) for k, _ in DEPARTMENT_COLUMNS] for row in expected]
+    assert sections["代办员"][1:] == [[text(row[k]) for k, _ in AGENT_COLUMNS] for row in agents]
+    assert sections["项目类型（3550目标）"][1:] == [[text(row[k]) for k, _ in TYPE_COLUMNS] for row in types]
+
+    book = load_workbook(report.xlsx_path)
+    sheet = book["部门排名"]
+    cells = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert cells == [[row[k] for k, _ in DEPARTMENT_COLUMNS] for row in expected]
+    assert [[c.value for c in row] for row in book["代办员"].iter_rows(min_row=2)] == \
+        [[row[k] for k, _ in AGENT_COLUMNS] for row in agents]
+
+
+def test_weekly_report_cells_hold_the_hand_computed_figures(app, session, week, run_jobs):
+    schedule_report(session, MONDAY_MORNING, "weekly")  # 16-22 November: adds Saturday's rows to the fixture week
+    session.commit()
+    run_jobs()
+    report = session.scalar(select(Report).where(Report.period == "weekly"))
+    fgw = next(r for r in read_csv(report.csv_path)["部门排名"][1:] if r[0] == "FGW")
+    row = dict(zip([k for k, _ in DEPARTMENT_COLUMNS], fgw))
+    # Monday-Friday figures plus T10 (answered Sat 21 on time, early: 21 < 23; used wd(19 -> 21) = 1; promised 2),
+    # the red card of Saturday 08:00 and the rating 1 of Saturday 00:00:
+    assert row["tasks"] == "7"
+    assert row["on_time_rate"] == str(round(4 / 7, 4))
+    assert row["early_rate"] == str(round(2 / 7, 4))
+    assert row["red"] == "2" and row["yellow"] == "2"
+    assert row["avg_working_days"] == str(round(12 / 7, 2))      # (11 + 1) / 7
+    assert row["satisfaction"] == "3.0"                         # (5+2+4+1) / 4
+    sheet = load_workbook(report.xlsx_path)["部门排名"]
+    header = [c.value for c in sheet[1]]
+    xrow = next([c.value for c in r] for r in sheet.iter_rows(min_row=2) if r[0].value == "FGW")
+    assert dict(zip(header, xrow))["按时率"] == round(4 / 7, 4)
+
+
+def test_report_job_is_idempotent(app, session, week, run_jobs):
+    from workers.reports import generate_report
+    schedule_report(session, MONDAY_MORNING, "weekly")
+    session.commit()
+    run_jobs()
+    first = session.scalar(select(Report))
+    stamp = Path(first.csv_path).stat().st_mtime_ns
+    generate_report(session, MONDAY_MORNING, "weekly", "2026-11-16")
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Report)) == 1
+    assert Path(first.csv_path).stat().st_mtime_ns == stamp
+    Path(first.xlsx_path).unlink()  # a lost file is written again
+    generate_report(session, MONDAY_MORNING, "weekly", "2026-11-16")
+    session.commit()
+    assert Path(first.xlsx_path).is_file()
+    assert session.scalar(select(func.count()).select_from(Report)) == 1
