@@ -25,6 +25,7 @@ def create_app(config: str | type | None = None) -> Flask:
 
     from agency.calendar import api as calendar_api
     from agency.catalog import api as catalog_api, views as catalog_views
+    from agency.meetings import api as meetings_api, views as meetings_views
     from agency.people import api as people_api, views as people_views
     from agency.projects import api as projects_api
     from agency.tasks import api as tasks_api
@@ -33,5 +34,19 @@ def create_app(config: str | type | None = None) -> Flask:
     app.register_blueprint(web_views.bp)
     app.register_blueprint(people_views.bp)
     app.register_blueprint(catalog_views.bp)
-    api.init_app(app, [people_api.blp, catalog_api.blp, calendar_api.blp, projects_api.blp, tasks_api.blp])
+    from agency.notifications import views as notifications_views
+    from agency.projects import views as projects_views
+    from agency.tasks import views as tasks_views
+    app.register_blueprint(projects_views.bp)
+    app.register_blueprint(tasks_views.bp)
+    app.register_blueprint(notifications_views.bp)
+    from agency.director import api as director_api, views as director_views
+    from agency.supervision import api as supervision_api, views as supervision_views
+    app.register_blueprint(director_views.bp)
+    app.register_blueprint(supervision_views.bp)
+    from agency.enterprise import api as enterprise_api, views as enterprise_views
+    app.register_blueprint(enterprise_views.bp)
+    app.register_blueprint(meetings_views.bp)
+    api.init_app(app, [people_api.blp, catalog_api.blp, calendar_api.blp, projects_api.blp, tasks_api.blp,
+                       director_api.blp, supervision_api.blp, enterprise_api.blp, meetings_api.blp])
     return app
