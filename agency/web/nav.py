@@ -5,9 +5,11 @@ from flask_login import current_user
 
 NAV = {
     "enterprise": [("web.home", _l("首页")), ("projects.mine", _l("我的项目")), ("projects.entrust", _l("委托代办")),
+                   ("enterprise.notices", _l("不满意件")), ("enterprise.complaints", _l("投诉")),
                    ("notifications.inbox", _l("消息")), ("catalog.index", _l("事项目录"))],
     "agent": [("web.home", _l("首页")), ("projects.mine", _l("我的项目")), ("meetings.index", _l("会议")),
-              ("notifications.inbox", _l("消息")), ("catalog.index", _l("事项目录"))],
+              ("enterprise.notices", _l("不满意件")), ("notifications.inbox", _l("消息")),
+              ("catalog.index", _l("事项目录"))],
     "liaison": [("web.home", _l("首页")), ("tasks.inbox", _l("部门办件")), ("meetings.invitations", _l("会议邀请")),
                 ("enterprise.notices", _l("不满意件")), ("notifications.inbox", _l("消息")),
                 ("catalog.index", _l("事项目录"))],
