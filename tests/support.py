@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from agency import create_app
 from agency.audit.services import SYSTEM
@@ -120,3 +120,36 @@ class ApiClient:
 
 def env_flag(name: str) -> bool:
     return os.environ.get(name) == "1"
+
+
+def import_sample_catalog(session, now) -> None:
+    from agency.catalog.services import import_catalog, import_project_types
+    import_catalog(session, now, SYSTEM, (SAMPLE_DIR / "catalog.sample.csv").read_text(encoding="utf-8"))
+    import_project_types(session, now, SYSTEM,
+                         (SAMPLE_DIR / "project_types.sample.csv").read_text(encoding="utf-8"))
+    session.commit()
+
+
+def build_hall(session, now) -> dict:
+    """The sample catalog and the people of the ``hall`` fixture, committed."""
+    from agency.catalog.models import Department
+    import_sample_catalog(session, now)
+    make = UserFactory(session, now)
+    people = {
+        "director": make("director", "director", email="director@hall.test"),
+        "agent": make("agent", "agent", email="agent@hall.test", phone="0571-1"),
+        "agent2": make("agent", "agent2", email="agent2@hall.test", phone="0571-2"),
+        "ent": make("enterprise", "ent", email="ent@corp.test", organization="甲公司"),
+        "ent2": make("enterprise", "ent2", email="ent2@corp.test", organization="乙公司"),
+    }
+    for department in session.scalars(select(Department)).all():
+        code = department.code.lower()
+        people[f"{code}_a"] = make("liaison", f"{code}_a", department_code=department.code,
+                                   liaison_slot="primary", email=f"{code}_a@hall.test")
+        people[f"{code}_b"] = make("liaison", f"{code}_b", department_code=department.code,
+                                   liaison_slot="backup", email=f"{code}_b@hall.test")
+    return people
+
+
+ENTRUST = {"name": "年产十万台精密机床项目", "project_type": "IND_PERMIT", "location": "经开区创业路8号",
+           "investment_wan": "32000", "contact_name": "张经理", "contact_phone": "138-0000-0001"}

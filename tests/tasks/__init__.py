@@ -15,44 +15,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from agency.audit.services import SYSTEM, Actor
+from agency.audit.services import Actor
 from agency.extensions import db
 from tests import support
+from tests.support import ENTRUST, build_hall, import_sample_catalog  # noqa: F401  (re-exported)
 
 MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
-
-
-def import_sample_catalog(session, now) -> None:
-    from agency.catalog.services import import_catalog, import_project_types
-    import_catalog(session, now, SYSTEM, (support.SAMPLE_DIR / "catalog.sample.csv").read_text(encoding="utf-8"))
-    import_project_types(session, now, SYSTEM,
-                         (support.SAMPLE_DIR / "project_types.sample.csv").read_text(encoding="utf-8"))
-    session.commit()
-
-
-def build_hall(session, now) -> dict:
-    """The sample catalog and the people of the ``hall`` fixture, committed."""
-    from agency.catalog.models import Department
-    import_sample_catalog(session, now)
-    make = support.UserFactory(session, now)
-    people = {
-        "director": make("director", "director", email="director@hall.test"),
-        "agent": make("agent", "agent", email="agent@hall.test", phone="0571-1"),
-        "agent2": make("agent", "agent2", email="agent2@hall.test", phone="0571-2"),
-        "ent": make("enterprise", "ent", email="ent@corp.test", organization="甲公司"),
-        "ent2": make("enterprise", "ent2", email="ent2@corp.test", organization="乙公司"),
-    }
-    for department in session.scalars(select(Department)).all():
-        code = department.code.lower()
-        people[f"{code}_a"] = make("liaison", f"{code}_a", department_code=department.code,
-                                   liaison_slot="primary", email=f"{code}_a@hall.test")
-        people[f"{code}_b"] = make("liaison", f"{code}_b", department_code=department.code,
-                                   liaison_slot="backup", email=f"{code}_b@hall.test")
-    return people
-
-
-ENTRUST = {"name": "年产十万台精密机床项目", "project_type": "IND_PERMIT", "location": "经开区创业路8号",
-           "investment_wan": "32000", "contact_name": "张经理", "contact_phone": "138-0000-0001"}
 
 
 def entrust(session, now, hall, *, by="agent", enterprise="ent", **overrides):
