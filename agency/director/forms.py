@@ -1,9 +1,24 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -54,7 +69,7 @@ class StageForm(FlaskForm):
 
 class OverrideForm(FlaskForm):
     day = DateField(_l("日期"), validators=[InputRequired()])
-    kind = SelectField(_l("设为"), choices=[("workday", _l("工作日（调休上班）")), ("holiday", _l("休息日"))])
+    kind = SelectField(_l("设为"), choices=[SelectChoice("workday", _l("工作日（调休上班）")), SelectChoice("holiday", _l("休息日"))])
     note = StringField(_l("说明"), validators=[Optional(), Length(max=200)])
 
 
@@ -74,5 +89,6 @@ class ResolveForm(FlaskForm):
 
 
 class GenerateReportForm(FlaskForm):
-    period = SelectField(_l("报表"), choices=[("daily", _l("日报（昨日）")), ("weekly", _l("周报（上周）")),
-                                              ("monthly", _l("月报（上月）"))])
+    period = SelectField(_l("报表"), choices=[SelectChoice("daily", _l("日报（昨日）")),
+                                              SelectChoice("weekly", _l("周报（上周）")),
+                                              SelectChoice("monthly", _l("月报（上月）"))])

@@ -6,13 +6,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from agency import clock
 from agency.calendar import services as calendar_services
 from agency.calendar.models import CalendarOverride
 from agency.catalog.models import ApprovalItem, Department, ProjectType, StageTemplate
 from agency.director import forms, services
-from agency.director.workload import agent_loads, available_agents, suggest_agent, unassigned_projects, workload
+from agency.director.workload import (
+    agent_loads,
+    available_agents,
+    suggest_agent,
+    unassigned_projects,
+    workload,
+)
 from agency.errors import DomainError
 from agency.extensions import db
 from agency.people.models import User
@@ -96,7 +103,7 @@ def workload_board():
 def assign(project_id):
     project = db.get_or_404(Project, project_id)
     form = forms.AssignForm()
-    form.agent_id.choices = [(a.id, a.display_name) for a in _agents()]
+    form.agent_id.choices = [SelectChoice(a.id, a.display_name) for a in _agents()]
     if not form.validate_on_submit():
         _form_failed(form)
         return _back("director.workload")
@@ -116,7 +123,7 @@ def agent(agent_id):
     row = next((r for r in workload(db.session) if r["agent_id"] == person.id), None)
     types = db.session.scalars(select(ProjectType).order_by(ProjectType.code)).all()
     skills = forms.SkillsForm(skills=list(person.skills or []))
-    skills.skills.choices = [(t.code, t.name) for t in types]
+    skills.skills.choices = [SelectChoice(t.code, t.name) for t in types]
     return render_template("director/agent.html", person=person, row=row,
                            projects=services.open_projects_of(db.session, person),
                            agents=[a for a in _agents() if a.id != person.id], skills_form=skills,
@@ -147,7 +154,8 @@ def agent_reassign(agent_id):
     """The agent goes on leave and every open project is handed over (to one agent, or each as suggested)."""
     person = services.get_agent(db.session, agent_id)
     form = forms.ReassignForm()
-    form.target.choices = [("suggested", "")] + [(str(a.id), a.display_name) for a in _agents() if a.id != person.id]
+    form.target.choices = [SelectChoice("suggested", "")] + [SelectChoice(str(a.id), a.display_name)
+                                                             for a in _agents() if a.id != person.id]
     if not form.validate_on_submit():
         _form_failed(form)
         return _back("director.workload")
@@ -166,7 +174,8 @@ def agent_reassign(agent_id):
 def agent_skills(agent_id):
     person = services.get_agent(db.session, agent_id)
     form = forms.SkillsForm()
-    form.skills.choices = [(t.code, t.name) for t in db.session.scalars(select(ProjectType).order_by(ProjectType.code))]
+    form.skills.choices = [SelectChoice(t.code, t.name)
+                          for t in db.session.scalars(select(ProjectType).order_by(ProjectType.code))]
     if not form.validate_on_submit():
         _form_failed(form)
         return _back("director.workload")
@@ -247,7 +256,8 @@ def settings():
 def _stage_choices():
     stages = db.session.scalars(select(StageTemplate).join(ProjectType)
                                 .order_by(ProjectType.code, StageTemplate.order)).all()
-    return [(0, _("（不调整）"))] + [(s.id, f"{s.project_type.name} · {s.order}. {s.name}") for s in stages]
+    return [SelectChoice(0, _("（不调整）"))] + [SelectChoice(s.id, f"{s.project_type.name} · {s.order}. {s.name}")
+                                             for s in stages]
 
 
 @bp.route("/items/<int:item_id>", methods=["GET", "POST"])
