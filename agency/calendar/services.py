@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, event, func, select
 from sqlalchemy.orm import Session
 
 from agency.calendar.models import SOURCE_IMPORT, SOURCE_OVERRIDE, CalendarOverride, CalendarYear
@@ -61,15 +61,19 @@ def get_calendar(session: Session) -> WorkingCalendar:
     this module invalidated it (this process wrote).
     """
     global _cached
+    if _SESSION_KEY in session.info:
+        return session.info[_SESSION_KEY]
     key = _fingerprint(session)
     cached = _cached
     if cached is not None and cached[0] == key:
+        session.info[_SESSION_KEY] = cached[1]
         return cached[1]
     rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday))
     overrides = {day: is_workday for day, is_workday in rows}
     years = session.scalars(select(CalendarYear.year)).all()
     calendar = WorkingCalendar(overrides, years)
     _cached = (key, calendar)
+    session.info[_SESSION_KEY] = calendar
     return calendar
 
 
@@ -89,9 +93,22 @@ def _fingerprint(session: Session) -> tuple:
     return (*overrides, *years)
 
 
-def _invalidate() -> None:
+def _invalidate(session: Session | None = None) -> None:
     global _cached
     _cached = None
+    if session is not None:
+        session.info.pop(_SESSION_KEY, None)
+
+
+# Within one transaction the calendar is read once (a request computing many
+# deadlines fingerprints the tables once); it is forgotten when the transaction ends.
+_SESSION_KEY = "agency_calendar"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_calendar(session: Session) -> None:
+    session.info.pop(_SESSION_KEY, None)
 
 
 # -- director overrides ------------------------------------------------------------
@@ -115,7 +132,7 @@ def set_override(
     row.created_at = now
     row.created_by_id = actor_id
     session.flush()
-    _invalidate()
+    _invalidate(session)
     return row
 
 
@@ -128,7 +145,7 @@ def remove_override(session: Session, day: date) -> bool:
         return False
     session.delete(row)
     session.flush()
-    _invalidate()
+    _invalidate(session)
     return True
 
 
@@ -219,7 +236,7 @@ def import_arrangement(
     record.imported_at = now
     record.note = note
     session.flush()
-    _invalidate()
+    _invalidate(session)
     return ArrangementImport(year, len(checked) - len(kept), kept)
 
 

@@ -16,8 +16,8 @@ _RUNNING = "status IN ('pending', 'accepted')"
 _OPEN = "status IN ('pending', 'accepted', 'supplement')"
 _CLOSED = "status IN ('answered', 'deemed_consent')"
 # Literal predicates, so PostgreSQL can prove a query matches a partial index.
-RUNNING_CLAUSE = text(_RUNNING)
-OPEN_CLAUSE = text(_OPEN)
+RUNNING_CLAUSE = text("tasks." + _RUNNING)
+OPEN_CLAUSE = text("tasks." + _OPEN)
 
 
 class Task(db.Model):

@@ -33,7 +33,8 @@ class TaskSchema(Schema):
 
 
 class TaskQuery(Schema):
-    status = fields.String(validate=validate.OneOf(TASK_STATUSES))
+    status = fields.String(validate=validate.OneOf((*TASK_STATUSES, "open")),
+                           metadata={"description": "a status, or 'open' for pending, accepted and supplement"})
     project_id = fields.Integer()
 
 

@@ -96,6 +96,7 @@ def test_get_calendar_sees_a_change_made_by_another_process(session):
             day=date(2026, 12, 5), is_workday=True, note="", source="override", created_at=NOW
         )
     )
+    session.commit()  # our next transaction reads the calendar afresh (one read per transaction)
     fresh = get_calendar(session)
     assert fresh is not calendar
     assert fresh.is_working_day(date(2026, 12, 5))  # a Saturday made a working day
