@@ -134,7 +134,4 @@ def store(upload_dir: str | Path, data: bytes, content_type: str) -> StoredFile:
 def discard(stored: StoredFile | None) -> None:
     """Remove a stored file whose database row was not kept."""
     if stored is not None:
-        try:
-            stored.path.unlink()
-        except FileNotFoundError:
-            pass
+        stored.path.unlink(missing_ok=True)
