@@ -6,8 +6,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating
-from agency.errors import NotFound
-from agency.people.access import visible_tasks
+from agency.people.access import get_visible, visible_tasks
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.tasks.models import MaterialFile, Task
@@ -40,10 +39,7 @@ def is_notice_addressee(user: User, notice: DissatisfactionNotice) -> bool:
 
 
 def get_notice(session: Session, user: User, notice_id: int) -> DissatisfactionNotice:
-    notice = session.scalar(visible_notices(user).where(DissatisfactionNotice.id == notice_id))
-    if notice is None:
-        raise NotFound(f"notice {notice_id} not found")
-    return notice
+    return get_visible(session, visible_notices(user), DissatisfactionNotice, notice_id, "notice")
 
 
 def visible_complaints(user: User) -> Select:
@@ -57,10 +53,7 @@ def visible_complaints(user: User) -> Select:
 
 
 def get_complaint(session: Session, user: User, complaint_id: int) -> Complaint:
-    complaint = session.scalar(visible_complaints(user).where(Complaint.id == complaint_id))
-    if complaint is None:
-        raise NotFound(f"complaint {complaint_id} not found")
-    return complaint
+    return get_visible(session, visible_complaints(user), Complaint, complaint_id, "complaint")
 
 
 def visible_ratings(user: User) -> Select:
@@ -78,9 +71,5 @@ def visible_ratings(user: User) -> Select:
 
 def get_material_file(session: Session, user: User, file_id: int) -> MaterialFile:
     """A file is seen by whoever may see its task."""
-    visible = visible_tasks(user).with_only_columns(Task.id)
-    material = session.scalar(select(MaterialFile).where(MaterialFile.id == file_id,
-                                                         MaterialFile.task_id.in_(visible)))
-    if material is None:
-        raise NotFound(f"file {file_id} not found")
-    return material
+    visible = select(MaterialFile).where(MaterialFile.task_id.in_(visible_tasks(user).with_only_columns(Task.id)))
+    return get_visible(session, visible, MaterialFile, file_id, "file")

@@ -36,18 +36,20 @@ def visible_tasks(user: User) -> Select:
     return query.where(Task.project_id.in_(visible_projects(user).with_only_columns(Project.id)))
 
 
+def get_visible(session: Session, visible: Select, model, object_id: int, what: str):
+    """``model`` ``object_id`` among the rows ``visible`` selects, else NotFound (never a 403: API.md)."""
+    found = session.scalar(visible.where(model.id == object_id))
+    if found is None:
+        raise NotFound(f"{what} {object_id} not found")
+    return found
+
+
 def get_project(session: Session, user: User, project_id: int) -> Project:
-    project = session.scalar(visible_projects(user).where(Project.id == project_id))
-    if project is None:
-        raise NotFound(f"project {project_id} not found")
-    return project
+    return get_visible(session, visible_projects(user), Project, project_id, "project")
 
 
 def get_task(session: Session, user: User, task_id: int) -> Task:
-    task = session.scalar(visible_tasks(user).where(Task.id == task_id))
-    if task is None:
-        raise NotFound(f"task {task_id} not found")
-    return task
+    return get_visible(session, visible_tasks(user), Task, task_id, "task")
 
 
 def visible_meetings(user: User) -> Select:
@@ -62,10 +64,7 @@ def visible_meetings(user: User) -> Select:
 
 
 def get_meeting(session: Session, user: User, meeting_id: int) -> Meeting:
-    meeting = session.scalar(visible_meetings(user).where(Meeting.id == meeting_id))
-    if meeting is None:
-        raise NotFound(f"meeting {meeting_id} not found")
-    return meeting
+    return get_visible(session, visible_meetings(user), Meeting, meeting_id, "meeting")
 
 
 def is_assigned_agent(user: User, project: Project) -> bool:
