@@ -1,6 +1,7 @@
 """Notification jobs (queue ``notifications``)."""
-from agency.notifications.services import deliver as _deliver
+from agency.notifications.services import deliver_all as _deliver_all
 
 
-def deliver(session, now, delivery_id: int, payload: str) -> None:
-    _deliver(session, now, delivery_id, payload)
+def deliver_all(session, now, outgoing: list) -> None:
+    """The e-mails and webhook calls of one notification: ``[[delivery key, payload], ...]``."""
+    _deliver_all(session, now, outgoing)

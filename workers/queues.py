@@ -74,9 +74,19 @@ def is_live(outbox_id: int) -> bool:
 
 def push(outbox_id: int, queue: str) -> None:
     """Put an outbox row on RQ.  A failure here is repaired by reconcile."""
-    try:
-        get_queue(queue).enqueue(RUN_JOB, outbox_id, job_id=rq_job_id(outbox_id), retry=RETRY,
-                                 result_ttl=3600, failure_ttl=7 * 86400)
-    except Exception:  # Redis down: the row stays pending for reconcile
-        if has_app_context():
-            current_app.logger.exception("could not enqueue outbox job %s on %s", outbox_id, queue)
+    push_many([(outbox_id, queue)])
+
+
+def push_many(jobs: list[tuple[int, str]]) -> None:
+    """Put outbox rows on RQ, one Redis pipeline per queue.  A failure is repaired by reconcile."""
+    by_queue: dict[str, list[int]] = {}
+    for outbox_id, queue in jobs:
+        by_queue.setdefault(queue, []).append(outbox_id)
+    for name, ids in by_queue.items():
+        try:
+            queue = get_queue(name)
+            queue.enqueue_many([Queue.prepare_data(RUN_JOB, [outbox_id], job_id=rq_job_id(outbox_id), retry=RETRY,
+                                                   result_ttl=3600, failure_ttl=7 * 86400) for outbox_id in ids])
+        except Exception:  # Redis down: the rows stay pending for reconcile
+            if has_app_context():
+                current_app.logger.exception("could not enqueue outbox jobs %s on %s", ids, name)

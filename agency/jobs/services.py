@@ -1,7 +1,7 @@
 """The outbox: jobs written with the change that causes them (R13)."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, event, select, update
+from sqlalchemy import case, event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from agency.jobs.models import OutboxJob
@@ -14,6 +14,7 @@ def enqueue_job(session: Session, now: datetime, queue: str, func: str, *args, k
 
     ``func`` is the dotted name of a function in ``workers``.  With ``key``,
     a job already written under that key is not written again (returns None).
+    The row is written by the caller's next flush; its id is read after commit.
     """
     if not func.startswith("workers."):
         raise ValueError(f"jobs live in workers/: {func!r}")
@@ -24,8 +25,7 @@ def enqueue_job(session: Session, now: datetime, queue: str, func: str, *args, k
             return None
     job = OutboxJob(queue=queue, func=func, args=list(args), key=key, created_at=now, status="pending")
     session.add(job)
-    session.flush()
-    session.info.setdefault(_PENDING, []).append((job.id, queue))
+    session.info.setdefault(_PENDING, []).append((job, queue))
     return job
 
 
@@ -33,9 +33,9 @@ def enqueue_job(session: Session, now: datetime, queue: str, func: str, *args, k
 def _push_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
-        from workers.queues import push
-        for job_id, queue in pending:
-            push(job_id, queue)
+        from workers.queues import push_many
+        # The objects are expired by the commit; their identity (the id) is kept without a query.
+        push_many([(inspect(job).identity[0], queue) for job, queue in pending if inspect(job).identity])
 
 
 @event.listens_for(Session, "after_rollback")

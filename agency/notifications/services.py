@@ -1,17 +1,19 @@
 """Notifications (R13): in-app inbox, e-mail and webhook.
 
-``notify`` writes the inbox message and the delivery rows in the caller's
-transaction, with one outbox job per delivery; the job sends once per
-idempotency key (a delivery already sent is skipped).
+``send_notices`` (``notify``, ``notify_many``) writes the inbox messages and
+the delivery rows in the caller's transaction, with one outbox job for the
+e-mails and webhook calls; each is sent once per idempotency key (a delivery
+already sent is skipped).
 """
 import json
 import smtplib
 import urllib.request
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from agency.jobs.services import enqueue_job
@@ -19,47 +21,104 @@ from agency.notifications.models import Delivery, Message
 from agency.people.models import User
 
 
-def notify(session: Session, now: datetime, user: User, subject: str, body: str = "", *, key: str,
-           link: str = "", project_id: int | None = None, attachment: dict | None = None) -> Message | None:
-    """Tell one person, once per ``key``: inbox now, e-mail and webhook by workers.
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell one person; ``key`` makes telling it twice a no-op."""
 
-    ``attachment`` ({filename, content_type, content: str}) goes with the e-mail only (e.g. an .ics invitation).
+    user: User
+    subject: str
+    body: str
+    key: str
+    link: str = ""
+    project_id: int | None = None
+    attachment: dict | None = None  # {filename, content_type, content: str}, e-mail only (e.g. an .ics)
+
+
+def send_notices(session: Session, now: datetime, notices) -> int:
+    """Write many notices at once: inbox messages now, e-mail and webhook by one job after commit.
+
+    One SELECT finds the keys already used; the messages and deliveries are
+    written by one multi-row INSERT each (no ids come back: nothing needs
+    them), and the e-mails and webhook calls of the whole call go to one
+    outbox job.  Returns how many notices were written (a key already used
+    is skipped).
     """
-    inbox_key = f"{key}:inbox:{user.id}"
-    if session.scalar(select(Delivery.id).where(Delivery.key == inbox_key)):
-        return None
-    message = Message(user_id=user.id, project_id=project_id, subject=subject[:200], body=body, link=link,
-                      created_at=now)
-    session.add(message)
-    session.add(Delivery(key=inbox_key, channel="inbox", recipient=str(user.id), subject=subject[:200],
-                         status="sent", attempts=1, created_at=now, sent_at=now))
-    channels = [("email", user.email)] if user.email else []
-    if current_app.config.get("WEBHOOK_URL") and user.phone:
-        channels.append(("webhook", user.phone))
-    for channel, recipient in channels:
-        delivery = Delivery(key=f"{key}:{channel}:{user.id}", channel=channel, recipient=recipient,
-                            subject=subject[:200], created_at=now)
-        session.add(delivery)
-        session.flush()
-        payload = {"body": body, "link": link}
-        if attachment and channel == "email":
-            payload["attachment"] = attachment
-        enqueue_job(session, now, "notifications", "workers.notifications.deliver", delivery.id,
-                    json.dumps(payload, ensure_ascii=False))
-    session.flush()
-    return message
+    fresh: dict[str, Notice] = {}
+    for notice in notices:
+        fresh.setdefault(f"{notice.key}:inbox:{notice.user.id}", notice)
+    if not fresh:
+        return 0
+    taken = set(session.scalars(select(Delivery.key).where(Delivery.key.in_(list(fresh)))))
+    webhook = bool(current_app.config.get("WEBHOOK_URL"))
+    messages, deliveries, sending, outgoing = [], [], [], []
+    for inbox_key, notice in fresh.items():
+        if inbox_key in taken:
+            continue
+        user, subject = notice.user, notice.subject[:200]
+        messages.append(dict(user_id=user.id, project_id=notice.project_id, subject=subject, body=notice.body,
+                             link=notice.link, created_at=now, read_at=None))
+        deliveries.append(dict(key=inbox_key, channel="inbox", recipient=str(user.id), subject=subject,
+                               status="sent", attempts=1, created_at=now, sent_at=now))
+        channels = [("email", user.email)] if user.email else []
+        if webhook and user.phone:
+            channels.append(("webhook", user.phone))
+        for channel, recipient in channels:
+            key = f"{notice.key}:{channel}:{user.id}"
+            sending.append(dict(key=key, channel=channel, recipient=recipient, subject=subject, status="pending",
+                                attempts=0, created_at=now, sent_at=None))
+            payload = {"body": notice.body, "link": notice.link}
+            if notice.attachment and channel == "email":
+                payload["attachment"] = notice.attachment
+            outgoing.append([key, json.dumps(payload, ensure_ascii=False)])
+    for model, rows in ((Message, messages), (Delivery, deliveries + sending)):  # rows of one shape run together
+        if rows:
+            session.execute(insert(model).execution_options(render_nulls=True), rows)
+    if outgoing:
+        enqueue_job(session, now, "notifications", "workers.notifications.deliver_all", outgoing)
+    return len(messages)
+
+
+def notify(session: Session, now: datetime, user: User, subject: str, body: str = "", *, key: str,
+           link: str = "", project_id: int | None = None, attachment: dict | None = None) -> bool:
+    """Tell one person, once per ``key``; False when that key was used already."""
+    return send_notices(session, now, [Notice(user, subject, body, key, link, project_id, attachment)]) == 1
 
 
 def notify_many(session: Session, now: datetime, users, subject: str, body: str = "", *, key: str, **kw) -> int:
-    sent = 0
-    for user in {u.id: u for u in users if u is not None}.values():
-        sent += notify(session, now, user, subject, body, key=key, **kw) is not None
-    return sent
+    """Tell each of ``users`` (None and repeats left out) the same thing; how many were told."""
+    return send_notices(session, now, [Notice(u, subject, body, key, **kw) for u in users if u is not None])
 
 
-def deliver(session: Session, now: datetime, delivery_id: int, payload: str) -> None:
+def deliver_all(session: Session, now: datetime, outgoing: list) -> None:
+    """Send the e-mails and webhook calls of one ``send_notices``, each at most once.
+
+    Each delivery is committed on its own, so one that fails does not undo
+    (and later resend) the others; the failure is counted on its row, and
+    the job fails after trying the rest, so RQ runs it again: what was sent
+    is skipped then.
+    """
+    failed = []
+    for key, payload in outgoing:
+        try:
+            deliver(session, now, key, payload)
+            session.commit()
+        except Exception as exc:  # noqa: BLE001  (any failure of the channel: counted, retried)
+            session.rollback()
+            session.execute(update(Delivery).where(Delivery.key == key, Delivery.status != "sent")
+                            .values(attempts=Delivery.attempts + 1, last_error=repr(exc)[:2000]))
+            session.commit()
+            failed.append(f"{key}: {exc!r}"[:300])
+    if failed:
+        raise DeliveryFailed(f"{len(failed)} of {len(outgoing)} deliveries failed; " + "; ".join(failed[:5]))
+
+
+class DeliveryFailed(RuntimeError):
+    """Some deliveries of a job failed; the job is retried."""
+
+
+def deliver(session: Session, now: datetime, key: str, payload: str) -> None:
     """Send one e-mail or webhook call; a delivery already sent is never sent again."""
-    delivery = session.scalar(select(Delivery).where(Delivery.id == delivery_id).with_for_update())
+    delivery = session.scalar(select(Delivery).where(Delivery.key == key).with_for_update())
     if delivery is None or delivery.status == "sent":
         return
     content = json.loads(payload)

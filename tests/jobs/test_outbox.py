@@ -81,7 +81,7 @@ def test_committed_job_runs_exactly_once_even_when_delivered_twice(redis_app):
     session.commit()
 
     (row,) = _outbox_rows(session)
-    assert (row.queue, row.func, row.status) == ("notifications", "workers.notifications.deliver", "pending")
+    assert (row.queue, row.func, row.status) == ("notifications", "workers.notifications.deliver_all", "pending")
     queue = queues.get_queue("notifications")
     assert queue.job_ids == [row.rq_job_id]  # on the real Redis once committed
 
@@ -130,7 +130,7 @@ def test_lost_enqueue_is_recovered_by_reconcile(redis_app, monkeypatch):
     mail = redis_app.extensions["mail_outbox"]
     user = _user(session)
     with monkeypatch.context() as patch:
-        patch.setattr(queues, "push", lambda outbox_id, queue: None)  # Redis "lost" the enqueue
+        patch.setattr(queues, "push_many", lambda jobs: None)  # Redis "lost" the enqueue
         notify(session, NOW, user, "补正通知", key="lost:1")
         session.commit()
     (row,) = _outbox_rows(session)
@@ -231,9 +231,9 @@ def test_a_job_failing_every_time_is_parked_after_max_attempts(app, monkeypatch)
     def broken(session, now, *args):
         raise RuntimeError("gateway down")
 
-    monkeypatch.setattr(notifications, "deliver", broken)
+    monkeypatch.setattr(notifications, "deliver_all", broken)
     with app.app_context():
-        job = enqueue_job(db.session, clock.now(), "notifications", "workers.notifications.deliver", 1, "{}")
+        job = enqueue_job(db.session, clock.now(), "notifications", "workers.notifications.deliver_all", [])
         db.session.commit()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:

@@ -25,10 +25,11 @@ def _deliveries(session) -> dict:
 
 def test_notify_writes_the_inbox_and_sends_the_email(session, make_user, run_jobs, mail):
     user = make_user("enterprise", email="boss@factory.example.cn")
-    message = notify(session, NOW, user, "任务已受理", "住建局已受理您的申请。", key="task:7:accepted",
-                     link="/projects/7")
+    assert notify(session, NOW, user, "任务已受理", "住建局已受理您的申请。", key="task:7:accepted",
+                  link="/projects/7")
     session.commit()
 
+    (message,) = session.scalars(select(Message)).all()
     assert (message.user_id, message.subject, message.body, message.link, message.read_at) == (
         user.id, "任务已受理", "住建局已受理您的申请。", "/projects/7", None)
     assert unread_count(session, user) == 1
@@ -49,7 +50,7 @@ def test_notify_writes_the_inbox_and_sends_the_email(session, make_user, run_job
 
 def test_a_user_without_email_gets_the_inbox_only(session, make_user, run_jobs, mail):
     user = make_user("agent")
-    assert notify(session, NOW, user, "新项目待分派", key="project:1:new") is not None
+    assert notify(session, NOW, user, "新项目待分派", key="project:1:new")
     session.commit()
     assert set(_deliveries(session)) == {"inbox"}
     assert session.scalar(select(OutboxJob)) is None
@@ -58,10 +59,10 @@ def test_a_user_without_email_gets_the_inbox_only(session, make_user, run_jobs, 
 
 def test_the_same_key_notifies_once(session, make_user, run_jobs, mail):
     user = make_user("enterprise", email="once@factory.example.cn")
-    assert notify(session, NOW, user, "黄牌预警", key="task:9:warning") is not None
+    assert notify(session, NOW, user, "黄牌预警", key="task:9:warning")
     session.commit()
     assert run_jobs() == 1
-    assert notify(session, NOW, user, "黄牌预警", key="task:9:warning") is None  # e.g. the sweep ran again
+    assert notify(session, NOW, user, "黄牌预警", key="task:9:warning") is False  # e.g. the sweep ran again
     assert notify_many(session, NOW, [user, user, None], "黄牌预警", key="task:9:warning") == 0
     session.commit()
     assert run_jobs() == 0
@@ -70,7 +71,7 @@ def test_the_same_key_notifies_once(session, make_user, run_jobs, mail):
     assert len(session.scalars(select(Message).where(Message.user_id == user.id)).all()) == 1
     assert len(session.scalars(select(OutboxJob)).all()) == 1
     # another key is another notification
-    assert notify(session, NOW, user, "红牌", key="task:9:timeout") is not None
+    assert notify(session, NOW, user, "红牌", key="task:9:timeout")
     session.commit()
     assert run_jobs() == 1 and len(mail) == 2
 
@@ -118,9 +119,9 @@ def test_webhook_receives_one_post_with_the_idempotency_key(webhook_app, gateway
     notify(session, NOW, user, "联审会议通知", "明天9点联审", key="meeting:3:invite", link="/meetings/3")
     session.commit()
 
-    assert drain(webhook_app) == 2  # e-mail and webhook
+    assert drain(webhook_app) == 1  # one job: the e-mail and the webhook call
     assert drain(webhook_app) == 0
-    assert notify(session, NOW, user, "联审会议通知", key="meeting:3:invite") is None
+    assert notify(session, NOW, user, "联审会议通知", key="meeting:3:invite") is False
     session.commit()
     assert drain(webhook_app) == 0
 
@@ -153,3 +154,23 @@ def test_a_failing_webhook_is_retried_and_sent_once(webhook_app, gateway):
     assert session.get(OutboxJob, row.id).status == "done"
     assert _deliveries(session)["webhook"].status == "sent"
     assert drain(webhook_app) == 0 and len(gateway.received) == tries + 1
+
+
+def test_a_failing_webhook_does_not_resend_the_email_of_the_same_job(webhook_app, gateway):
+    session = db.session
+    user = support.UserFactory(session, NOW)("agent", phone="13900000011", email="agent2@hall.example.cn")
+    notify(session, NOW, user, "超时默认同意", key="deemed:8")
+    session.commit()
+    mail = webhook_app.extensions["mail_outbox"]
+
+    gateway.status = 503
+    drain(webhook_app)
+    deliveries = _deliveries(session)
+    assert (deliveries["email"].status, deliveries["webhook"].status) == ("sent", "pending")
+    assert deliveries["webhook"].attempts >= 1 and "503" in deliveries["webhook"].last_error
+    assert len(mail) == 1
+
+    gateway.status = 200
+    assert drain(webhook_app) == 1
+    assert _deliveries(session)["webhook"].status == "sent"
+    assert len(mail) == 1  # the e-mail went once, though its job ran again
