@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from agency.audit.models import AuditEvent
@@ -45,16 +45,23 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _lock_chain(session: Session, chain: str) -> None:
-    """Serialise writers of one chain until commit (PostgreSQL); SQLite serialises anyway."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:chain))"), {"chain": chain})
-
-
 def record(session: Session, now: datetime, actor: Actor, action: str, obj=None, *,
            project_id: int | None = None, before: dict | None = None, after: dict | None = None,
            detail: str = "") -> AuditEvent:
-    """Append one event to its chain, in the caller's transaction."""
+    """Append one event to its chain, in the caller's transaction (written by its next flush)."""
+    event = next_event(session, now, actor, action, obj, project_id=project_id, before=before, after=after,
+                       detail=detail)
+    session.add(event)
+    return event
+
+
+def next_event(session: Session, now: datetime, actor: Actor, action: str, obj=None, *,
+               project_id: int | None = None, before: dict | None = None, after: dict | None = None,
+               detail: str = "") -> AuditEvent:
+    """The next event of its chain, hashed and counted as the chain's head, but not added to the session.
+
+    ``record`` adds it; a batch (the sweep) builds many and writes them with ``write_events``.
+    """
     if project_id is None and obj is not None:
         project_id = getattr(obj, "project_id", None)
         if project_id is None and obj.__class__.__name__ == "Project":
@@ -69,10 +76,18 @@ def record(session: Session, now: datetime, actor: Actor, action: str, obj=None,
         detail=detail, prev_hash=prev_hash,
     )
     event.hash = _digest(event)
-    session.add(event)
-    session.flush()
     session.info[_HEADS][chain] = (event.seq, event.hash)
     return event
+
+
+_COLUMNS = [c.key for c in AuditEvent.__table__.columns if c.key != "id"]
+
+
+def write_events(session: Session, events: list[AuditEvent]) -> None:
+    """Write events made by ``next_event`` as rows, in one multi-row INSERT (no ids come back)."""
+    if events:
+        session.execute(insert(AuditEvent).execution_options(render_nulls=True),
+                        [{name: getattr(e, name) for name in _COLUMNS} for e in events])
 
 
 _HEADS = "agency_audit_heads"
@@ -82,13 +97,28 @@ def _head(session: Session, chain: str) -> tuple[int, str]:
     """The chain's last (seq, hash), locked for this transaction and remembered until it ends."""
     heads = session.info.setdefault(_HEADS, {})
     if chain not in heads:
-        _lock_chain(session, chain)
-        last = session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == chain)
-            .order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
-        heads[chain] = (last.seq, last.hash) if last else (0, GENESIS)
+        lock_chains(session, [chain])
     return heads[chain]
+
+
+def lock_chains(session: Session, chains) -> None:
+    """Lock chains and read their heads for this transaction: two statements for any number of chains.
+
+    Used by batches (the sweep) before recording many events; ``record`` does it for one chain.
+    """
+    heads = session.info.setdefault(_HEADS, {})
+    wanted = sorted(set(chains) - heads.keys())
+    if not wanted:
+        return
+    if session.get_bind().dialect.name == "postgresql":  # SQLite serialises writers anyway
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(c)) FROM (SELECT unnest(CAST(:chains AS text[])) "
+                             "AS c ORDER BY 1) AS sorted"), {"chains": wanted})
+    last = (select(AuditEvent.chain, func.max(AuditEvent.seq).label("seq"))
+            .where(AuditEvent.chain.in_(wanted)).group_by(AuditEvent.chain).subquery())
+    rows = session.execute(select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash)
+                           .join(last, (AuditEvent.chain == last.c.chain) & (AuditEvent.seq == last.c.seq)))
+    heads.update({chain: (0, GENESIS) for chain in wanted})
+    heads.update({row.chain: (row.seq, row.hash) for row in rows})
 
 
 @event.listens_for(Session, "after_commit")

@@ -1,25 +1,40 @@
 """Cards and escalations of the electronic supervision (电子监察)."""
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from agency.supervision.models import Card, Escalation
 
 
 def give_card(session: Session, now: datetime, *, key: str, color: str, reason: str, department_id=None,
-              agent_id=None, project_id=None, task_id=None, notice_id=None, detail: str = "") -> Card | None:
-    """Give a card once per ``key``; None when that fact was already carded.
+              agent_id=None, project_id=None, task_id=None, notice_id=None, detail: str = "") -> bool:
+    """Give a card once per ``key``; False when that fact was already carded.
 
     Callers hold the lock of the object behind the key (the task's project),
     so the check and the insert cannot interleave with another writer.
     """
-    if session.scalar(select(Card.id).where(Card.key == key)):
-        return None
-    card = Card(key=key, color=color, reason=reason, department_id=department_id, agent_id=agent_id,
-                project_id=project_id, task_id=task_id, notice_id=notice_id, detail=detail, at=now)
-    session.add(card)
-    return card
+    return give_cards(session, now, [dict(key=key, color=color, reason=reason, department_id=department_id,
+                                          agent_id=agent_id, project_id=project_id, task_id=task_id,
+                                          notice_id=notice_id, detail=detail)]) == 1
+
+
+_FIELDS = ("key", "color", "reason", "department_id", "agent_id", "project_id", "task_id", "notice_id", "detail")
+
+
+def give_cards(session: Session, now: datetime, cards: list[dict]) -> int:
+    """Many cards at once (the sweep's batch): one SELECT of the keys already carded, one INSERT of the rest."""
+    if not cards:
+        return 0
+    taken = set(session.scalars(select(Card.key).where(Card.key.in_([c["key"] for c in cards]))))
+    rows = []
+    for card in cards:
+        if card["key"] not in taken:
+            taken.add(card["key"])
+            rows.append({**dict.fromkeys(_FIELDS), "detail": "", **card, "at": now})
+    if rows:
+        session.execute(insert(Card).execution_options(render_nulls=True), rows)
+    return len(rows)
 
 
 def escalate(session: Session, now: datetime, task, reason: str) -> Escalation:

@@ -67,7 +67,9 @@ def test_verify_passes_on_untouched_chains_after_reload(session, chains):
 
 def test_event_recorded_with_local_time_verifies_after_reload(session):
     local = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    event_id = record(session, local, SYSTEM, "calendar.override", detail="停电").id
+    event = record(session, local, SYSTEM, "calendar.override", detail="停电")
+    session.flush()
+    event_id = event.id
     session.commit()
     session.expunge_all()
     reloaded = session.get(AuditEvent, event_id)
@@ -138,9 +140,10 @@ def test_chains_verify_and_break_on_postgres(pg_app):
     now = datetime(2026, 11, 23, 1, 0, 0, 123456, tzinfo=timezone.utc)
     with pg_app.app_context():
         session = db.session
-        first = record(session, now, SYSTEM, "hall.opened", after={"note": "第一"}).id
+        opened = record(session, now, SYSTEM, "hall.opened", after={"note": "第一"})
         record(session, now.astimezone(ZoneInfo("Asia/Shanghai")), SYSTEM, "hall.closed")
         session.commit()
+        first = opened.id
         session.expunge_all()
         assert verify(session) is None
         session.execute(text("UPDATE audit_events SET action = 'hall.forged' WHERE id = :id"), {"id": first})
