@@ -1,75 +1,108 @@
 """The sweep: warnings, timeout = consent, meeting rules, overdue notices (R5, R6, R10).
 
 Deadlines are columns; the sweep selects due rows through partial indexes and
-closes each with a conditional UPDATE, in batches that each commit.  It takes
+closes them with conditional UPDATEs, in batches that each commit.  It takes
 ``now``, so it can be run for any instant, and running it twice is harmless.
+When nothing is due it costs one statement: a probe of every index at once.
 """
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, joinedload
 
+from agency.enterprise.models import DissatisfactionNotice
 from agency.enterprise.rules import sweep_notices
-from agency.meetings.rules import sweep_meetings
+from agency.meetings.models import OPEN_MEETING_STATUSES, Meeting
+from agency.meetings.rules import REMINDER_HORIZON, UNCLOSED_AFTER, sweep_meetings
 from agency.tasks.models import RUNNING_CLAUSE, Task
-from agency.tasks.services import apply_timeout, apply_warning
+from agency.tasks.services import apply_timeouts, apply_warnings
 
 BATCH = 500
 
 
-def _batches(session: Session, query):
-    """Due rows in batches, each ordered by project (the lock order of every writer)."""
+def _timeouts_due(now: datetime):
+    return select(Task.id).where(RUNNING_CLAUSE, Task.escalated_at.is_(None), Task.deadline <= now)
+
+
+def _warnings_due(now: datetime):
+    # No "deadline > now" here: with it PostgreSQL prefers the inbox index and reads every open task.
+    # Timeouts run first, so what is past its deadline is closed (or escalated, excluded) already;
+    # apply_warnings checks the deadline again on the rows it updates.
+    return select(Task.id).where(RUNNING_CLAUSE, Task.warned_at.is_(None), Task.warn_at <= now,
+                                 Task.escalated_at.is_(None))
+
+
+def what_is_due(session: Session, now: datetime) -> dict[str, bool]:
+    """Which parts of the sweep have work, in one statement of index probes (EXISTS)."""
+    probes = {
+        "timeouts": _first_in_index_order(_timeouts_due(now), Task.deadline),
+        "warnings": _first_in_index_order(_warnings_due(now), Task.warn_at),
+        "meetings": exists(select(Meeting.id).where(
+            Meeting.status == "scheduled", Meeting.reminded_at.is_(None), Meeting.starts_at > now,
+            Meeting.starts_at <= now + REMINDER_HORIZON)) | exists(select(Meeting.id).where(
+            Meeting.status.in_(OPEN_MEETING_STATUSES), Meeting.flagged_unclosed_at.is_(None),
+            Meeting.starts_at <= now - UNCLOSED_AFTER)),
+        "notices": exists(select(DissatisfactionNotice.id).where(
+            DissatisfactionNotice.due <= now, DissatisfactionNotice.replied_at.is_(None),
+            DissatisfactionNotice.red_carded_at.is_(None))),
+    }
+    row = session.execute(select(*(probe.label(name) for name, probe in probes.items()))).one()
+    return dict(row._mapping)
+
+
+def _first_in_index_order(due, column):
+    """``(SELECT column ... ORDER BY column LIMIT 1) IS NOT NULL``: a walk of the partial index that stops at once.
+
+    Not EXISTS: PostgreSQL drops the ORDER BY inside EXISTS, and misjudging how many
+    rows match (closed tasks dominate the statistics) it may read the whole table.
+    """
+    return due.with_only_columns(column).order_by(column).limit(1).scalar_subquery().is_not(None)
+
+
+def _batches(session: Session, due, order_by):
+    """Due tasks in batches (with their items), each batch ordered by project, the lock order of every writer.
+
+    A row seen once and left due (a race, a clock restarted) is not taken again, so the loop ends.
+    """
+    seen: set[int] = set()
     while True:
-        ids = session.scalars(query.limit(BATCH)).all()
+        ids = [i for i in session.scalars(due.order_by(order_by).limit(BATCH)) if i not in seen]
         if not ids:
             return
-        yield sorted(ids)
+        seen.update(ids)
+        yield session.scalars(select(Task).where(Task.id.in_(ids)).options(joinedload(Task.item))
+                              .order_by(Task.project_id, Task.id)).all()
 
 
 def sweep_timeouts(session: Session, now: datetime) -> dict:
     counts = {"deemed_consent": 0, "escalated": 0}
-    due = (select(Task.id).where(RUNNING_CLAUSE, Task.escalated_at.is_(None), Task.deadline <= now)
-           .order_by(Task.deadline))
-    seen: set[int] = set()
-    for ids in _batches(session, due):
-        fresh = [i for i in ids if i not in seen]
-        if not fresh:
-            break
-        seen.update(fresh)
-        tasks = session.scalars(select(Task).where(Task.id.in_(fresh)).order_by(Task.project_id, Task.id)).all()
-        for task in tasks:
-            result = apply_timeout(session, now, task)
-            if result == "deemed":
-                counts["deemed_consent"] += 1
-            elif result == "escalated":
-                counts["escalated"] += 1
+    for tasks in _batches(session, _timeouts_due(now), Task.deadline):
+        for name, count in apply_timeouts(session, now, tasks).items():
+            counts[name] += count
         session.commit()
     return counts
 
 
 def sweep_warnings(session: Session, now: datetime) -> int:
     warned = 0
-    # No "deadline > now" here: with it PostgreSQL prefers the inbox index and reads every open task.
-    # Timeouts run first, so what is past its deadline is closed (or escalated, excluded) already.
-    due = (select(Task.id).where(RUNNING_CLAUSE, Task.warned_at.is_(None), Task.warn_at <= now,
-                                 Task.escalated_at.is_(None)).order_by(Task.warn_at))
-    seen: set[int] = set()
-    for ids in _batches(session, due):
-        fresh = [i for i in ids if i not in seen]
-        if not fresh:
-            break
-        seen.update(fresh)
-        for task in session.scalars(select(Task).where(Task.id.in_(fresh)).order_by(Task.project_id, Task.id)):
-            if task.deadline > now:  # one left behind by a race is the timeout's, not a warning's
-                warned += apply_warning(session, now, task)
+    for tasks in _batches(session, _warnings_due(now), Task.warn_at):
+        warned += apply_warnings(session, now, tasks)
         session.commit()
     return warned
 
 
 def run_sweep(session: Session, now: datetime) -> dict:
     """Every timed rule as of ``now``; returns counts of what it did."""
-    timeouts = sweep_timeouts(session, now)
-    counts = {"warned": sweep_warnings(session, now), **timeouts}
-    counts.update(sweep_meetings(session, now))
-    counts.update(sweep_notices(session, now))
+    due = what_is_due(session, now)
+    counts = {"warned": 0, "deemed_consent": 0, "escalated": 0, "meeting_reminders": 0, "meetings_unclosed": 0,
+              "notice_red_cards": 0}
+    if due["timeouts"]:
+        counts.update(sweep_timeouts(session, now))
+    if due["warnings"]:
+        counts["warned"] = sweep_warnings(session, now)
+    if due["meetings"]:
+        counts.update(sweep_meetings(session, now))
+    if due["notices"]:
+        counts.update(sweep_notices(session, now))
+    session.commit()
     return counts

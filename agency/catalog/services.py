@@ -4,7 +4,7 @@ import io
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from agency.audit.services import Actor, record
 from agency.catalog.models import ApprovalItem, Department, ProjectType, StageTemplate
@@ -138,11 +138,13 @@ def import_project_types(session: Session, now: datetime, actor: Actor, text: st
 
 
 def get_project_type(session: Session, code: str) -> ProjectType | None:
-    return session.scalar(select(ProjectType).where(ProjectType.code == code))
+    return session.scalar(select(ProjectType).where(ProjectType.code == code).options(selectinload(ProjectType.stages)))
 
 
 def items_by_code(session: Session, codes) -> dict[str, ApprovalItem]:
-    return {i.code: i for i in session.scalars(select(ApprovalItem).where(ApprovalItem.code.in_(list(codes))))}
+    """The items of ``codes``, with their departments (a dispatch needs both)."""
+    return {i.code: i for i in session.scalars(select(ApprovalItem).where(ApprovalItem.code.in_(list(codes)))
+                                                .options(joinedload(ApprovalItem.department)))}
 
 
 def stage_names(session: Session) -> dict[str, str]:

@@ -34,10 +34,9 @@ def sweep_notices(session: Session, now: datetime) -> dict:
         if result.rowcount != 1:
             continue
         session.refresh(notice)
-        card = give_card(session, now, key=f"notice_overdue:{notice.id}", color="red", reason="notice_overdue",
+        if not give_card(session, now, key=f"notice_overdue:{notice.id}", color="red", reason="notice_overdue",
                          department_id=notice.department_id, agent_id=notice.agent_id, project_id=notice.project_id,
-                         notice_id=notice.id, detail="不满意件逾期未整改复函")
-        if card is None:
+                         notice_id=notice.id, detail="不满意件逾期未整改复函"):
             continue
         carded += 1
         addressee = notice.department.name if notice.department else "代办员"

@@ -409,11 +409,10 @@ def close_meeting(session: Session, now: datetime, user: User, meeting: Meeting,
         for invitation in stances:
             tasks = snapshot.get(invitation.department_id, [])
             if invitation.stance_source == "deemed":
-                for task in tasks:
-                    if not task.item.deemed_consent_allowed:  # the law forbids deemed approval (R5)
-                        effects["not_deemable"].append(task)
-                    elif deem_consent(session, now, task, "absence", from_states=OPEN_STATUSES, actor=actor):
-                        effects["deemed"].append(task)
+                # The law forbids deemed approval of some items (R5): they are listed, never deemed.
+                effects["not_deemable"] += [t for t in tasks if not t.item.deemed_consent_allowed]
+                effects["deemed"] += deem_consent(session, now, [t for t in tasks if t.item.deemed_consent_allowed],
+                                                  "absence", from_states=OPEN_STATUSES, actor=actor)
             elif invitation.decision == "supplement_needed":
                 materials = [m for m in re.split(r"[；;\n]+", invitation.opinion) if m.strip()]
                 for task in tasks:

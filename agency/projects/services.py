@@ -4,7 +4,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from agency.audit.services import SYSTEM, Actor, record
 from agency.catalog.services import get_project_type, items_by_code
@@ -17,21 +18,44 @@ from agency.tasks.models import OPEN_STATUSES, Task
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-def lock_project(session: Session, project_id: int) -> None:
+def lock_project(session: Session, project_id: int) -> Project:
     """Serialise every change to one project's tasks and stages until commit.
 
     Every task transition takes this lock first, so stage completion is
     judged on committed facts and lock order is always project, then task.
-    Once the lock is held, the project, its stages and its tasks are read
-    again (populate_existing): objects this session loaded before waiting
-    for the lock (a request's project, the sweep's batch of tasks) would
-    otherwise still show what another transaction has since changed.
     """
-    session.scalars(select(Project).where(Project.id == project_id).with_for_update()
-                    .execution_options(populate_existing=True)).all()
-    for model in (Stage, Task):
-        session.scalars(select(model).where(model.project_id == project_id)
-                        .execution_options(populate_existing=True)).all()
+    return lock_projects(session, [project_id])[0]
+
+
+def lock_projects(session: Session, project_ids) -> list[Project]:
+    """Lock projects (in id order, the order every writer uses) and read them afresh with what rules need.
+
+    Once the locks are held, each project is read again with its people, its
+    stages and every task (with item and department), in three statements
+    for any number of projects (populate_existing): objects this session
+    loaded before waiting (a request's project, the sweep's batch of tasks)
+    would otherwise still show what another transaction has since changed.
+    Keep the returned list while working on them: the session holds its
+    objects weakly.
+    """
+    ids = sorted(set(project_ids))
+    if not ids:
+        return []
+    projects = session.scalars(
+        select(Project).where(Project.id.in_(ids)).order_by(Project.id).with_for_update(of=Project)
+        .options(joinedload(Project.agent), joinedload(Project.enterprise),
+                 selectinload(Project.stages).selectinload(Stage.tasks)
+                 .options(selectinload(Task.item), selectinload(Task.department)))
+        .execution_options(populate_existing=True)).unique().all()
+    if len(projects) != len(ids):
+        raise NotFound(f"project {sorted(set(ids) - {p.id for p in projects})} not found")
+    for project in projects:  # every task belongs to one of its project's stages
+        set_committed_value(project, "tasks", sorted((t for s in project.stages for t in s.tasks), key=lambda t: t.id))
+        for stage in project.stages:
+            for task in stage.tasks:
+                set_committed_value(task, "project", project)
+                set_committed_value(task, "stage", stage)
+    return projects
 
 
 def new_tracking_code(session: Session) -> str:
@@ -105,7 +129,7 @@ def assign_agent(session: Session, now: datetime, actor: User, project: Project,
     if project.agent_id == agent.id:
         return project
     before = project.agent_id
-    project.agent_id = agent.id
+    project.agent = agent  # the relationship, not only the column: lock_project loaded the old one
     record(session, now, Actor.of(actor), "project.assigned", project, before={"agent_id": before},
            after={"agent_id": agent.id}, detail=f"指派代办员：{agent.display_name}")
     from agency.projects.cards import issue_card
@@ -152,7 +176,7 @@ def next_stage(project: Project) -> Stage | None:
 def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Project,
                    item_codes: list[str] | None = None) -> tuple[Stage, list[Task]]:
     """Split the next stage into one task per approval item and send each to its department (R3)."""
-    from agency.tasks.services import create_task
+    from agency.tasks.services import create_tasks
     lock_project(session, project.id)
     if project.status not in ("entrusted", "in_progress"):
         raise TransitionNotAllowed(f"project is {project.status}; nothing can be dispatched")
@@ -180,7 +204,7 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
     stage.status, stage.dispatched_at = "open", now
     before = project.status
     project.status = "in_progress"
-    tasks = [create_task(session, now, project, stage, items[code]) for code in codes]
+    tasks = create_tasks(session, now, project, stage, [items[code] for code in codes])
     record(session, now, actor, "stage.dispatched", stage, project_id=project.id,
            before={"project_status": before}, after={"stage": stage.order, "items": codes},
            detail=f"派发第{stage.order}阶段“{stage.name}”：{len(tasks)}个部门任务并联审批")

@@ -9,14 +9,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from agency.audit.services import SYSTEM, Actor, record
+from agency.audit.services import SYSTEM, Actor, chain_of, lock_chains, next_event, record, write_events
 from agency.calendar.services import get_calendar
 from agency.clock import closing_time, hall_tz, local
 from agency.errors import BadInput, TransitionNotAllowed
 from agency.jobs.services import enqueue_job
-from agency.notifications.services import notify_many
-from agency.supervision.services import escalate, give_card
+from agency.notifications.services import Notice, notify_many, send_notices
+from agency.supervision.services import escalate, give_card, give_cards
 from agency.people.models import User
+from agency.projects.services import after_task_closed, lock_projects
 from agency.tasks.models import DECISIONS, OPEN_STATUSES, RUNNING_STATUSES, SupplementRequest, Task
 from workers.queues import department_queue
 
@@ -33,37 +34,50 @@ def clock_window(session: Session, start: datetime, days: int) -> tuple[datetime
     return deadline, calendar.warning_time(deadline, tz, closing)
 
 
-def create_task(session: Session, now: datetime, project, stage, item) -> Task:
-    deadline, warn_at = clock_window(session, now, item.promised_days)
-    task = Task(project_id=project.id, stage_id=stage.id, department_id=item.department_id, item_id=item.id,
-                status="pending", promised_days=item.promised_days, started_at=now, deadline=deadline,
-                warn_at=warn_at, created_at=now, opinion="")
-    session.add(task)
+def create_tasks(session: Session, now: datetime, project, stage, items) -> list[Task]:
+    """One task per approval item, each sent to its department's queue (R3): one flush for them all."""
+    tasks = []
+    for item in items:
+        deadline, warn_at = clock_window(session, now, item.promised_days)
+        tasks.append(Task(project=project, stage=stage, department=item.department, item=item, status="pending",
+                          promised_days=item.promised_days, started_at=now, deadline=deadline, warn_at=warn_at,
+                          created_at=now, opinion=""))
+    session.add_all(tasks)
     session.flush()
-    enqueue_job(session, now, department_queue(item.department.code), "workers.tasks.deliver_task", task.id,
-                key=f"deliver-task:{task.id}")
-    return task
+    for task in tasks:  # a task just created has no job yet: no key to look up
+        enqueue_job(session, now, department_queue(task.department.code), "workers.tasks.deliver_task", task.id)
+    return tasks
+
+
+def _move_many(session: Session, tasks: list[Task], from_states, *, where=(), unless_done=None, **values) -> list[Task]:
+    """The conditional UPDATE of many tasks at once; the tasks this caller moved.
+
+    One ``UPDATE ... WHERE id IN (...) AND status IN (...) RETURNING id``: a
+    row either matches and is moved by this statement or is left alone, so
+    every row still has exactly one winner.  ``where`` adds conditions (the
+    deadline still past); ``unless_done`` names a timestamp column that marks
+    a one-off fact (``warned_at``, ``escalated_at``): it must still be NULL.
+    """
+    if not tasks:
+        return []
+    conditions = [Task.id.in_([t.id for t in tasks]), Task.status.in_(from_states), *where]
+    if unless_done is not None:
+        conditions.append(getattr(Task, unless_done).is_(None))
+    moved = set(session.scalars(update(Task).where(*conditions).values(**values).returning(Task.id)
+                                .execution_options(synchronize_session=False)))
+    won = [t for t in tasks if t.id in moved]
+    for task in won:
+        for name, value in values.items():
+            set_committed_value(task, name, value)
+    return won
 
 
 def _move(session: Session, task: Task, from_states, *, unless_done=None, **values) -> bool:
-    """The conditional UPDATE; True when this caller won the transition.
-
-    ``unless_done`` names a timestamp column that marks a one-off fact
-    (``warned_at``, ``escalated_at``): the row must still have it NULL.
-    """
-    conditions = [Task.id == task.id, Task.status.in_(from_states)]
-    if unless_done is not None:
-        conditions.append(getattr(Task, unless_done).is_(None))
-    result = session.execute(
-        update(Task).where(*conditions).values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.refresh(task)
-        return False
-    for name, value in values.items():
-        set_committed_value(task, name, value)
-    return True
+    """One task's conditional UPDATE; True when this caller won the transition."""
+    if _move_many(session, [task], from_states, unless_done=unless_done, **values):
+        return True
+    session.refresh(task)
+    return False
 
 
 def _refuse_move(task: Task, action: str) -> TransitionNotAllowed:
@@ -72,8 +86,7 @@ def _refuse_move(task: Task, action: str) -> TransitionNotAllowed:
 
 
 def _lock(session: Session, task: Task) -> None:
-    from agency.projects.services import lock_project
-    lock_project(session, task.project_id)
+    lock_projects(session, [task.project_id])
 
 
 def accept_task(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
@@ -151,44 +164,56 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
     notify_many(session, now, [project.agent, project.enterprise], f"部门已答复：{task.item.name}",
                 f"{task.department.name}：{DECISION_NAMES[decision]}。{opinion}", key=f"answered:{task.id}",
                 link=f"/projects/{project.id}", project_id=project.id)
-    from agency.projects.services import after_task_closed
     after_task_closed(session, now, task)
     return task
 
 
-def deem_consent(session: Session, now: datetime, task: Task, reason: str, from_states=RUNNING_STATUSES,
-                 actor: Actor = SYSTEM) -> bool:
-    """Close a task as deemed consent (timeout or absence); False when it was already closed."""
-    _lock(session, task)
-    before = task.status
-    if not _move(session, task, from_states, status="deemed_consent", outcome="consent", outcome_reason=reason,
-                 answered_at=now):
-        return False
+def deem_consent(session: Session, now: datetime, tasks: list[Task], reason: str, from_states=RUNNING_STATUSES,
+                 actor: Actor = SYSTEM, *, due_by: datetime | None = None) -> list[Task]:
+    """Close tasks as deemed consent (timeout or absence); the ones this call closed.
+
+    A task closed meanwhile (answered, deemed by another sweep) is left out;
+    with ``due_by``, so is one whose clock was restarted past that instant.
+    The whole batch costs a few statements, not a few per task.
+    """
+    lock_projects(session, {t.project_id for t in tasks})
+    before = {t.id: t.status for t in tasks}
+    won = _move_many(session, tasks, from_states, where=(Task.deadline <= due_by,) if due_by else (),
+                     status="deemed_consent", outcome="consent", outcome_reason=reason, answered_at=now)
+    lock_chains(session, {chain_of(t.project_id) for t in won})
     why = "超时默认同意" if reason == "timeout" else "缺席默认同意"
-    record(session, now, actor, "task.deemed_consent", task, before={"status": before},
-           after={"status": "deemed_consent", "reason": reason}, detail=f"{task.department.name}“{task.item.name}”{why}")
-    project = task.project
-    notify_many(session, now, [project.agent, project.enterprise], f"{why}：{task.item.name}",
-                f"{task.department.name}未在时限内答复“{task.item.name}”，按规定视为同意。" if reason == "timeout"
-                else f"{task.department.name}经正式邀请未出席联审会议，视为同意。",
-                key=f"deemed:{task.id}", link=f"/projects/{project.id}", project_id=project.id)
-    from agency.projects.services import after_task_closed
-    after_task_closed(session, now, task)
-    return True
+    write_events(session, [next_event(session, now, actor, "task.deemed_consent", task,
+                                      before={"status": before[task.id]},
+                                      after={"status": "deemed_consent", "reason": reason},
+                                      detail=f"{task.department.name}“{task.item.name}”{why}") for task in won])
+    notices = []
+    for task in won:
+        body = (f"{task.department.name}未在时限内答复“{task.item.name}”，按规定视为同意。" if reason == "timeout"
+                else f"{task.department.name}经正式邀请未出席联审会议，视为同意。")
+        notices += [Notice(person, f"{why}：{task.item.name}", body, f"deemed:{task.id}", f"/projects/{task.project_id}",
+                           task.project_id) for person in (task.project.agent, task.project.enterprise) if person]
+    send_notices(session, now, notices)
+    for task in won:
+        after_task_closed(session, now, task)
+    return won
 
 
-def apply_timeout(session: Session, now: datetime, task: Task) -> str | None:
-    """Timeout = consent (R5) for one due task: 'deemed', 'escalated', or None when not due any more."""
-    if task.item.deemed_consent_allowed:
-        if not deem_consent(session, now, task, "timeout"):
-            return None
-        give_card(session, now, key=f"timeout:task:{task.id}", color="red", reason="timeout",
-                  department_id=task.department_id, project_id=task.project_id, task_id=task.id,
-                  detail=f"“{task.item.name}”超过承诺时限未答复")
-        return "deemed"
+def apply_timeouts(session: Session, now: datetime, tasks: list[Task]) -> dict:
+    """Timeout = consent (R5) for due tasks: deemed with a red card, or escalated where it is not allowed."""
+    deemed = deem_consent(session, now, [t for t in tasks if t.item.deemed_consent_allowed], "timeout", due_by=now)
+    give_cards(session, now, [dict(key=f"timeout:task:{t.id}", color="red", reason="timeout",
+                                   department_id=t.department_id, project_id=t.project_id, task_id=t.id,
+                                   detail=f"“{t.item.name}”超过承诺时限未答复") for t in deemed])
+    escalated = [t for t in tasks if not t.item.deemed_consent_allowed and _escalate_timeout(session, now, t)]
+    return {"deemed_consent": len(deemed), "escalated": len(escalated)}
+
+
+def _escalate_timeout(session: Session, now: datetime, task: Task) -> bool:
+    """An item that the law does not let be deemed: the director is asked to step in, once."""
     _lock(session, task)
-    if not _move(session, task, RUNNING_STATUSES, unless_done="escalated_at", escalated_at=now):
-        return None
+    if not _move_many(session, [task], RUNNING_STATUSES, where=(Task.deadline <= now,), unless_done="escalated_at",
+                      escalated_at=now):
+        return False
     escalate(session, now, task, "timeout_deemed_consent_forbidden")
     give_card(session, now, key=f"timeout:task:{task.id}", color="red", reason="timeout",
               department_id=task.department_id, project_id=task.project_id, task_id=task.id,
@@ -199,22 +224,30 @@ def apply_timeout(session: Session, now: datetime, task: Task) -> str | None:
     notify_many(session, now, [*directors, task.project.agent], f"超时督办：{task.item.name}",
                 f"项目“{task.project.name}”的“{task.item.name}”已超时，且不适用默认同意，请督办。",
                 key=f"escalated:{task.id}", link=f"/projects/{task.project_id}", project_id=task.project_id)
-    return "escalated"
-
-
-def apply_warning(session: Session, now: datetime, task: Task) -> bool:
-    """One working day left: a yellow-card warning, once per clock run."""
-    _lock(session, task)
-    if not _move(session, task, RUNNING_STATUSES, unless_done="warned_at", warned_at=now):
-        return False
-    give_card(session, now, key=f"warning:task:{task.id}:{task.supplement_count}", color="yellow",
-              reason="warning", department_id=task.department_id, project_id=task.project_id, task_id=task.id,
-              detail=f"“{task.item.name}”剩余1个工作日")
-    record(session, now, SYSTEM, "task.warned", task, detail=f"预警：{task.department.name}“{task.item.name}”剩余1个工作日")
-    notify_many(session, now, [task.department.reachable_liaison(), task.project.agent],
-                f"预警：{task.item.name}剩余1个工作日", f"项目“{task.project.name}”的办件将于{local(task.deadline):%Y-%m-%d %H:%M}到期。",
-                key=f"warned:{task.id}:{task.supplement_count}", link=f"/tasks/{task.id}", project_id=task.project_id)
     return True
+
+
+def apply_warnings(session: Session, now: datetime, tasks: list[Task]) -> int:
+    """One working day left: a yellow-card warning, once per clock run; how many were warned."""
+    lock_projects(session, {t.project_id for t in tasks})
+    won = _move_many(session, tasks, RUNNING_STATUSES, where=(Task.warn_at <= now, Task.deadline > now,
+                                                               Task.escalated_at.is_(None)),
+                     unless_done="warned_at", warned_at=now)
+    give_cards(session, now, [dict(key=f"warning:task:{t.id}:{t.supplement_count}", color="yellow", reason="warning",
+                                   department_id=t.department_id, project_id=t.project_id, task_id=t.id,
+                                   detail=f"“{t.item.name}”剩余1个工作日") for t in won])
+    lock_chains(session, {chain_of(t.project_id) for t in won})
+    write_events(session, [next_event(session, now, SYSTEM, "task.warned", task,
+                                      detail=f"预警：{task.department.name}“{task.item.name}”剩余1个工作日")
+                           for task in won])
+    notices = []
+    for task in won:
+        notices += [Notice(person, f"预警：{task.item.name}剩余1个工作日",
+                           f"项目“{task.project.name}”的办件将于{local(task.deadline):%Y-%m-%d %H:%M}到期。",
+                           f"warned:{task.id}:{task.supplement_count}", f"/tasks/{task.id}", task.project_id)
+                    for person in (task.department.reachable_liaison(), task.project.agent) if person]
+    send_notices(session, now, notices)
+    return len(won)
 
 
 def cancel_task(session: Session, now: datetime, actor: Actor, task: Task, reason: str) -> bool:

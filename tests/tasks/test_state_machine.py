@@ -97,7 +97,7 @@ def _put_in(session, now, hall, task, state):  # noqa: F811
     if state == "answered":
         answer_task(session, now, actor, task, "consent")
     if state == "deemed_consent":
-        assert deem_consent(session, now, task, "timeout")
+        assert deem_consent(session, now, [task], "timeout")
     if state == "cancelled":
         assert cancel_task(session, now, SYSTEM, task, "测试")
     session.commit()
@@ -307,7 +307,7 @@ def test_next_stage_opens_only_when_every_task_consents(session, now, hall, begu
     session.commit()
     assert session.scalar(select(Stage.status).where(Stage.project_id == project.id, Stage.order == 1)) == "open"
     supply_materials(session, now + timedelta(days=1), as_actor(hall["ent"]), last)
-    assert deem_consent(session, now + timedelta(days=1, hours=1), last, "timeout")  # a deemed consent counts
+    assert deem_consent(session, now + timedelta(days=1, hours=1), [last], "timeout")  # a deemed consent counts
     session.commit()
     session.expire_all()
     stages = {s.order: (s.status, s.dispatched_at) for s in project.stages}
@@ -381,11 +381,11 @@ def test_deem_and_cancel_leave_closed_tasks_alone(session, now, hall, begun):  #
     task = tasks["FGW-01"]
     request_supplement(session, now, _liaison(hall, task), task, ["营业执照"])
     session.commit()
-    assert not deem_consent(session, now + timedelta(days=30), task, "timeout")  # never from supplement
+    assert not deem_consent(session, now + timedelta(days=30), [task], "timeout")  # never from supplement
     answer = tasks["FGW-03"]
     answer_task(session, now, _liaison(hall, answer), answer, "consent")
     session.commit()
-    assert not deem_consent(session, now + timedelta(days=30), answer, "timeout")
+    assert not deem_consent(session, now + timedelta(days=30), [answer], "timeout")
     assert not cancel_task(session, now, SYSTEM, answer, "x")
     session.commit()
     assert (task.status, answer.status) == ("supplement", "answered")
@@ -584,7 +584,7 @@ def test_task_lives(shared_app, hall_template, tmp_path, monkeypatch):  # noqa: 
     """
     import workers.queues
     from agency.people.models import User
-    monkeypatch.setattr(workers.queues, "push", lambda outbox_id, queue: None)
+    monkeypatch.setattr(workers.queues, "push_many", lambda jobs: None)
     application, path = shared_app
     fresh_database(application, path, hall_template[0])
     with application.app_context():

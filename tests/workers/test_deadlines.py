@@ -214,6 +214,67 @@ def test_the_sweep_works_in_batches(session, now, hall, monkeypatch):  # noqa: F
     assert count(session, Card, Card.color == "red") == 12
 
 
+class Statements:
+    """The SQL statements the engine sends while the block runs."""
+
+    def __enter__(self):
+        self.sent = []
+        event.listen(db.engine, "before_cursor_execute", self._capture)
+        return self
+
+    def _capture(self, conn, cursor, statement, parameters, context, executemany):
+        self.sent.append((statement, parameters))
+
+    def __exit__(self, *exc):
+        event.remove(db.engine, "before_cursor_execute", self._capture)
+
+
+@pytest.mark.postgres
+def test_deeming_more_tasks_sends_no_more_statements(pg_app):
+    """On PostgreSQL a batch costs the same statements for 2 due tasks as for 6: nothing is done row by row.
+
+    (SQLite, the embedded default, writes the rows of a flush one INSERT each.)
+    """
+    with pg_app.app_context():
+        session = db.session
+        hall = build_hall(session, MONDAY)
+        now, sent = MONDAY, []
+        for projects in (2, 6):
+            due = [start(session, now, hall)[1] for _ in range(projects)]  # FGW-01 of each is due first
+            instant = min(t.deadline for tasks in due for t in tasks)
+            with Statements() as statements:
+                counts = run_sweep(session, instant)
+            assert counts["deemed_consent"] == projects
+            sent.append(len(statements.sent))
+            session.expire_all()
+            assert {t.status for tasks in due for t in tasks if t.item.code == "FGW-01"} == {"deemed_consent"}
+            now = instant  # the next round's projects start after this one's are closed
+        assert sent[0] == sent[1], sent
+        assert count(session, AuditEvent, AuditEvent.action == "task.deemed_consent") == 8
+        assert count(session, Card, Card.reason == "timeout") == 8
+        assert verify(session) is None
+        session.remove()
+
+
+def test_a_clock_restarted_after_the_sweep_read_it_is_not_deemed(session, now, hall, stage_one):  # noqa: F811
+    """The sweep read the task as due; before it took the lock the clock restarted: the UPDATE leaves it."""
+    from agency.tasks.services import apply_timeouts
+    project, tasks = stage_one
+    task = tasks["FGW-01"]
+    instant = task.deadline
+    task_id = task.id
+    liaison = liaison_of(hall, task)
+    request_supplement(session, now, as_actor(liaison), task, ["营业执照"])
+    supply_materials(session, instant - timedelta(minutes=1), as_actor(hall["agent"]), task)  # a new deadline
+    session.commit()
+    assert apply_timeouts(session, instant, [session.get(Task, task_id)]) == {"deemed_consent": 0, "escalated": 0}
+    session.commit()
+    session.expire_all()
+    assert session.get(Task, task_id).status == "accepted"
+    assert count(session, Card, Card.task_id == task_id) == 0
+    assert events_for(session, "task.deemed_consent", task_id) == 0
+
+
 # -- PostgreSQL: the due query goes through the partial index -------------------------------------------
 
 
@@ -223,6 +284,27 @@ def _bulk_tasks(session, project, stage, item, n: int, deadline: datetime) -> No
              "supplement_count": 0, "cancel_reason": "", "started_at": MONDAY, "deadline": deadline,
              "warn_at": deadline - timedelta(days=1), "created_at": MONDAY} for i in range(n)]
     session.execute(Task.__table__.insert(), rows)
+
+
+@pytest.mark.postgres
+def test_nothing_due_is_one_statement_of_index_probes(pg_app):
+    with pg_app.app_context():
+        session = db.session
+        hall = build_hall(session, MONDAY)
+        project, tasks = start(session, MONDAY, hall, project_type="REAL_ESTATE")
+        _bulk_tasks(session, project, tasks[0].stage, tasks[0].item, 4000, MONDAY + timedelta(days=400))
+        session.commit()
+        session.execute(text("ANALYZE tasks"))
+        session.commit()
+        with Statements() as statements:
+            counts = run_sweep(session, MONDAY + timedelta(minutes=5))
+        assert not any(counts.values()), counts
+        ((probe, parameters),) = statements.sent
+        with db.engine.connect() as conn:
+            plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + probe, parameters).scalars())
+        assert "ix_tasks_due" in plan and "ix_tasks_warn" in plan, plan
+        assert "Seq Scan on tasks" not in plan, plan
+        session.remove()
 
 
 @pytest.mark.postgres

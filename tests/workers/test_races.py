@@ -167,21 +167,19 @@ def test_a_stage_closes_when_its_last_task_is_answered_during_the_sweep(pg_app, 
         session = db.session
         hall = build_hall(session, MONDAY)
         project, tasks = start(session, MONDAY, hall, items=["FGW-01", "FGW-03"])
-        first, other = sorted(tasks, key=lambda t: t.id)  # the sweep handles the lower id first
-        other_id, liaison_id, project_id = other.id, liaison_of(hall, other).id, project.id
+        first, other = sorted(tasks, key=lambda t: t.id)
+        first_id, other_id, liaison_id, project_id = first.id, other.id, liaison_of(hall, other).id, project.id
         session.commit()
 
-        real = deadlines.apply_timeout
-        interfered = []
+        real = deadlines.apply_timeouts
 
-        def answer_first_then(session_, now_, task):
-            if not interfered:
-                interfered.append(True)
-                result = _run_together(pg_app, _answerer(other_id, liaison_id, now_))
-                assert result == ["answered"], result
-            return real(session_, now_, task)
+        def answer_first_then(session_, now_, batch):
+            assert [t.id for t in batch] == [first_id, other_id]  # both loaded before the answer
+            result = _run_together(pg_app, _answerer(other_id, liaison_id, now_))
+            assert result == ["answered"], result
+            return real(session_, now_, batch)
 
-        monkeypatch.setattr(deadlines, "apply_timeout", answer_first_then)
+        monkeypatch.setattr(deadlines, "apply_timeouts", answer_first_then)
         counts = run_sweep(session, now)
         session.commit()
         assert counts["deemed_consent"] == 1
