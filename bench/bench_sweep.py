@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, text
 
-from bench.common import NOW, Pushes, Statements, autocommit, bench_database, median, ms, populate, seed, table, timed
+from bench.common import NOW, REDIS_URL, Pushes, Statements, autocommit, bench_database, median, ms, populate, seed, table, timed
 
 FULL = {"projects": 125_000, "due": 10_000, "runs": 20, "enterprises": 200}
 QUICK = {"projects": 2_000, "due": 100, "runs": 10, "enterprises": 20}
@@ -132,7 +132,7 @@ def main(quick: bool = False) -> None:
          (f"checked: {check['deemed']:,} deemed consent (timeout), {check['audited']:,} audit events "
          f"(one per task), {check['cards']:,} red cards, {check['completed']:,} projects completed by the sweep"),
          (f"deeming time: {statements.total_seconds:.1f} s in SQL statements, {pushes.seconds:.1f} s putting "
-         f"{pushes.count:,} outbox jobs on RQ (embedded stand-in) after the commits, "
+         f"{pushes.count:,} outbox jobs on RQ ({REDIS_URL}) after the commits, "
          f"{elapsed - statements.total_seconds - pushes.seconds:.1f} s the rest (Python, ORM, commits)"),
          "per deemed task, by statement kind:   count    ms",
          *(f"  {kind:<34} {n / due:5.2f} {t / due * 1000:5.2f}" for kind, n, t in statements.by_kind()[:16])],

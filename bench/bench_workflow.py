@@ -3,7 +3,7 @@
 Ours: entrust and dispatch (two request-equivalents), then 8 answers (eight), each in a
 fresh session that loads what it needs, calls the service and commits once, as the API
 handlers do.  Nothing is skipped: audit chain, contact card, outbox jobs (put on the
-embedded RQ stand-in after commit), notifications, stage closing, project completion.
+RQ on Redis after commit), notifications, stage closing, project completion.
 
 SpiffWorkflow 3: the same work as BPMN (a parallel gateway splitting into 8 user tasks,
 each with an interrupting PT240H timer boundary event merged back before the joining
@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import UserTask
 from sqlalchemy import text
 
-from bench.common import BENCH8, NOW, Pushes, Statements, bench_database, median, seed, table, timed
+from bench.common import BENCH8, NOW, REDIS_URL, Pushes, Statements, bench_database, median, seed, table, timed
 
 FULL = {"projects": 50, "warmup": 5}
 QUICK = {"projects": 5, "warmup": 1}
@@ -295,7 +295,7 @@ def main(quick: bool = False) -> None:
          f"({create_statements.total_seconds * 1000:.1f} ms in SQL), answer all {TASKS} "
          f"{complete_statements.total} ({complete_statements.total_seconds * 1000:.1f} ms in SQL), "
          f"10 commits"),
-         (f"ours, RQ stand-in: {pushes.count / size['projects']:.0f} outbox jobs per project put on RQ after the "
+         (f"ours, RQ on {REDIS_URL}: {pushes.count / size['projects']:.0f} outbox jobs per project put on RQ after the "
          f"commits, {per_project_push:.1f} ms per project (mean)"),
          "ours, statements by kind (one project)        count    ms",
          "  create + dispatch:",

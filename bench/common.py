@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
+from redis import Redis
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,9 @@ from tests.support import SAMPLE_DIR, ensure_postgres_database, make_app, migrat
 warnings.filterwarnings("ignore", message="Multiple schemas resolved to the name")
 
 PG_BASE = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+# Production runs on Redis, so do the benches; a database of its own, emptied before and after.
+# BENCH_REDIS=embedded uses the in-process stand-in of development and tests instead.
+REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in the hall (Asia/Shanghai)
 PASSWORD = "bench-pass-2026"
 
@@ -57,16 +61,21 @@ def bench_database(name: str) -> Iterator:
         migrate(url)
     finally:
         logging.disable(previous)
+    redis = None if REDIS_URL == "embedded" else Redis.from_url(REDIS_URL)
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
-        app = make_app(url, Path(tmp))
+        app = make_app(url, Path(tmp), REDIS_URL=redis and REDIS_URL)
         from agency.extensions import db
         try:
+            if redis:
+                redis.flushdb()
             with app.app_context():
                 yield app
                 db.session.remove()
                 db.engine.dispose()
         finally:
             drop_database(url)
+            if redis:
+                redis.flushdb()
 
 
 def drop_database(url: str) -> None:
@@ -280,31 +289,32 @@ class Statements:
 
 
 class Pushes:
-    """Time spent putting outbox jobs on RQ after commit (``workers.queues.push``), and how many."""
+    """Time spent putting outbox jobs on RQ after commit (``workers.queues.push_many``), and how many."""
 
     def __enter__(self) -> Self:
         import workers.queues
-        self.count, self.seconds, self._original = 0, 0.0, workers.queues.push
+        self.count, self.seconds, self._original = 0, 0.0, workers.queues.push_many
 
-        def push(outbox_id: int, queue: str) -> None:
+        def push_many(jobs: list[tuple[int, str]]) -> None:
             begin = time.perf_counter()
-            self._original(outbox_id, queue)
-            self.count += 1
+            self._original(jobs)
+            self.count += len(jobs)
             self.seconds += time.perf_counter() - begin
 
-        workers.queues.push = push
+        workers.queues.push_many = push_many
         return self
 
     def __exit__(self, *exc) -> None:
         import workers.queues
-        workers.queues.push = self._original
+        workers.queues.push_many = self._original
 
 
 def _kind(statement: str) -> str:
     words = statement.replace("\n", " ").split()
     verb = words[0].upper() if words else "?"
     target = "?"
-    for marker in ("FROM", "INTO", "UPDATE"):
+    markers = ("INTO",) if verb == "INSERT" else ("FROM", "UPDATE")
+    for marker in markers:
         if marker in (w.upper() for w in words):
             index = [w.upper() for w in words].index(marker)
             if verb == "UPDATE":
