@@ -236,6 +236,14 @@ class Floor:
                 conn.commit()
 
 
+def ten_commits(engine) -> None:
+    """What durability alone costs a project of 10 requests: 10 one-row INSERTs, each committed (fsync)."""
+    with engine.connect() as conn:
+        for _ in range(10):
+            conn.execute(text("INSERT INTO bench_commits DEFAULT VALUES"))
+            conn.commit()
+
+
 def main(quick: bool = False) -> None:
     from agency.extensions import db
 
@@ -244,6 +252,8 @@ def main(quick: bool = False) -> None:
     check_spiff_shape(spiff)
     with bench_database("workflow"):
         s = seed(db.session, enterprises=5, agents=2)
+        db.session.execute(text("CREATE TABLE bench_commits (id serial PRIMARY KEY)"))
+        db.session.commit()
         ours, floor = Ours(s), Floor(db.engine, s)
         runners = {"ours": ours, "spiff": spiff, "floor": floor}
         for _ in range(size["warmup"]):  # caches: compiled statements, calendar, prepared statements
@@ -263,6 +273,7 @@ def main(quick: bool = False) -> None:
                 spiff.create()
                 times["spiff_complete_persisted"].append(timed(spiff.complete_persisted))
 
+        times["commits"] = [timed(lambda: ten_commits(db.engine)) for _ in range(size["projects"])]
         with Statements(db.engine) as create_statements:
             ours.create()
         with Statements(db.engine) as complete_statements:
@@ -289,6 +300,8 @@ def main(quick: bool = False) -> None:
         ["measured elsewhere for SpiffWorkflow: ~7 ms to create, ~15 ms to complete",
          ("floor: the same project's rows written by hand in SQL with the same 10 commits (no ORM, no "
          "notifications, no outbox)"),
+         (f"10 bare commits (one-row INSERT + COMMIT each, synchronous_commit on): {m['commits']:.1f} ms, "
+          f"the part of any persisted project that durability alone costs"),
          (f"SpiffWorkflow reloading and saving its JSON around each of the {TASKS} answers (informative): "
          f"{m['spiff_complete_persisted']:.1f} ms"),
          (f"ours, statements: create + dispatch {create_statements.total} "

@@ -8,12 +8,13 @@ When nothing is due it costs one statement: a probe of every index at once.
 from datetime import datetime
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from agency.enterprise.models import DissatisfactionNotice
 from agency.enterprise.rules import sweep_notices
 from agency.meetings.models import OPEN_MEETING_STATUSES, Meeting
 from agency.meetings.rules import REMINDER_HORIZON, UNCLOSED_AFTER, sweep_meetings
+from agency.projects.services import lock_projects
 from agency.tasks.models import RUNNING_CLAUSE, Task
 from agency.tasks.services import apply_timeouts, apply_warnings
 
@@ -60,18 +61,20 @@ def _first_in_index_order(due, column):
 
 
 def _batches(session: Session, due, order_by):
-    """Due tasks in batches (with their items), each batch ordered by project, the lock order of every writer.
+    """Due tasks in batches: their projects locked (in id order, as every writer does) and read afresh.
 
     A row seen once and left due (a race, a clock restarted) is not taken again, so the loop ends.
     """
     seen: set[int] = set()
     while True:
-        ids = [i for i in session.scalars(due.order_by(order_by).limit(BATCH)) if i not in seen]
-        if not ids:
+        rows = [r for r in session.execute(due.add_columns(Task.project_id).order_by(order_by).limit(BATCH))
+                if r.id not in seen]
+        if not rows:
             return
-        seen.update(ids)
-        yield session.scalars(select(Task).where(Task.id.in_(ids)).options(joinedload(Task.item))
-                              .order_by(Task.project_id, Task.id)).all()
+        seen.update(r.id for r in rows)
+        projects = lock_projects(session, {r.project_id for r in rows})
+        ids = {r.id for r in rows}
+        yield [t for p in projects for t in p.tasks if t.id in ids]
 
 
 def sweep_timeouts(session: Session, now: datetime) -> dict:

@@ -3,8 +3,8 @@ import secrets
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from agency.audit.services import SYSTEM, Actor, record
@@ -31,31 +31,44 @@ def lock_projects(session: Session, project_ids) -> list[Project]:
     """Lock projects (in id order, the order every writer uses) and read them afresh with what rules need.
 
     Once the locks are held, each project is read again with its people, its
-    stages and every task (with item and department), in three statements
-    for any number of projects (populate_existing): objects this session
-    loaded before waiting (a request's project, the sweep's batch of tasks)
-    would otherwise still show what another transaction has since changed.
-    Keep the returned list while working on them: the session holds its
-    objects weakly.
+    stages and every task (with item and department), in a fixed number of
+    statements for any number of projects (populate_existing): objects this
+    session loaded before waiting (a request's project, a sweep's batch) would
+    otherwise still show what another transaction has since changed.  A
+    project locked earlier in the same transaction is not read again: no one
+    else can have changed it since, and the session keeps it until the end.
     """
-    ids = sorted(set(project_ids))
-    if not ids:
-        return []
-    projects = session.scalars(
-        select(Project).where(Project.id.in_(ids)).order_by(Project.id).with_for_update(of=Project)
-        .options(joinedload(Project.agent), joinedload(Project.enterprise),
-                 selectinload(Project.stages).selectinload(Stage.tasks)
-                 .options(selectinload(Task.item), selectinload(Task.department)))
-        .execution_options(populate_existing=True)).unique().all()
-    if len(projects) != len(ids):
-        raise NotFound(f"project {sorted(set(ids) - {p.id for p in projects})} not found")
-    for project in projects:  # every task belongs to one of its project's stages
-        set_committed_value(project, "tasks", sorted((t for s in project.stages for t in s.tasks), key=lambda t: t.id))
-        for stage in project.stages:
-            for task in stage.tasks:
-                set_committed_value(task, "project", project)
-                set_committed_value(task, "stage", stage)
-    return projects
+    locked = session.info.setdefault(_LOCKED, {})
+    wanted = sorted(set(project_ids))
+    ids = [i for i in wanted if i not in locked]
+    if ids:
+        projects = session.scalars(
+            select(Project).where(Project.id.in_(ids)).order_by(Project.id).with_for_update()
+            .options(selectinload(Project.agent), selectinload(Project.enterprise),
+                     selectinload(Project.stages).selectinload(Stage.tasks)
+                     .options(selectinload(Task.item), selectinload(Task.department)))
+            .execution_options(populate_existing=True)).all()
+        if len(projects) != len(ids):
+            raise NotFound(f"project {sorted(set(ids) - {p.id for p in projects})} not found")
+        for project in projects:  # every task belongs to one of its project's stages
+            set_committed_value(project, "tasks", sorted((t for s in project.stages for t in s.tasks),
+                                                         key=lambda t: t.id))
+            for stage in project.stages:
+                for task in stage.tasks:
+                    set_committed_value(task, "project", project)
+                    set_committed_value(task, "stage", stage)
+            locked[project.id] = project  # a strong reference: the identity map's are weak
+    return [locked[i] for i in wanted]
+
+
+_LOCKED = "agency_locked_projects"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_locks(session: Session, *_args) -> None:
+    session.info.pop(_LOCKED, None)
 
 
 def new_tracking_code(session: Session) -> str:

@@ -157,7 +157,7 @@ def test_two_sweeps_at_once_close_each_task_once(pg_app):
 
 
 def test_a_stage_closes_when_its_last_task_is_answered_during_the_sweep(pg_app, monkeypatch):
-    """The sweep loads its batch, then a liaison answers one task of it before the sweep takes the project.
+    """The sweep reads its batch, then a liaison answers one task of it before the sweep takes the project.
 
     The sweep then deems the other task of the stage: the stage must close on
     the committed facts (the answer), and the next stage must be dispatched.
@@ -167,19 +167,21 @@ def test_a_stage_closes_when_its_last_task_is_answered_during_the_sweep(pg_app, 
         session = db.session
         hall = build_hall(session, MONDAY)
         project, tasks = start(session, MONDAY, hall, items=["FGW-01", "FGW-03"])
-        first, other = sorted(tasks, key=lambda t: t.id)
-        first_id, other_id, liaison_id, project_id = first.id, other.id, liaison_of(hall, other).id, project.id
+        other = max(tasks, key=lambda t: t.id)
+        other_id, liaison_id, project_id = other.id, liaison_of(hall, other).id, project.id
         session.commit()
 
-        real = deadlines.apply_timeouts
+        real = deadlines.lock_projects
+        interfered = []
 
-        def answer_first_then(session_, now_, batch):
-            assert [t.id for t in batch] == [first_id, other_id]  # both loaded before the answer
-            result = _run_together(pg_app, _answerer(other_id, liaison_id, now_))
-            assert result == ["answered"], result
-            return real(session_, now_, batch)
+        def answer_first_then(session_, project_ids):
+            if not interfered:  # the sweep has read both tasks as due, and not yet taken the project
+                interfered.append(True)
+                result = _run_together(pg_app, _answerer(other_id, liaison_id, now))
+                assert result == ["answered"], result
+            return real(session_, project_ids)
 
-        monkeypatch.setattr(deadlines, "apply_timeouts", answer_first_then)
+        monkeypatch.setattr(deadlines, "lock_projects", answer_first_then)
         counts = run_sweep(session, now)
         session.commit()
         assert counts["deemed_consent"] == 1
