@@ -1,11 +1,12 @@
 """The liaison inbox, ``GET /api/v1/tasks``, on a million tasks under gunicorn, loaded by wrk.
 
 The reference is a bare Flask app returning a constant (``bench.bare_app``) under the same
-gunicorn settings; both run at once on loopback and the wrk rounds alternate between them.
-The liaison is 气象局's (QX): ~2.5 % of all tasks, a few hundred of them open.  A third row,
-``?status=pending``, is the same endpoint restricted to pending tasks (an index scan), and a
-fourth, ``?status=pending&project_id=999999999``, answers nothing: the fixed cost of an API request
-(bearer token, user, one indexed query), the best the inbox could do under this stack.
+gunicorn settings, measured in the same run, its rounds interleaved with the others.  The
+liaison is 气象局's (QX): ~2.5 % of all tasks, a few hundred of them open.  Rows: the inbox as
+the inbox page asks for it, ``?status=open`` (first page, default limit 50); the default list
+of every status (first page); and ``?status=pending&project_id=999999999``, which answers
+nothing: the fixed cost of an API request (bearer token and user, one indexed query).  Beside
+each row, the CPU the gunicorn workers and the database's backends spent per request.
 
 Goal: at least half the bare endpoint's requests/s, p99 under 50 ms.
 Run from the project root: ``python -m bench.bench_inbox [--quick]``.
@@ -21,13 +22,15 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
-from bench.common import NOW, Statements, bench_database, database_url, median, populate, seed, table, timed
+from bench.common import (NOW, Statements, _kind, bench_database, database_url, median, populate, seed, table,
+                          timed)
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = {"projects": 125_000, "due": 10_000, "enterprises": 200, "rounds": 3, "seconds": 10, "warmup": 3}
@@ -35,9 +38,33 @@ QUICK = {"projects": 2_000, "due": 200, "enterprises": 20, "rounds": 1, "seconds
 GUNICORN = ["-w", "2", "-k", "gthread", "--threads", "4"]
 WRK = ["-t2", "-c16", "--latency", "--timeout", "30s"]
 DEPARTMENT = "QX"
+DATABASE = database_url("inbox").rpartition("/")[2]  # the one bench_database("inbox") creates
+INBOX = "/api/v1/tasks?status=open"  # what the liaison's inbox page asks for: the first page, 50 tasks
+LIST = "/api/v1/tasks"  # every status, soonest deadline first: the first page
 # The same endpoint answering nothing through an index: the API's fixed cost per request (token, user, one query).
 EMPTY = "/api/v1/tasks?status=pending&project_id=999999999"  # no such project (0 would mean "any")
 WARM = "/api/v1/tasks?project_id=10"  # one task (project 10 is of type BENCH8Q): builds the worker's caches
+PATHS = {"inbox": INBOX, "list": LIST, "empty": EMPTY}
+# The floor under any database-backed endpoint of this app: ``floor_app`` (the agency app itself plus two routes).
+FLOOR = {"constant": "/bench/constant", "select1": "/bench/select1"}
+PAGE = "FROM tasks JOIN departments"  # in the list's statement (agency.tasks.schemas.task_rows)
+
+
+def floor_app():
+    """``wsgi:app`` with two routes outside the API (no token): a constant, and ``SELECT 1`` through the
+    session (BEGIN, SELECT, ROLLBACK), as gunicorn's ``bench.bench_inbox:floor_app()``.
+
+    Between the bare app and these, the cost of the agency app's own hooks; between these and the
+    empty answer, the cost of an API request beyond one round trip to the database.
+    """
+    from flask import jsonify
+
+    from agency import create_app
+    from agency.extensions import db
+    app = create_app()
+    app.add_url_rule(FLOOR["constant"], "bench_constant", lambda: jsonify({"ok": True}))
+    app.add_url_rule(FLOOR["select1"], "bench_select1", lambda: jsonify(db.session.execute(text("SELECT 1")).scalar()))
+    return app
 
 
 def free_port() -> int:
@@ -48,7 +75,7 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(app: str, env: dict, ready_path: str, headers: dict | None = None):
-    """Serve ``app`` on a free loopback port; yields the base URL.
+    """Serve ``app`` on a free loopback port; yields the base URL and the server's process group.
 
     Stopped at the end (``stop``): requests wrk left in flight must not keep the CPU busy
     during the next measurement.
@@ -72,7 +99,7 @@ def gunicorn(app: str, env: dict, ready_path: str, headers: dict | None = None):
                         log.seek(0)
                         raise RuntimeError(f"gunicorn {app} did not start: {log.read()[-2000:]}") from None
                     time.sleep(0.2)
-            yield base
+            yield base, process.pid  # the URL, and the process group (start_new_session) for CPU figures
         finally:
             stop(process)
 
@@ -115,22 +142,77 @@ def wrk(url: str, seconds: int, headers: dict | None = None) -> dict:
             "errors": int(errors.group(1)) if errors else 0, "socket_errors": sockets.group(1) if sockets else ""}
 
 
-def explain(session, statement) -> tuple[str, float]:
-    """The plan's top lines and its execution time (ms), for a compiled SQLAlchemy statement."""
-    sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
-    lines = session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
+def explain(session, sql: str, parameters) -> tuple[str, float]:
+    """The plan's top lines (without subplans) and its execution time (ms), for a statement as sent."""
+    lines = session.connection().exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, parameters).scalars().all()
     session.rollback()
     ms = float(re.search(r"Execution Time: ([\d.]+) ms", lines[-1]).group(1))
-    nodes = [line.strip().split("  (")[0] for line in lines if "->" in line or line == lines[0]]
+    main_plan = lines[:next((i for i, line in enumerate(lines) if "SubPlan" in line), len(lines))]
+    nodes = [line.strip().split("  (")[0] for line in main_plan if "->" in line or line == lines[0]]
     return " / ".join(n.lstrip("-> ") for n in nodes[:4]), ms
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(group: int, database: str) -> tuple[float, float]:
+    """CPU seconds used so far by process group ``group`` (gunicorn and its workers) and by the
+    PostgreSQL backends connected to ``database`` (from /proc: 0 for a server on another machine)."""
+    app = backends = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        ticks = int(stat[11]) + int(stat[12])  # utime + stime (fields 14 and 15 of proc(5))
+        if int(stat[2]) == group:
+            app += ticks
+        elif command.startswith(b"postgres: ") and f" {database} ".encode() in command:
+            backends += ticks
+    return app / _TICK, backends / _TICK
+
+
+def measured(url: str, seconds: int, headers: dict | None, group: int) -> dict:
+    """``wrk`` on ``url``, with the CPU the server (``group``) and the database's backends spent per request."""
+    before = cpu_seconds(group, DATABASE)
+    result = wrk(url, seconds, headers)
+    after = cpu_seconds(group, DATABASE)
+    done = max(result["requests"], 1)
+    result["app_cpu"], result["db_cpu"] = ((a - b) * 1000 / done for a, b in zip(after, before))
+    return result
+
+
+def in_process(app, headers: dict, path: str, times: int) -> dict:
+    """``path`` through the test client (no gunicorn): the median time of a request, its statements,
+    the list statement as sent (for EXPLAIN), and what it answered."""
+    from agency.extensions import db
+    client, sent = app.test_client(), []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if PAGE in statement:
+            sent.append((statement, parameters))
+
+    for _ in range(10):  # warm: calendar, compiled and prepared statements
+        client.get(path, headers=headers)
+    durations = [timed(lambda: client.get(path, headers=headers)) * 1000 for _ in range(times)]
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        with Statements(db.engine) as one:
+            response = client.get(path, headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {"ms": median(durations), "statements": one, "sql": sent[-1] if sent else None,
+            "shown": response.get_json(), "link": "Link" in response.headers}
 
 
 def main(quick: bool = False) -> None:
     from agency.extensions import db
-    from agency.people.access import visible_tasks
     from agency.people.models import User
     from agency.people.services import issue_token
-    from agency.tasks.models import OPEN_CLAUSE, Task
 
     size = QUICK if quick else FULL
     with bench_database("inbox") as app:
@@ -145,69 +227,60 @@ def main(quick: bool = False) -> None:
             "SELECT count(*), count(*) FILTER (WHERE status IN ('pending', 'accepted', 'supplement')), "
             "count(*) FILTER (WHERE status = 'pending') FROM tasks WHERE department_id = :d"),
             {"d": liaison.department_id}).one()
-
-        # The query of the handler, and the same restricted to open tasks: plans and times.
-        inbox = visible_tasks(liaison).order_by(Task.deadline, Task.id).limit(1000)
-        plan, plan_ms = explain(session, inbox)
-        open_plan, open_ms = explain(session, visible_tasks(liaison).where(OPEN_CLAUSE)
-                                     .order_by(Task.deadline, Task.id).limit(1000))
         session.remove()
 
-        # One request in process: statements sent, and what the liaison is shown.
+        # Each request in process: its time, statements sent, what the liaison is shown; plans.
         previous = os.environ.get("AGENCY_NOW")
         os.environ["AGENCY_NOW"] = NOW.isoformat()
         try:
-            client, responses = app.test_client(), []
-            client.get("/api/v1/tasks?status=pending", headers=headers)  # warm: calendar, compiled statements
-            with Statements(db.engine) as one:
-                one_ms = timed(lambda: responses.append(client.get("/api/v1/tasks", headers=headers))) * 1000
-            with Statements(db.engine) as pending_one:
-                pending_ms = timed(lambda: responses.append(
-                    client.get("/api/v1/tasks?status=pending", headers=headers))) * 1000
-            response, pending_response = responses
+            local = {name: in_process(app, headers, path, 20 if quick else 100) for name, path in PATHS.items()}
         finally:
             if previous is None:
                 os.environ.pop("AGENCY_NOW")
             else:
                 os.environ["AGENCY_NOW"] = previous
-        assert response.status_code == 200 and pending_response.status_code == 200, response.get_data(as_text=True)
-        shown = response.get_json()
-        shown_open = sum(t["status"] in ("pending", "accepted", "supplement") for t in shown)
+        plans = {name: explain(session, *r["sql"]) for name, r in local.items() if r["sql"]}
+        session.remove()
 
-        # gunicorn + wrk.  The bare app stays up (its requests end with wrk).  The agency app is started
-        # afresh, warmed on a one-task answer, then measured on the empty answer and ?status=pending,
-        # and killed; then again for the inbox: requests wrk leaves in flight (seconds of work each)
-        # must not spill into the next measurement.  The bare app goes first or last, by round.
+        # gunicorn + wrk.  The bare app stays up (its requests end with wrk) and goes first or last,
+        # by round.  The agency app is started afresh for each round (killed with its process group:
+        # requests wrk leaves in flight must not spill into the next measurement), warmed on a
+        # one-task answer, then measured on each path, in an order that turns with the rounds.
         with tempfile.TemporaryDirectory(prefix="bench-inbox-") as instance:
             env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "AGENCY_ENV")}
             env.update(DATABASE_URL=database_url("inbox"), AGENCY_ENV="development", AGENCY_NOW=NOW.isoformat(),
                        SECRET_KEY="bench-secret", AGENCY_INSTANCE=instance, PYTHONPATH=str(ROOT))
-            paths = {"bare": "/", "empty": EMPTY, "pending": "/api/v1/tasks?status=pending", "inbox": "/api/v1/tasks"}
-            results: dict[str, list[dict]] = {name: [] for name in paths}
-
-            def agency(*names: str) -> None:
-                with gunicorn("wsgi:app", env, WARM, headers) as base:
-                    wrk(base + WARM, size["warmup"], headers)  # each worker and thread: calendar, pool
-                    for name in names:
-                        results[name].append(wrk(base + paths[name], size["seconds"], headers))
-
-            with gunicorn("bench.bare_app:app", env, "/") as bare:
+            results: dict[str, list[dict]] = {name: [] for name in ("bare", *PATHS, *FLOOR)}
+            with gunicorn("bench.bare_app:app", env, "/") as (bare, bare_group):
                 wrk(bare + "/", size["warmup"])
                 for round_ in range(size["rounds"]):
                     if round_ % 2 == 0:
-                        results["bare"].append(wrk(bare + "/", size["seconds"]))
-                    agency("empty", "pending")
-                    agency("inbox")
+                        results["bare"].append(measured(bare + "/", size["seconds"], None, bare_group))
+                    with gunicorn("wsgi:app", env, WARM, headers) as (base, group):
+                        wrk(base + WARM, size["warmup"], headers)  # each worker and thread: calendar, pool
+                        names = list(PATHS)[round_ % len(PATHS):] + list(PATHS)[:round_ % len(PATHS)]
+                        for name in names:
+                            results[name].append(measured(base + PATHS[name], size["seconds"], headers, group))
+                    with gunicorn("bench.bench_inbox:floor_app()", env, FLOOR["constant"]) as (base, group):
+                        wrk(base + FLOOR["select1"], size["warmup"])
+                        for name in FLOOR:
+                            results[name].append(measured(base + FLOOR[name], size["seconds"], None, group))
                     if round_ % 2 == 1:
-                        results["bare"].append(wrk(bare + "/", size["seconds"]))
+                        results["bare"].append(measured(bare + "/", size["seconds"], None, bare_group))
         session.remove()
 
+    report(size, results, local, plans, volume)
+
+
+def report(size: dict, results: dict[str, list[dict]], local: dict, plans: dict, volume) -> None:
     bad = {name: [(r["errors"], r["socket_errors"]) for r in rs if r["errors"] or r["socket_errors"]]
            for name, rs in results.items()}
+
     def summary(rounds: list[dict]) -> dict:
         answered = [r for r in rounds if r["requests"]] or [{"p50": 0.0, "p99": 0.0}]  # latency only where some
         return {"rps": median([r["rps"] for r in rounds]),
-                "p50": median([r["p50"] for r in answered]), "p99": median([r["p99"] for r in answered])}
+                "p50": median([r["p50"] for r in answered]), "p99": median([r["p99"] for r in answered]),
+                "app_cpu": median([r["app_cpu"] for r in rounds]), "db_cpu": median([r["db_cpu"] for r in rounds])}
 
     m = {name: summary(rounds) for name, rounds in results.items()}
     bare_rps = m["bare"]["rps"]
@@ -220,28 +293,40 @@ def main(quick: bool = False) -> None:
         met = r["rps"] >= bare_rps / 2 and 0 < r["p99"] < 50
         return (label, f"{r['rps']:,.1f}", latency(r, "p50"), latency(r, "p99"),
                 f"{r['rps'] / bare_rps:.1%}" if name != "bare" else "100%",
+                f"{r['app_cpu']:.2f} + {r['db_cpu']:.2f} ms",
+                " / ".join(f"{x['rps']:,.0f}" for x in results[name]),
                 (">= 50% of bare, p99 < 50 ms" if goal else "") if name != "bare" else "reference",
                 ("yes" if met else "no") if name != "bare" and goal else "")
+
+    def shown(name: str) -> str:
+        tasks = local[name]["shown"]
+        opened = sum(t["status"] in ("pending", "accepted", "supplement") for t in tasks)
+        return f"{len(tasks)} tasks ({opened} open){', Link: next page' if local[name]['link'] else ''}"
+
+    def statements(name: str) -> str:
+        one, counts = local[name]["statements"], Counter()
+        for statement, n in one.kinds.items():
+            counts["SELECT tasks (the page)" if PAGE in statement else _kind(statement)] += n
+        kinds = ", ".join(f"{n} x {kind}" for kind, n in counts.most_common())
+        return (f"{local[name]['ms']:,.1f} ms, {one.total} statements ({one.total_seconds * 1000:,.1f} ms "
+                f"in SQL): {kinds}")
 
     table(
         f"Liaison inbox under gunicorn ({' '.join(GUNICORN)}), wrk {' '.join(WRK[:2])} -d{size['seconds']}s; "
         f"median of {size['rounds']} round(s)",
-        ("endpoint", "requests/s", "p50", "p99", "of bare", "goal", "met"),
+        ("endpoint", "requests/s", "p50", "p99", "of bare", "CPU/request: app + db", "each round", "goal", "met"),
         [row("bare Flask app, constant JSON", "bare"),
-         row(f"GET /api/v1/tasks ({DEPARTMENT} liaison)", "inbox"),
-         row("GET /api/v1/tasks?status=pending", "pending", goal=False),
-         row("GET /api/v1/tasks, empty answer (fixed cost)", "empty", goal=False)],
+         row(f"GET {INBOX} ({DEPARTMENT} liaison's inbox)", "inbox"),
+         row(f"GET {LIST} (every status)", "list"),
+         row("GET /api/v1/tasks, empty answer (fixed cost)", "empty", goal=False),
+         row("agency app, constant JSON (floor)", "constant", goal=False),
+         row("agency app, SELECT 1 through the session (floor)", "select1", goal=False)],
         [(f"data: {volume[0]:,} tasks of {DEPARTMENT} among {size['projects'] * 8:,}, {volume[1]:,} open "
-         f"({volume[2]:,} pending)"),
-         f"the inbox answers {len(shown):,} tasks, {shown_open} of them open: the 1000 soonest deadlines are "
-         f"closed tasks" if shown_open < len(shown) / 2 else f"the inbox answers {len(shown):,} tasks, "
-         f"{shown_open} open",
-         (f"one request in process: inbox {one_ms:,.0f} ms, {one.total:,} statements "
-         f"({one.total_seconds * 1000:,.0f} ms in SQL); ?status=pending {pending_ms:,.0f} ms, "
-         f"{pending_one.total:,} statements ({pending_one.total_seconds * 1000:,.0f} ms in SQL)"),
-         "  inbox, by kind: " + ", ".join(f"{n:,} x {kind}" for kind, n, _ in one.by_kind()[:8]),
-         f"inbox query plan ({plan_ms:.1f} ms): {plan}",
-         f"open-only query plan ({open_ms:.1f} ms): {open_plan}",
+          f"({volume[2]:,} pending)"),
+         f"first pages shown: inbox {shown('inbox')}; every status {shown('list')}; empty {shown('empty')}",
+         "one request in process (median), statements of one:",
+         *(f"  {name}: {statements(name)}" for name in PATHS),
+         *(f"plan of the {name} page ({ms:.2f} ms): {plan}" for name, (plan, ms) in plans.items()),
          *([f"errors (non-2xx, socket): {bad}"] if any(bad.values()) else [])],
     )
 

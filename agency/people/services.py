@@ -109,10 +109,14 @@ def issue_token(session: Session, now: datetime, user: User, hours: int) -> str:
 
 
 def user_for_token(session: Session, now: datetime, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
-        return None
-    return row.user
+    """The active user of a live (unrevoked, unexpired) token, else None.
+
+    One statement: every API request pays for it before doing anything else.
+    """
+    return session.scalar(
+        select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None),
+               ApiToken.expires_at > now, User.active.is_(True)))
 
 
 def set_leave(session: Session, now: datetime, actor: Actor, user: User, on_leave: bool) -> None:

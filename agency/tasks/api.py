@@ -1,5 +1,6 @@
 """Department tasks: the liaison's queue and its answers."""
-from sqlalchemy.orm import selectinload
+from flask import jsonify, url_for
+from sqlalchemy import bindparam, tuple_
 
 from agency import clock
 from agency.api import Blueprint, current_user, roles
@@ -7,29 +8,76 @@ from agency.audit.services import Actor
 from agency.extensions import db
 from agency.people.access import get_task, visible_tasks
 from agency.tasks import services
-from agency.tasks.models import OPEN_CLAUSE, Task
-
-# What a serialised task touches, loaded with the list instead of row by row.
-TASK_LOADS = (selectinload(Task.project), selectinload(Task.stage), selectinload(Task.department),
-              selectinload(Task.item), selectinload(Task.supplements))
-from agency.tasks.schemas import AnswerInput, SupplementInput, TaskQuery, TaskSchema
+from agency.tasks.models import OPEN_CLAUSE, OPEN_STATUSES, Task
+from agency.tasks.schemas import (AnswerInput, SupplementInput, TaskQuery, TaskSchema, dump_task_rows,
+                                  task_rows)
 
 blp = Blueprint("tasks_api", __name__, description="Department tasks (办件)")
+
+LINK = {"description": "only when there are more tasks: `<URL of the next page>; rel=\"next\"` (RFC 8288), the "
+                       "same filters and limit with the cursor `after`", "schema": {"type": "string"}}
+_QUERY = TaskQuery()
 
 
 @blp.get("/tasks")
 @blp.arguments(TaskQuery, location="query")
-@blp.response(200, TaskSchema(many=True))
+@blp.response(200, TaskSchema(many=True), headers={"Link": LINK})
 def list_tasks(query):
-    """Liaison: its department's tasks; agent: its projects'; director: all.  Soonest deadline first."""
-    statement = visible_tasks(current_user()).order_by(Task.deadline, Task.id).options(*TASK_LOADS)
-    if query.get("status") == "open":
+    """Liaison: its department's tasks; agent: its projects'; director: all.  Soonest deadline first.
+
+    A page at a time: `limit` tasks (default 50, at most 200); when there are more, the `Link`
+    header gives the URL of the next page (`rel="next"`), with the same filters and an opaque
+    cursor `after`.  Pages follow (deadline, id), not an offset: tasks arriving or leaving between
+    two requests do not make others repeat or go missing.
+    ---
+    Keyset pagination on ``(deadline, id)``: a page is one index range scan wherever it starts.
+    One statement reads the page as rows (``task_rows``), written as TaskSchema writes a task
+    (``dump_task_rows``).
+    """
+    limit = query["limit"]
+    rows = db.session.execute(task_rows(task_page(query).limit(page_limit(limit + 1)))).all()
+    response = jsonify(dump_task_rows(rows[:limit]))
+    if len(rows) > limit:
+        response.headers["Link"] = next_link(query, rows[limit - 1])
+    # Nothing to write: COMMIT ends the read so that the teardown sends no ROLLBACK.  On ROLLBACK
+    # psycopg drops every statement it prepared on the connection, and each request would parse
+    # and plan its token, calendar and page statements again (PostgreSQL CPU per inbox request:
+    # ~1.9 ms instead of ~0.8 on the bench).
+    db.session.commit()
+    return response
+
+
+def task_page(query):
+    """The caller's tasks matching the filters, after the cursor, in the list's order."""
+    statement = visible_tasks(current_user())
+    status = query.get("status")
+    if status == "open" or status in OPEN_STATUSES:
+        # A literal predicate: a generic plan can use the open-tasks indexes (status = $1 cannot).
         statement = statement.where(OPEN_CLAUSE)
-    elif query.get("status"):
-        statement = statement.where(Task.status == query["status"])
+    if status and status != "open":
+        statement = statement.where(Task.status == status)
     if query.get("project_id"):
         statement = statement.where(Task.project_id == query["project_id"])
-    return db.session.scalars(statement.limit(1000)).all()
+    if query.get("after"):
+        statement = statement.where(tuple_(Task.deadline, Task.id) > query["after"])
+    return statement.order_by(Task.deadline, Task.id)
+
+
+def page_limit(rows: int):
+    """LIMIT ``rows`` written into the SQL rather than sent as a parameter.
+
+    With LIMIT as a parameter PostgreSQL never settles on a generic plan for the list's
+    prepared statement and plans it again on every execution (about 1 ms on the bench's
+    data, where executing the page takes 0.4 ms); with a literal it keeps one plan per size.
+    """
+    return bindparam("page_limit", rows, literal_execute=True)
+
+
+def next_link(query, last) -> str:
+    """The Link header to the page after ``last`` (RFC 8288): the same filters and limit, and its cursor."""
+    params = {key: query[key] for key in ("status", "project_id") if query.get(key)}
+    params = _QUERY.dump({**params, "limit": query["limit"], "after": (last.deadline, last.id)})
+    return f'<{url_for("tasks_api.list_tasks", _external=True, **params)}>; rel="next"'
 
 
 @blp.get("/tasks/<int:task_id>")

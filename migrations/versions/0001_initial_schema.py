@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 23:24:51.199284
+Create Date: 2026-11-24 01:03:49.016406
 
 """
 from alembic import op
@@ -374,9 +374,11 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tasks'))
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.create_index('ix_tasks_by_department', ['department_id', 'deadline', 'id'], unique=False)
         batch_op.create_index('ix_tasks_closed_answered_at', ['answered_at'], unique=False, postgresql_where=sa.text("status IN ('answered', 'deemed_consent')"), sqlite_where=sa.text("status IN ('answered', 'deemed_consent')"))
         batch_op.create_index('ix_tasks_due', ['deadline'], unique=False, postgresql_where=sa.text("status IN ('pending', 'accepted') AND escalated_at IS NULL"), sqlite_where=sa.text("status IN ('pending', 'accepted') AND escalated_at IS NULL"))
-        batch_op.create_index('ix_tasks_open_by_department', ['department_id', 'deadline'], unique=False, postgresql_where=sa.text("status IN ('pending', 'accepted', 'supplement')"), sqlite_where=sa.text("status IN ('pending', 'accepted', 'supplement')"))
+        batch_op.create_index('ix_tasks_open_by_deadline', ['deadline', 'id'], unique=False, postgresql_where=sa.text("status IN ('pending', 'accepted', 'supplement')"), sqlite_where=sa.text("status IN ('pending', 'accepted', 'supplement')"))
+        batch_op.create_index('ix_tasks_open_by_department', ['department_id', 'deadline', 'id'], unique=False, postgresql_where=sa.text("status IN ('pending', 'accepted', 'supplement')"), sqlite_where=sa.text("status IN ('pending', 'accepted', 'supplement')"))
         batch_op.create_index(batch_op.f('ix_tasks_project_id'), ['project_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tasks_stage_id'), ['stage_id'], unique=False)
         batch_op.create_index('ix_tasks_warn', ['warn_at'], unique=False, postgresql_where=sa.text("status IN ('pending', 'accepted') AND warned_at IS NULL"), sqlite_where=sa.text("status IN ('pending', 'accepted') AND warned_at IS NULL"))
@@ -555,8 +557,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_tasks_stage_id'))
         batch_op.drop_index(batch_op.f('ix_tasks_project_id'))
         batch_op.drop_index('ix_tasks_open_by_department', postgresql_where=sa.text("status IN ('pending', 'accepted', 'supplement')"), sqlite_where=sa.text("status IN ('pending', 'accepted', 'supplement')"))
+        batch_op.drop_index('ix_tasks_open_by_deadline', postgresql_where=sa.text("status IN ('pending', 'accepted', 'supplement')"), sqlite_where=sa.text("status IN ('pending', 'accepted', 'supplement')"))
         batch_op.drop_index('ix_tasks_due', postgresql_where=sa.text("status IN ('pending', 'accepted') AND escalated_at IS NULL"), sqlite_where=sa.text("status IN ('pending', 'accepted') AND escalated_at IS NULL"))
         batch_op.drop_index('ix_tasks_closed_answered_at', postgresql_where=sa.text("status IN ('answered', 'deemed_consent')"), sqlite_where=sa.text("status IN ('answered', 'deemed_consent')"))
+        batch_op.drop_index('ix_tasks_by_department')
 
     op.drop_table('tasks')
     with op.batch_alter_table('invitations', schema=None) as batch_op:

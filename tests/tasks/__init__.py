@@ -49,6 +49,87 @@ def start(session, now, hall, items=None, **overrides):
     return project, dispatch(session, now, project, items)
 
 
+# -- GET /tasks page by page (tests/tasks/test_list*.py) ---------------------------------------
+
+LIST_NOW = MONDAY + timedelta(days=1, hours=1)  # Tuesday 10:00: some clocks running, some overdue, some stopped
+
+
+def every_state(app, session, hall) -> dict[str, int]:
+    """19 tasks of 5 projects in every state a task can be in, committed; {name: task id}.
+
+    A COMPLETION project dispatched on 3 November and swept on MONDAY (two tasks deemed
+    consent, ZJ-05 escalated: not deemable); on MONDAY an IND_PERMIT (answered, supplement,
+    accepted, pending) and a STARTUP (four tasks due with A's FGW-01: ties on the deadline);
+    on Tuesday another IND_PERMIT (a second supplement, materials supplied) and a STARTUP
+    withdrawn (cancelled).  Deadlines repeat across projects, so pages split ties on id.
+    """
+    from agency.projects.services import withdraw_project
+    from agency.tasks.services import accept_task, answer_task, request_supplement, supply_materials
+    tuesday = MONDAY + timedelta(days=1)
+    _, c = start(session, datetime(2026, 11, 3, 1, 0, tzinfo=UTC), hall, project_type="COMPLETION", enterprise="ent2",
+                 name="竣工验收")
+    result = app.test_cli_runner().invoke(args=["agency", "sweep", "--now", MONDAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    _, a = start(session, MONDAY, hall)
+    _, b = start(session, MONDAY, hall, by="agent2", enterprise="ent2", project_type="STARTUP", name="乙公司开办")
+    _, d = start(session, tuesday, hall, by="agent2", name="二期")
+    e_project, e = start(session, tuesday, hall, project_type="STARTUP", name="撤回的开办")
+    tasks = {f"{name}:{t.item.code}": t for name, group in (("A", a), ("B", b), ("C", c), ("D", d), ("E", e))
+             for t in group}
+
+    def by(task):
+        return as_actor(liaison_of(hall, task))
+
+    answer_task(session, MONDAY, by(tasks["A:FGW-01"]), tasks["A:FGW-01"], "consent_with_conditions", "限期补办")
+    request_supplement(session, MONDAY, by(tasks["A:FGW-03"]), tasks["A:FGW-03"], ["节能报告", "项目备案证明"])
+    accept_task(session, MONDAY, by(tasks["A:ZRGH-01"]), tasks["A:ZRGH-01"])
+    for code, materials in (("D:FGW-03", ["可研报告"]), ("D:ZRGH-01", ["勘测定界图"])):
+        request_supplement(session, tuesday, by(tasks[code]), tasks[code], materials)
+        supply_materials(session, tuesday + timedelta(hours=1), Actor(hall["agent2"].id, "agent"), tasks[code])
+    request_supplement(session, tuesday + timedelta(hours=2), by(tasks["D:FGW-03"]), tasks["D:FGW-03"],
+                       ["节能报告（修订）", "能评批复"])
+    withdraw_project(session, tuesday, hall["ent"], e_project, "不做了")
+    session.commit()
+    return {name: task.id for name, task in tasks.items()}
+
+
+def next_url(response) -> str | None:
+    """The URL of the Link header (rel="next"), None without one."""
+    link = response.headers.get("Link")
+    if link is None:
+        return None
+    assert link.startswith("<http://localhost/api/v1/tasks?") and link.endswith('>; rel="next"'), link
+    return link[1:-len('>; rel="next"')]
+
+
+def walk(client, url: str) -> list[list[dict]]:
+    """Every page from ``url`` on, following the Link header."""
+    pages = []
+    while url:
+        response = client.client.get(url, headers=client.headers)
+        assert response.status_code == 200, response.get_json()
+        pages.append(response.get_json())
+        url = next_url(response)
+        assert pages[-1] or not url, "an empty page never links to another"
+    return pages
+
+
+def visible(session, user, *where) -> list:
+    """What ``user`` may see (DESIGN.md section 3), worked out here without agency.people.access."""
+    from agency.projects.models import Project
+    from agency.tasks.models import Task
+    session.expire_all()
+    everything = session.scalars(select(Task).join(Project).where(*where)).all()
+    seen = {
+        "director": lambda t: True,
+        "liaison": lambda t: t.department_id == user.department_id,
+        "agent": lambda t: user.id in (t.project.agent_id, t.project.first_contact_agent_id),
+        "enterprise": lambda t: t.project.enterprise_id == user.id,
+    }[user.role]
+    return sorted((t for t in everything if seen(t)), key=lambda t: (t.deadline, t.id))
+
+
 def liaison_of(hall, task, slot="a"):
     return hall[f"{task.department.code.lower()}_{slot}"]
 
