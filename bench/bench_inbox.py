@@ -2,9 +2,9 @@
 
 The reference is a bare Flask app returning a constant (``bench.bare_app``) under the same
 gunicorn settings, measured in the same run, its rounds interleaved with the others.  The
-liaison is 气象局's (QX): ~2.5 % of all tasks, a few hundred of them open.  Rows: the inbox as
-the inbox page asks for it, ``?status=open`` (first page, default limit 50); the default list
-of every status (first page); and ``?status=pending&project_id=999999999``, which answers
+liaison is 气象局's (QX): ~2.5 % of all tasks, a few hundred of them open.  Rows: the liaison's
+inbox through the API, ``?status=open&limit=50`` (the first page of 50); the list
+of every status (``?limit=50``, first page); and ``?status=pending&project_id=999999999``, which answers
 nothing: the fixed cost of an API request (bearer token and user, one indexed query).  Beside
 each row, the CPU the gunicorn workers and the database's backends spent per request.
 
@@ -39,8 +39,8 @@ GUNICORN = ["-w", "2", "-k", "gthread", "--threads", "4"]
 WRK = ["-t2", "-c16", "--latency", "--timeout", "30s"]
 DEPARTMENT = "QX"
 DATABASE = database_url("inbox").rpartition("/")[2]  # the one bench_database("inbox") creates
-INBOX = "/api/v1/tasks?status=open"  # what the liaison's inbox page asks for: the first page, 50 tasks
-LIST = "/api/v1/tasks"  # every status, soonest deadline first: the first page
+INBOX = "/api/v1/tasks?status=open&limit=50"  # the liaison inbox: the first page of 50 open tasks
+LIST = "/api/v1/tasks?limit=50"  # every status, soonest deadline first: the first page of 50
 # The same endpoint answering nothing through an index: the API's fixed cost per request (token, user, one query).
 EMPTY = "/api/v1/tasks?status=pending&project_id=999999999"  # no such project (0 would mean "any")
 WARM = "/api/v1/tasks?project_id=10"  # one task (project 10 is of type BENCH8Q): builds the worker's caches

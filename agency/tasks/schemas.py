@@ -94,7 +94,9 @@ def dump_task_rows(rows) -> list[dict]:
     return tasks
 
 
-PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+# By default a page holds what the list held before it had pages (up to 1,000), so a client that
+# does not follow Link gets what it got; the inbox asks for pages of 50.
+PAGE_SIZE, MAX_PAGE_SIZE = 1000, 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _CURSOR = re.compile(r"[0-9]{1,17}\.[0-9]{1,18}")  # both fit a BIGINT
