@@ -21,7 +21,7 @@ class Project(db.Model):
     project_type_id: Mapped[int] = mapped_column(ForeignKey("project_types.id"), index=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    first_contact_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_contact_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # agents see these
     location: Mapped[str] = mapped_column(String(200), default="")
     investment_wan: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
     contact_name: Mapped[str] = mapped_column(String(100), default="")

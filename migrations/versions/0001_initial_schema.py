@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:03:49.016406
+Create Date: 2026-11-24 01:46:05.362838
 
 """
 from alembic import op
@@ -193,6 +193,7 @@ def upgrade():
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_projects_agent_id'), ['agent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_projects_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_projects_first_contact_agent_id'), ['first_contact_agent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_projects_project_type_id'), ['project_type_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_projects_status'), ['status'], unique=False)
 
@@ -207,8 +208,8 @@ def upgrade():
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('object_type', sa.String(length=40), nullable=False),
     sa.Column('object_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('before', sa.JSON(), nullable=True),
-    sa.Column('after', sa.JSON(), nullable=True),
+    sa.Column('before', sa.JSON(none_as_null=True), nullable=True),
+    sa.Column('after', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
@@ -593,6 +594,7 @@ def downgrade():
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_projects_status'))
         batch_op.drop_index(batch_op.f('ix_projects_project_type_id'))
+        batch_op.drop_index(batch_op.f('ix_projects_first_contact_agent_id'))
         batch_op.drop_index(batch_op.f('ix_projects_enterprise_id'))
         batch_op.drop_index(batch_op.f('ix_projects_agent_id'))
 
