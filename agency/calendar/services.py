@@ -56,7 +56,7 @@ _cached: tuple[tuple, WorkingCalendar] | None = None
 def get_calendar(session: Session) -> WorkingCalendar:
     """The working calendar with every override and confirmed year, cached per process.
 
-    Two small aggregate queries fingerprint the tables; the calendar is rebuilt
+    One statement of small aggregates fingerprints the tables; the calendar is rebuilt
     only when the fingerprint changes (another process wrote) or a service of
     this module invalidated it (this process wrote).
     """
@@ -78,19 +78,14 @@ def get_calendar(session: Session) -> WorkingCalendar:
 
 
 def _fingerprint(session: Session) -> tuple:
+    """What the calendar was built from, summed up in one statement (two aggregates as subqueries)."""
     workdays = func.coalesce(func.sum(case((CalendarOverride.is_workday, 1), else_=0)), 0)
-    overrides = session.execute(
-        select(
-            func.count(CalendarOverride.id),
-            func.max(CalendarOverride.id),
-            func.max(CalendarOverride.created_at),
-            workdays,
-        )
-    ).one()
-    years = session.execute(
-        select(func.count(CalendarYear.year), func.max(CalendarYear.year), func.max(CalendarYear.imported_at))
-    ).one()
-    return (*overrides, *years)
+    overrides = [select(aggregate).scalar_subquery() for aggregate in (
+        func.count(CalendarOverride.id), func.max(CalendarOverride.id), func.max(CalendarOverride.created_at),
+        workdays)]
+    years = [select(aggregate).scalar_subquery() for aggregate in (
+        func.count(CalendarYear.year), func.max(CalendarYear.year), func.max(CalendarYear.imported_at))]
+    return tuple(session.execute(select(*overrides, *years)).one())
 
 
 def _invalidate(session: Session | None = None) -> None:
