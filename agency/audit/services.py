@@ -4,10 +4,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from agency.audit.models import AuditEvent
+from agency.transaction import remembered
 
 GENESIS = "0" * 64
 HALL_CHAIN = "hall"
@@ -76,7 +77,7 @@ def next_event(session: Session, now: datetime, actor: Actor, action: str, obj=N
         detail=detail, prev_hash=prev_hash,
     )
     event.hash = _digest(event)
-    session.info[_HEADS][chain] = (event.seq, event.hash)
+    remembered(session, _HEADS)[chain] = (event.seq, event.hash)
     return event
 
 
@@ -95,7 +96,7 @@ _HEADS = "agency_audit_heads"
 
 def _head(session: Session, chain: str) -> tuple[int, str]:
     """The chain's last (seq, hash), locked for this transaction and remembered until it ends."""
-    heads = session.info.setdefault(_HEADS, {})
+    heads = remembered(session, _HEADS)
     if chain not in heads:
         lock_chains(session, [chain])
     return heads[chain]
@@ -106,7 +107,7 @@ def lock_chains(session: Session, chains) -> None:
 
     Used by batches (the sweep) before recording many events; ``record`` does it for one chain.
     """
-    heads = session.info.setdefault(_HEADS, {})
+    heads = remembered(session, _HEADS)
     wanted = sorted(set(chains) - heads.keys())
     if not wanted:
         return
@@ -119,13 +120,6 @@ def lock_chains(session: Session, chains) -> None:
                            .join(last, (AuditEvent.chain == last.c.chain) & (AuditEvent.seq == last.c.seq)))
     heads.update({chain: (0, GENESIS) for chain in wanted})
     heads.update({row.chain: (row.seq, row.hash) for row in rows})
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_heads(session: Session, *_args) -> None:
-    session.info.pop(_HEADS, None)
 
 
 def _plain(value: dict | None) -> dict | None:

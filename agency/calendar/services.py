@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import case, delete, event, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from agency.calendar.models import SOURCE_IMPORT, SOURCE_OVERRIDE, CalendarOverride, CalendarYear
+from agency.transaction import remembered
 from agency.calendar.workdays import FIRST_DAY, WorkingCalendar
 
 KINDS = {"holiday": False, "workday": True}  # kind -> is_workday
@@ -61,19 +62,20 @@ def get_calendar(session: Session) -> WorkingCalendar:
     this module invalidated it (this process wrote).
     """
     global _cached
-    if _SESSION_KEY in session.info:
-        return session.info[_SESSION_KEY]
+    read = remembered(session, _SESSION_KEY)
+    if "calendar" in read:
+        return read["calendar"]
     key = _fingerprint(session)
     cached = _cached
     if cached is not None and cached[0] == key:
-        session.info[_SESSION_KEY] = cached[1]
+        read["calendar"] = cached[1]
         return cached[1]
     rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday))
     overrides = {day: is_workday for day, is_workday in rows}
     years = session.scalars(select(CalendarYear.year)).all()
     calendar = WorkingCalendar(overrides, years)
     _cached = (key, calendar)
-    session.info[_SESSION_KEY] = calendar
+    read["calendar"] = calendar
     return calendar
 
 
@@ -98,12 +100,6 @@ def _invalidate(session: Session | None = None) -> None:
 # Within one transaction the calendar is read once (a request computing many
 # deadlines fingerprints the tables once); it is forgotten when the transaction ends.
 _SESSION_KEY = "agency_calendar"
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_calendar(session: Session) -> None:
-    session.info.pop(_SESSION_KEY, None)
 
 
 # -- director overrides ------------------------------------------------------------

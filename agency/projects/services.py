@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -14,6 +14,7 @@ from agency.notifications.services import notify, notify_many
 from agency.people.models import User
 from agency.projects.models import Project, Stage
 from agency.tasks.models import OPEN_STATUSES, Task
+from agency.transaction import remembered
 
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -38,7 +39,7 @@ def lock_projects(session: Session, project_ids) -> list[Project]:
     project locked earlier in the same transaction is not read again: no one
     else can have changed it since, and the session keeps it until the end.
     """
-    locked = session.info.setdefault(_LOCKED, {})
+    locked = remembered(session, _LOCKED)
     wanted = sorted(set(project_ids))
     ids = [i for i in wanted if i not in locked]
     if ids:
@@ -65,13 +66,6 @@ def lock_projects(session: Session, project_ids) -> list[Project]:
 
 
 _LOCKED = "agency_locked_projects"
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_locks(session: Session, *_args) -> None:
-    session.info.pop(_LOCKED, None)
 
 
 def new_tracking_code(session: Session) -> str:
