@@ -10,3 +10,6 @@ from agency.people.models import ApiToken, User  # noqa: F401
 from agency.projects.models import ContactCard, Project, Stage  # noqa: F401
 from agency.supervision.models import Card, Escalation, Report  # noqa: F401
 from agency.tasks.models import MaterialFile, SupplementRequest, Task  # noqa: F401
+from agency.materials.models import Deferral, ProjectMaterial  # noqa: F401
+from agency.results.models import Shipment, TaskResult  # noqa: F401
+from agency.visits.models import Visit  # noqa: F401

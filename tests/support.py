@@ -153,3 +153,39 @@ def build_hall(session, now) -> dict:
 
 ENTRUST = {"name": "年产十万台精密机床项目", "project_type": "IND_PERMIT", "location": "经开区创业路8号",
            "investment_wan": "32000", "contact_name": "张经理", "contact_phone": "138-0000-0001"}
+
+
+# -- the preconditions of a dispatch (R2, R14, R17): one fixture for every test that dispatches ----------
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PROJECT_CODE = "2026-330106-34-03-000001"
+
+
+def ready_for_dispatch(session, now, project) -> None:
+    """Meet what a dispatch of ``project`` needs, as its people would, committed; idempotent.
+
+    The enterprise signs the agreement and gives the project code where its type needs one, and files
+    every required material of the checklist, once, for every stage (as the reform wants: all at the
+    start); the carrying agent, if there is one yet, accepts them in pre-review.  Materials that a
+    result of the project will supply are left to it (filled, or deferred by themselves).
+    """
+    import io
+
+    from agency.materials.services import checklist, file_material, prereview
+    from agency.projects.services import accept_agreement, set_project_code
+    from agency.people.access import is_assigned_agent
+    session.refresh(project)
+    if project.agreement_accepted_at is None:
+        accept_agreement(session, now, project.enterprise, project)
+    if project.project_type.needs_project_code and not project.project_code:
+        set_project_code(session, now, project.enterprise, project, PROJECT_CODE)
+    ours = [e for e in checklist(session, project) if not e.optional and not e.issuers]
+    for entry in ours:
+        if entry.status in ("missing", "returned"):
+            file_material(session, now, project.enterprise, project, entry.name, f"{entry.name}.pdf",
+                          io.BytesIO(PDF_BYTES))
+    agent = project.agent or project.first_contact_agent
+    unreviewed = [e.name for e in ours if e.status != "accepted"]
+    if unreviewed and agent is not None and is_assigned_agent(agent, project):
+        prereview(session, now, agent, project, [{"name": n, "accepted": True} for n in unreviewed])
+    session.commit()

@@ -1,4 +1,4 @@
-"""The sweep: warnings, timeout = consent, meeting rules, overdue notices (R5, R6, R10).
+"""The sweep: warnings, timeout = consent, meeting rules, overdue notices and deferrals (R5, R6, R10, R15).
 
 Deadlines are columns; the sweep selects due rows through partial indexes and
 closes them with conditional UPDATEs, in batches that each commit.  It takes
@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from agency.enterprise.models import DissatisfactionNotice
 from agency.enterprise.rules import sweep_notices
+from agency.materials.models import Deferral
+from agency.materials.services import warn_overdue_deferrals
 from agency.meetings.models import OPEN_MEETING_STATUSES, Meeting
 from agency.meetings.rules import REMINDER_HORIZON, UNCLOSED_AFTER, sweep_meetings
 from agency.projects.services import lock_projects
@@ -46,6 +48,8 @@ def what_is_due(session: Session, now: datetime) -> dict[str, bool]:
         "notices": exists(select(DissatisfactionNotice.id).where(
             DissatisfactionNotice.due <= now, DissatisfactionNotice.replied_at.is_(None),
             DissatisfactionNotice.red_carded_at.is_(None))),
+        "deferrals": _first_in_index_order(select(Deferral.id).where(
+            Deferral.supplied_at.is_(None), Deferral.warned_at.is_(None), Deferral.until <= now), Deferral.until),
     }
     row = session.execute(select(*(probe.label(name) for name, probe in probes.items()))).one()
     return dict(row._mapping)
@@ -94,11 +98,20 @@ def sweep_warnings(session: Session, now: datetime) -> int:
     return warned
 
 
+def sweep_deferrals(session: Session, now: datetime) -> int:
+    """Deferred materials still owed after their promised date (R15), in committed batches."""
+    warned = 0
+    while count := warn_overdue_deferrals(session, now):
+        warned += count
+        session.commit()
+    return warned
+
+
 def run_sweep(session: Session, now: datetime) -> dict:
     """Every timed rule as of ``now``; returns counts of what it did."""
     due = what_is_due(session, now)
     counts = {"warned": 0, "deemed_consent": 0, "escalated": 0, "meeting_reminders": 0, "meetings_unclosed": 0,
-              "notice_red_cards": 0}
+              "notice_red_cards": 0, "deferrals_overdue": 0}
     if due["timeouts"]:
         counts.update(sweep_timeouts(session, now))
     if due["warnings"]:
@@ -107,5 +120,7 @@ def run_sweep(session: Session, now: datetime) -> dict:
         counts.update(sweep_meetings(session, now))
     if due["notices"]:
         counts.update(sweep_notices(session, now))
+    if due["deferrals"]:
+        counts["deferrals_overdue"] = sweep_deferrals(session, now)
     session.commit()
     return counts

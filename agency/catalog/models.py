@@ -1,7 +1,14 @@
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.extensions import db
+
+OPTIONAL_MARK = "(如需)"
+
+
+def is_optional(material: str) -> bool:
+    """A material the catalog marks ``(如需)``: filed when it applies, never required (R14)."""
+    return material.endswith(OPTIONAL_MARK)
 
 
 class Department(db.Model):
@@ -52,9 +59,19 @@ class ApprovalItem(db.Model):
     promised_days: Mapped[int] = mapped_column(Integer)
     immediate: Mapped[bool] = mapped_column(Boolean, default=False)
     deemed_consent_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
-    materials: Mapped[list] = mapped_column(JSON, default=list)
+    materials: Mapped[list] = mapped_column(JSON, default=list)  # a name ending in (如需) is optional
+    star: Mapped[int] = mapped_column(Integer, default=3)  # online service level 1-5 (R17)
+    result_name: Mapped[str] = mapped_column(String(200), default="")  # what its consent issues (R16)
+    deferrable_materials: Mapped[list] = mapped_column(JSON, default=list)  # names of ``materials`` (R15)
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    fee: Mapped[str] = mapped_column(String(200), default="免费")
 
     department = relationship(Department, back_populates="items")
+
+    @property
+    def required_materials(self) -> list[str]:
+        """The materials a dispatch needs: every name not marked optional."""
+        return [m for m in self.materials if not is_optional(m)]
 
 
 class ProjectType(db.Model):
@@ -66,6 +83,7 @@ class ProjectType(db.Model):
     code: Mapped[str] = mapped_column(String(30), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     target_days: Mapped[int] = mapped_column(Integer)
+    needs_project_code: Mapped[bool] = mapped_column(Boolean, default=False)  # R17
 
     stages = relationship(
         "StageTemplate", back_populates="project_type", order_by="StageTemplate.order",

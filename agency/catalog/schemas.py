@@ -18,6 +18,11 @@ class ItemSchema(Schema):
     stage = fields.String(allow_none=True, metadata={"description": "name of the template stage it belongs to"})
     deemed_consent_allowed = fields.Boolean()
     materials = fields.List(fields.String())
+    star = fields.Integer(metadata={"description": "online service level 1-5"})
+    result_name = fields.String(metadata={"description": "the result its consent issues"})
+    deferrable_materials = fields.List(fields.String())
+    legal_basis = fields.String()
+    fee = fields.String()
 
 
 class ItemQuery(Schema):
@@ -34,4 +39,5 @@ class ProjectTypeSchema(Schema):
     code = fields.String()
     name = fields.String()
     target_days = fields.Integer()
+    needs_project_code = fields.Boolean()
     stages = fields.List(fields.Nested(StageTemplateSchema))

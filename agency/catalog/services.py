@@ -13,6 +13,9 @@ from agency.errors import BadInput
 CATALOG_COLUMNS = ("department_code", "department_name", "item_code", "item_name", "statutory_days",
                    "promised_days", "immediate", "deemed_consent_allowed", "materials")
 TYPE_COLUMNS = ("type_code", "type_name", "target_days", "stage_order", "stage_name", "item_codes")
+# Optional columns (v1.1): an older file without them still imports, with these defaults.
+CATALOG_OPTIONAL = {"star": "3", "result_name": "", "deferrable_materials": "", "legal_basis": "", "fee": "免费"}
+TYPE_OPTIONAL = {"needs_project_code": "false"}
 
 
 class ImportError_(BadInput):
@@ -23,15 +26,19 @@ class ImportError_(BadInput):
         self.line = line
 
 
-def _rows(text: str, columns: tuple[str, ...]):
+def _rows(text: str, columns: tuple[str, ...], optional: dict[str, str] | None = None):
+    """(line, row) of every non-blank row: the required ``columns``, and ``optional`` ones or their defaults."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportError_(1, f"missing column(s): {', '.join(missing)}")
+    optional = optional or {}
     for row in reader:
-        if not any((v or "").strip() for v in row.values()):
+        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue
-        yield reader.line_num, {k: (row.get(k) or "").strip() for k in columns}
+        values = {k: (row.get(k) or "").strip() for k in columns}
+        values.update({k: (row.get(k) or "").strip() or default for k, default in optional.items()})
+        yield reader.line_num, values
 
 
 def _int(line: int, row: dict, name: str, minimum: int = 0) -> int:
@@ -44,6 +51,11 @@ def _int(line: int, row: dict, name: str, minimum: int = 0) -> int:
     return value
 
 
+def _names(cell: str) -> list[str]:
+    """A ``;``-separated list of names, blanks dropped."""
+    return [m.strip() for m in cell.split(";") if m.strip()]
+
+
 def _bool(line: int, row: dict, name: str) -> bool:
     value = row[name].lower()
     if value not in ("true", "false", "1", "0", "yes", "no"):
@@ -54,7 +66,7 @@ def _bool(line: int, row: dict, name: str) -> bool:
 def import_catalog(session: Session, now: datetime, actor: Actor, text: str) -> dict:
     """Create or update departments and approval items; idempotent."""
     parsed = []
-    for line, row in _rows(text, CATALOG_COLUMNS):
+    for line, row in _rows(text, CATALOG_COLUMNS, CATALOG_OPTIONAL):
         for name in ("department_code", "department_name", "item_code", "item_name"):
             if not row[name]:
                 raise ImportError_(line, f"{name} is empty")
@@ -62,13 +74,23 @@ def import_catalog(session: Session, now: datetime, actor: Actor, text: str) -> 
         promised = _int(line, row, "promised_days", 1)
         if promised > statutory:
             raise ImportError_(line, f"promised_days ({promised}) exceeds statutory_days ({statutory})")
-        parsed.append((row, statutory, promised, _bool(line, row, "immediate"),
-                       _bool(line, row, "deemed_consent_allowed"),
-                       [m.strip() for m in row["materials"].split(";") if m.strip()]))
+        materials = _names(row["materials"])
+        star = _int(line, row, "star", 1)
+        if star > 5:
+            raise ImportError_(line, f"star must be 1 to 5, got {star}")
+        deferrable = _names(row["deferrable_materials"])
+        strays = [m for m in deferrable if m not in materials]
+        if strays:
+            raise ImportError_(line, f"deferrable_materials must be named in materials: {', '.join(strays)}")
+        parsed.append((row, dict(
+            statutory_days=statutory, promised_days=promised, immediate=_bool(line, row, "immediate"),
+            deemed_consent_allowed=_bool(line, row, "deemed_consent_allowed"), materials=materials, star=star,
+            result_name=row["result_name"], deferrable_materials=deferrable, legal_basis=row["legal_basis"],
+            fee=row["fee"])))
     counts = {"departments": 0, "items": 0, "updated": 0}
     departments = {d.code: d for d in session.scalars(select(Department))}
     items = {i.code: i for i in session.scalars(select(ApprovalItem))}
-    for row, statutory, promised, immediate, deemed, materials in parsed:
+    for row, fields in parsed:
         department = departments.get(row["department_code"])
         if department is None:
             department = departments[row["department_code"]] = Department(
@@ -76,9 +98,7 @@ def import_catalog(session: Session, now: datetime, actor: Actor, text: str) -> 
             session.add(department)
             counts["departments"] += 1
         department.name = row["department_name"]
-        values = dict(name=row["item_name"], department=department, statutory_days=statutory,
-                      promised_days=promised, immediate=immediate, deemed_consent_allowed=deemed,
-                      materials=materials)
+        values = dict(name=row["item_name"], department=department, **fields)
         item = items.get(row["item_code"])
         if item is None:
             item = items[row["item_code"]] = ApprovalItem(code=row["item_code"], **values)
@@ -97,7 +117,7 @@ def import_project_types(session: Session, now: datetime, actor: Actor, text: st
     """Create or update project types and their stage templates; idempotent."""
     known_items = set(session.scalars(select(ApprovalItem.code)))
     types: dict[str, dict] = {}
-    for line, row in _rows(text, TYPE_COLUMNS):
+    for line, row in _rows(text, TYPE_COLUMNS, TYPE_OPTIONAL):
         for name in ("type_code", "type_name", "stage_name", "item_codes"):
             if not row[name]:
                 raise ImportError_(line, f"{name} is empty")
@@ -106,7 +126,8 @@ def import_project_types(session: Session, now: datetime, actor: Actor, text: st
         if unknown:
             raise ImportError_(line, f"unknown approval item(s) {', '.join(unknown)}; import the catalog first")
         entry = types.setdefault(row["type_code"], {"name": row["type_name"],
-                                                    "target": _int(line, row, "target_days", 1), "stages": {}})
+                                                    "target": _int(line, row, "target_days", 1), "stages": {},
+                                                    "needs_code": _bool(line, row, "needs_project_code")})
         order = _int(line, row, "stage_order", 1)
         if order in entry["stages"]:
             raise ImportError_(line, f"stage {order} of {row['type_code']} appears twice")
@@ -116,13 +137,16 @@ def import_project_types(session: Session, now: datetime, actor: Actor, text: st
     for code, entry in types.items():
         ptype = existing.get(code)
         if ptype is None:
-            ptype = ProjectType(code=code, name=entry["name"], target_days=entry["target"])
+            ptype = ProjectType(code=code, name=entry["name"], target_days=entry["target"],
+                                needs_project_code=entry["needs_code"])
             session.add(ptype)
             counts["project_types"] += 1
-        elif (ptype.name, ptype.target_days, {s.order: (s.name, list(s.item_codes)) for s in ptype.stages}) != (
-                entry["name"], entry["target"], entry["stages"]):
+        elif (ptype.name, ptype.target_days, ptype.needs_project_code,
+              {s.order: (s.name, list(s.item_codes)) for s in ptype.stages}) != (
+                entry["name"], entry["target"], entry["needs_code"], entry["stages"]):
             counts["updated"] += 1  # only types that actually change, as import_catalog counts items
         ptype.name, ptype.target_days = entry["name"], entry["target"]
+        ptype.needs_project_code = entry["needs_code"]
         current = {s.order: s for s in ptype.stages}
         for order, (name, codes) in sorted(entry["stages"].items()):
             stage = current.pop(order, None)
@@ -160,7 +184,9 @@ def item_view(item: ApprovalItem, stages: dict[str, str]) -> dict:
     return {"id": item.id, "code": item.code, "name": item.name, "department": item.department.code,
             "statutory_days": item.statutory_days, "promised_days": item.promised_days,
             "immediate": item.immediate, "stage": stages.get(item.code),
-            "deemed_consent_allowed": item.deemed_consent_allowed, "materials": item.materials}
+            "deemed_consent_allowed": item.deemed_consent_allowed, "materials": item.materials,
+            "star": item.star, "result_name": item.result_name, "deferrable_materials": item.deferrable_materials,
+            "legal_basis": item.legal_basis, "fee": item.fee}
 
 
 def list_items(session: Session, department_code: str | None = None) -> list[ApprovalItem]:

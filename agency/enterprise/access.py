@@ -2,11 +2,13 @@
 
 Another party's object is a 404, as in agency.people.access.
 """
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating
-from agency.people.access import get_visible, visible_tasks
+from agency.errors import NotFound
+from agency.catalog.models import ApprovalItem
+from agency.people.access import get_visible, visible_projects, visible_tasks
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.tasks.models import MaterialFile, Task
@@ -70,6 +72,23 @@ def visible_ratings(user: User) -> Select:
 
 
 def get_material_file(session: Session, user: User, file_id: int) -> MaterialFile:
-    """A file is seen by whoever may see its task."""
-    visible = select(MaterialFile).where(MaterialFile.task_id.in_(visible_tasks(user).with_only_columns(Task.id)))
-    return get_visible(session, visible, MaterialFile, file_id, "file")
+    """A supplement's file is seen by whoever may see its task; a checklist file by the parties of its
+    project, and by a liaison only when a task of its department needs that material (R14)."""
+    tasks = visible_tasks(user).with_only_columns(Task.id)
+    if user.role == "liaison":
+        checklist = MaterialFile.project_id.in_(select(Task.project_id).where(Task.department_id == user.department_id))
+    else:
+        checklist = MaterialFile.project_id.in_(visible_projects(user).with_only_columns(Project.id))
+    visible = select(MaterialFile).where(or_(MaterialFile.task_id.in_(tasks),
+                                             and_(MaterialFile.task_id.is_(None), checklist)))
+    found = get_visible(session, visible, MaterialFile, file_id, "file")
+    if user.role == "liaison" and found.task_id is None and not _department_needs(session, user, found):
+        raise NotFound(f"file {file_id} not found")
+    return found
+
+
+def _department_needs(session: Session, user: User, material: MaterialFile) -> bool:
+    """A task of the liaison's department on the file's project lists the material."""
+    items = session.scalars(select(ApprovalItem).join(Task, Task.item_id == ApprovalItem.id).where(
+        Task.project_id == material.project_id, Task.department_id == user.department_id)).all()
+    return any(material.material in item.materials for item in items)

@@ -15,7 +15,14 @@ def materials_of(task: Task) -> dict:
     files = db.session.scalars(select(MaterialFile).where(MaterialFile.task_id == task.id)
                                .order_by(MaterialFile.id)).all()
     return {"task_id": task.id, "status": task.status, "requested": list(latest.materials) if latest else [],
-            "missing": services.missing_materials(waiting) if waiting else [], "files": files}
+            "missing": services.missing_materials(waiting) if waiting else [], "files": files,
+            "checklist": task_checklist(task)}
+
+
+def task_checklist(task: Task) -> list:
+    """The entries of the project's checklist that the task's item needs: the same files for every task."""
+    from agency.materials.services import checklist
+    return [e for e in checklist(db.session, task.project) if task.item.code in e.items]
 
 
 def commit_or_discard(row: MaterialFile) -> None:

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from agency.api.fields import LocalDateTime
+from agency.materials.schemas import EntrySchema
 from agency.enterprise.services import LEVEL_NAMES
 
 
@@ -126,3 +127,5 @@ class MaterialsAnswer(Schema):
     requested = fields.List(fields.String())
     missing = fields.List(fields.String())
     files = fields.List(fields.Nested(MaterialFileSchema))
+    checklist = fields.List(fields.Nested(EntrySchema), metadata={
+        "description": "the project's checklist entries this task's item needs (filed once, shared by every task)"})

@@ -6,8 +6,9 @@ from agency.extensions import db
 from agency.people.access import get_project, is_assigned_agent, visible_projects
 from agency.projects import services
 from agency.projects.models import Project
-from agency.projects.schemas import (AssignInput, DispatchAnswer, DispatchInput, EntrustInput, ProjectDetailSchema,
-                                     ProjectQuery, ProjectSchema, TimelineEntry, WithdrawInput)
+from agency.projects.schemas import (AgreementInput, AssignInput, DispatchAnswer, DispatchInput, EntrustInput,
+                                     ProjectDetailSchema, ProjectPatch, ProjectQuery, ProjectSchema, TimelineEntry,
+                                     WithdrawInput)
 from agency.projects.timeline import timeline
 
 blp = Blueprint("projects_api", __name__, description="Projects from entrustment to completion")
@@ -28,7 +29,7 @@ def entrust(data):
 @blp.arguments(ProjectQuery, location="query")
 @blp.response(200, ProjectSchema(many=True))
 def list_projects(query):
-    statement = visible_projects(current_user()).order_by(Project.id.desc())
+    statement = services.search(visible_projects(current_user()), query.get("q")).order_by(Project.id.desc())
     if query.get("status"):
         statement = statement.where(Project.status == query["status"])
     return db.session.scalars(statement).all()
@@ -51,13 +52,26 @@ def assign(data, project_id):
     return project
 
 
-@blp.post("/projects/<int:project_id>/agreement")
-@roles("enterprise")
+@blp.patch("/projects/<int:project_id>")
+@roles("enterprise", "agent")
+@blp.arguments(ProjectPatch)
 @blp.response(200, ProjectDetailSchema)
-def sign_agreement(project_id):
-    """The enterprise signs the entrustment agreement."""
+def update(data, project_id):
+    """Give the investment project code (``YYYY-AAAAAA-II-TT-NNNNNN``)."""
     project = get_project(db.session, current_user(), project_id)
-    services.accept_agreement(db.session, clock.now(), current_user(), project)
+    services.set_project_code(db.session, clock.now(), current_user(), project, data["project_code"])
+    db.session.commit()
+    return project
+
+
+@blp.post("/projects/<int:project_id>/agreement")
+@roles("enterprise", "agent")
+@blp.arguments(AgreementInput)
+@blp.response(200, ProjectDetailSchema)
+def sign_agreement(data, project_id):
+    """The enterprise signs the entrustment agreement; its agent may record a paper signature with its date."""
+    project = get_project(db.session, current_user(), project_id)
+    services.accept_agreement(db.session, clock.now(), current_user(), project, data["paper_signed_on"])
     db.session.commit()
     return project
 
@@ -72,7 +86,8 @@ def dispatch(data, project_id):
     project = get_project(db.session, user, project_id)
     if not is_assigned_agent(user, project):
         return error_body(403, "forbidden", "only the agent carrying the project dispatches it")
-    stage, tasks = services.dispatch_stage(db.session, clock.now(), Actor.of(user), project, data.get("items"))
+    stage, tasks = services.dispatch_stage(db.session, clock.now(), Actor.of(user), project, data.get("items"),
+                                           data.get("deferred"))
     db.session.commit()
     return {"stage": stage, "tasks": tasks}
 

@@ -1,7 +1,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.dbtypes import UTCDateTime
@@ -15,6 +15,10 @@ class Project(db.Model):
     """An enterprise's investment project entrusted to the hall (委托代办)."""
 
     __tablename__ = "projects"
+    __table_args__ = (
+        # GET /projects?q=: a name containing the words (PostgreSQL: pg_trgm; elsewhere a plain index).
+        Index("ix_projects_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -30,7 +34,11 @@ class Project(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="entrusted", index=True)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     halted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a refusal stopped progress
-    agreement_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agreement_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # signed (R2)
+    agreement_method: Mapped[str] = mapped_column(String(10), default="")  # online | paper
+    project_code: Mapped[str | None] = mapped_column(String(30), index=True)  # 项目代码 (R17)
+    delivery_method: Mapped[str] = mapped_column(String(10), default="download")  # download | post | pickup (R16)
+    delivery_address: Mapped[str] = mapped_column(Text, default="")
     entrusted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,7 +1,10 @@
 from marshmallow import Schema, fields, validate
 
 from agency import clock
+from agency.clock import local
 from agency.api.fields import LocalDateTime
+from agency.materials.schemas import DeferredChoice
+from agency.visits.services import visit_count
 from agency.extensions import db
 from agency.projects.models import PROJECT_STATUSES
 from agency.projects.timeline import working_days_elapsed
@@ -33,6 +36,11 @@ class ProjectSchema(Schema):
     contact_phone = fields.String()
     halted = fields.Function(lambda p: p.halted_at is not None)
     agreement_accepted_at = LocalDateTime(allow_none=True)
+    agreement_signed_at = fields.Function(lambda p: p.agreement_accepted_at and local(p.agreement_accepted_at).isoformat(),
+                                          dump_only=True, metadata={"description": "when the agreement was signed"})
+    agreement_method = fields.String(metadata={"description": "online, paper, or empty while unsigned"})
+    project_code = fields.String(allow_none=True, metadata={"description": "YYYY-AAAAAA-II-TT-NNNNNN"})
+    delivery_method = fields.String()
     entrusted_at = LocalDateTime()
     completed_at = LocalDateTime(allow_none=True)
     terminated_at = LocalDateTime(allow_none=True)
@@ -44,6 +52,7 @@ class ProjectDetailSchema(ProjectSchema):
     tasks = fields.List(fields.Nested(TaskSchema))
     target_days = fields.Function(lambda p: p.project_type.target_days)
     working_days_elapsed = fields.Function(lambda p: working_days_elapsed(db.session, p, clock.now()))
+    visits = fields.Function(lambda p: visit_count(db.session, p), metadata={"description": "visits to the hall"})
 
 
 class EntrustInput(Schema):
@@ -59,6 +68,17 @@ class EntrustInput(Schema):
 
 class ProjectQuery(Schema):
     status = fields.String(validate=validate.OneOf(PROJECT_STATUSES))
+    q = fields.String(validate=validate.Length(min=1, max=100),
+                      metadata={"description": "a word of the name, the tracking code or the project code"})
+
+
+class ProjectPatch(Schema):
+    project_code = fields.String(required=True, validate=validate.Length(min=1, max=30))
+
+
+class AgreementInput(Schema):
+    paper_signed_on = fields.Date(load_default=None, metadata={
+        "description": "the agent records a paper signature and its date; the enterprise sends nothing"})
 
 
 class AssignInput(Schema):
@@ -67,6 +87,8 @@ class AssignInput(Schema):
 
 class DispatchInput(Schema):
     items = fields.List(fields.String(), load_default=None)
+    deferred = fields.List(fields.Nested(DeferredChoice), load_default=None,
+                           metadata={"description": "materials dispatched as owed (容缺受理), each with a promised date"})
 
 
 class DispatchAnswer(Schema):

@@ -1,16 +1,19 @@
 """A project from entrustment to completion (R2, R3, R7)."""
+import re
 import secrets
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from agency.audit.services import SYSTEM, Actor, record
 from agency.catalog.services import get_project_type, items_by_code
-from agency.errors import BadInput, NotFound, RuleViolation, TransitionNotAllowed
+from agency.clock import hall_tz, local
+from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
 from agency.notifications.services import notify, notify_many
+from agency.people.access import is_assigned_agent
 from agency.people.models import User
 from agency.projects.models import Project, Stage
 from agency.tasks.models import OPEN_STATUSES, Task
@@ -102,6 +105,7 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
         tracking_code=new_tracking_code(session), status="entrusted", entrusted_at=now, created_at=now,
         agent_id=agent.id if agent else None, first_contact_agent_id=agent.id if agent else None,
         agreement_accepted_at=now if actor.role == "enterprise" else None,
+        agreement_method="online" if actor.role == "enterprise" else "",
     )
     session.add(project)
     session.flush()
@@ -118,14 +122,66 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
     return project
 
 
-def accept_agreement(session: Session, now: datetime, actor: User, project: Project) -> Project:
-    """The enterprise signs the entrustment agreement (voluntary, free, whole process)."""
-    if actor.id != project.enterprise_id:
-        raise NotFound(f"project {project.id} not found")
+def accept_agreement(session: Session, now: datetime, actor: User, project: Project,
+                     paper_signed_on: date | None = None) -> Project:
+    """The entrustment agreement (voluntary, free, whole process) is signed before the first dispatch (R2).
+
+    The enterprise signs it online; the agent carrying the project records a paper signature and its date.
+    """
+    if actor.role == "enterprise":
+        if actor.id != project.enterprise_id:
+            raise NotFound(f"project {project.id} not found")
+        signed_at, method, detail = now, "online", "企业在线签署委托代办协议"
+    elif is_assigned_agent(actor, project):
+        if paper_signed_on is None:
+            raise BadInput("give the date of the paper signature", fields={"paper_signed_on": "required"})
+        if paper_signed_on > local(now).date():
+            raise BadInput("a paper signature cannot be dated in the future",
+                           fields={"paper_signed_on": paper_signed_on.isoformat()})
+        signed_at = datetime.combine(paper_signed_on, time(12, 0), hall_tz())
+        method, detail = "paper", f"代办员登记纸质委托代办协议（{paper_signed_on:%Y-%m-%d}签署）"
+    else:
+        raise Forbidden("the enterprise signs the agreement, or its agent records a paper signature")
     if project.agreement_accepted_at is None:
-        project.agreement_accepted_at = now
-        record(session, now, Actor.of(actor), "project.agreement_signed", project, detail="企业签署委托代办协议")
+        project.agreement_accepted_at, project.agreement_method = signed_at, method
+        record(session, now, Actor.of(actor), "project.agreement_signed", project,
+               after={"method": method, "signed_at": signed_at.isoformat()}, detail=detail)
     return project
+
+
+PROJECT_CODE = re.compile(r"(?P<year>[0-9]{4})-(?P<area>[0-9]{6})-(?P<industry>[0-9]{2})-(?P<type>[0-9]{2})"
+                          r"-(?P<serial>[0-9]{6})")
+
+
+def set_project_code(session: Session, now: datetime, actor: User, project: Project, code: str) -> Project:
+    """The national investment project code, ``YYYY-AAAAAA-II-TT-NNNNNN`` (R17); the enterprise or its agent."""
+    if not ((actor.role == "enterprise" and actor.id == project.enterprise_id) or is_assigned_agent(actor, project)):
+        raise Forbidden("the enterprise or the agent carrying the project gives its project code")
+    code = (code or "").strip()
+    match = PROJECT_CODE.fullmatch(code)
+    if match is None or not 1990 <= int(match["year"]) <= local(now).year + 1 or match["area"][:2] == "00":
+        raise BadInput("not an investment project code",
+                       fields={"project_code": "YYYY-AAAAAA-II-TT-NNNNNN (year, area code, industry, type, serial)"})
+    if project.project_code != code:
+        before = project.project_code
+        project.project_code = code
+        record(session, now, Actor.of(actor), "project.code_set", project, before={"project_code": before},
+               after={"project_code": code}, detail=f"登记项目代码：{code}")
+    return project
+
+
+def search(statement, q: str | None):
+    """Projects whose name contains ``q``, or whose tracking code or project code is ``q`` (GET /projects?q=).
+
+    On PostgreSQL the name is matched through its trigram index (ix_projects_name_trgm), the codes
+    through their b-tree indexes: a bitmap OR of three index scans, not a scan of the table.
+    """
+    q = (q or "").strip()
+    if not q:
+        return statement
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return statement.where(or_(Project.name.ilike(pattern, escape="\\"), Project.tracking_code == q.upper(),
+                               Project.project_code == q))
 
 
 def assign_agent(session: Session, now: datetime, actor: User, project: Project, agent_id: int) -> Project:
@@ -184,10 +240,34 @@ def next_stage(project: Project) -> Stage | None:
 
 
 def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Project,
-                   item_codes: list[str] | None = None) -> tuple[Stage, list[Task]]:
-    """Split the next stage into one task per approval item and send each to its department (R3)."""
+                   item_codes: list[str] | None = None, deferred: list[dict] | None = None) -> tuple[Stage, list[Task]]:
+    """Split the next stage into one task per approval item and send each to its department (R3).
+
+    Refused (422) before the agreement is signed, without the project code its type needs, or while
+    a required material of the stage's items is neither accepted, from a result, nor deferred (R2,
+    R14, R15, R17).  ``deferred`` names materials dispatched as owed, each with a promised date.
+    """
+    from agency.materials.services import defer, plan_dispatch
     from agency.tasks.services import create_tasks
     lock_project(session, project.id)
+    stage, items = _next_dispatch(session, project, item_codes)
+    owed = plan_dispatch(session, now, project, items, deferred)
+    stage.status, stage.dispatched_at = "open", now
+    before = project.status
+    project.status = "in_progress"
+    tasks = create_tasks(session, now, project, stage, items)
+    defer(session, now, project, tasks, owed)
+    codes = [item.code for item in items]
+    record(session, now, actor, "stage.dispatched", stage, project_id=project.id,
+           before={"project_status": before},
+           after={"stage": stage.order, "items": codes, "deferred": [o.name for o in owed]},
+           detail=f"派发第{stage.order}阶段“{stage.name}”：{len(tasks)}个部门任务并联审批"
+                  + (f"；容缺受理：{'、'.join(dict.fromkeys(o.name for o in owed))}" if owed else ""))
+    return stage, tasks
+
+
+def _next_dispatch(session: Session, project: Project, item_codes: list[str] | None):
+    """The stage a dispatch opens and its items, once every condition outside the materials holds."""
     if project.status not in ("entrusted", "in_progress"):
         raise TransitionNotAllowed(f"project is {project.status}; nothing can be dispatched")
     if project.halted_at is not None:
@@ -198,6 +278,12 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
     stage = next_stage(project)
     if stage is None:
         raise TransitionNotAllowed("every stage has been dispatched")
+    if project.agreement_accepted_at is None:
+        raise RuleViolation("the entrustment agreement must be signed before the first dispatch",
+                            fields={"agreement": "not signed"})
+    if project.project_type.needs_project_code and not project.project_code:
+        raise RuleViolation("this project type needs its investment project code before dispatch",
+                            fields={"project_code": "required"})
     template = next(t for t in project.project_type.stages if t.order == stage.order)
     codes = list(template.item_codes)
     if item_codes is not None:
@@ -211,14 +297,24 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
     missing = [c for c in codes if c not in items]
     if missing:
         raise BadInput("the catalog lacks items of this stage", fields={"items": ", ".join(missing)})
-    stage.status, stage.dispatched_at = "open", now
-    before = project.status
-    project.status = "in_progress"
-    tasks = create_tasks(session, now, project, stage, [items[code] for code in codes])
-    record(session, now, actor, "stage.dispatched", stage, project_id=project.id,
-           before={"project_status": before}, after={"stage": stage.order, "items": codes},
-           detail=f"派发第{stage.order}阶段“{stage.name}”：{len(tasks)}个部门任务并联审批")
-    return stage, tasks
+    return stage, [items[code] for code in codes]
+
+
+def dispatch_next_by_itself(session: Session, now: datetime, project: Project) -> None:
+    """The stage before closed in consent: the next goes out by itself, unless its materials are not
+    ready, in which case the agent is told what is missing and dispatches it later (R16)."""
+    try:
+        dispatch_stage(session, now, SYSTEM, project)  # refuses before it writes anything
+    except RuleViolation as waiting:
+        stage = next_stage(project)
+        missing = waiting.fields.get("missing") or []
+        record(session, now, SYSTEM, "stage.waiting", stage, project_id=project.id,
+               after={"stage": stage.order, "reason": waiting.message, "missing": missing},
+               detail=f"第{stage.order}阶段“{stage.name}”暂不自动派发：{waiting.message}")
+        notify(session, now, project.agent or project.first_contact_agent, f"下一阶段待派发：{project.name}",
+               f"第{stage.order}阶段“{stage.name}”未能自动派发：" + ("、".join(missing) or waiting.message)
+               + "。请补齐后派发。", key=f"stage-waiting:{stage.id}", link=f"/projects/{project.id}/materials",
+               project_id=project.id)
 
 
 def after_task_closed(session: Session, now: datetime, task: Task) -> None:
@@ -237,7 +333,7 @@ def after_task_closed(session: Session, now: datetime, task: Task) -> None:
     if project.halted_at is not None:
         return
     if next_stage(project) is not None:
-        dispatch_stage(session, now, SYSTEM, project)
+        dispatch_next_by_itself(session, now, project)
     else:
         complete_project(session, now, project)
 

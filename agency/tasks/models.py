@@ -117,7 +117,8 @@ class MaterialFile(db.Model):
     __tablename__ = "material_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), index=True)  # a supplement's file
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)  # a checklist's file
     supplement_request_id: Mapped[int | None] = mapped_column(ForeignKey("supplement_requests.id"))
     material: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(255))

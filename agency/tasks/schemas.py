@@ -11,6 +11,10 @@ from agency.api.fields import LocalDateTime
 from agency.calendar.services import get_calendar
 from agency.catalog.models import ApprovalItem, Department
 from agency.extensions import db
+from agency.materials.models import Deferral
+from agency.materials.schemas import DeferralSchema
+from agency.results.models import TaskResult
+from agency.results.schemas import TaskResultSchema
 from agency.projects.models import Project, Stage
 from agency.tasks.models import DECISIONS, RUNNING_STATUSES, TASK_STATUSES, SupplementRequest, Task
 
@@ -38,6 +42,10 @@ class TaskSchema(Schema):
         metadata={"description": "working days to the deadline; null while the clock is stopped or closed"})
     escalated = fields.Function(lambda t: t.escalated_at is not None)
     materials_requested = fields.Function(lambda t: t.supplements[-1].materials if t.supplements else [])
+    result = fields.Nested(TaskResultSchema, allow_none=True,
+                           metadata={"description": "null until answered with consent or deemed"})
+    deferred = fields.List(fields.Nested(DeferralSchema), attribute="deferrals",
+                           metadata={"description": "materials the task was dispatched without (容缺受理)"})
 
 
 # -- the task list, read as rows ---------------------------------------------------
@@ -80,6 +88,7 @@ def dump_task_rows(rows) -> list[dict]:
     """
     now, tz = clock.now(), clock.hall_tz()
     calendar = get_calendar(db.session) if any(r.status in RUNNING_STATUSES for r in rows) else None
+    results, deferred = _results_and_deferrals([r.id for r in rows])
     tasks = []
     for row in rows:
         task = dict(zip(row._fields, row))
@@ -90,8 +99,27 @@ def dump_task_rows(rows) -> list[dict]:
         for key in ("started_at", "deadline", "answered_at"):  # LocalDateTime
             if task[key] is not None:
                 task[key] = task[key].astimezone(tz).isoformat()
+        owed = deferred.get(row.id, [])
+        task["deferred"] = DeferralSchema(many=True).dump(owed) if owed else []
+        result = results.get(row.id)
+        task["result"] = None if result is None else {
+            "kind": result.kind, "number": result.number, "issued_on": result.issued_on.isoformat(),
+            "sha256": result.sha256, "released": all(d.supplied_at is not None for d in owed)}
         tasks.append(task)
     return tasks
+
+
+def _results_and_deferrals(task_ids: list[int]) -> tuple[dict, dict]:
+    """The page's results and deferrals by task id: two statements for the page, whatever its size."""
+    if not task_ids:
+        return {}, {}
+    results = {r.task_id: r for r in db.session.execute(
+        select(TaskResult.task_id, TaskResult.kind, TaskResult.number, TaskResult.issued_on, TaskResult.sha256)
+        .where(TaskResult.task_id.in_(task_ids)))}
+    deferred: dict[int, list] = {}
+    for deferral in db.session.scalars(select(Deferral).where(Deferral.task_id.in_(task_ids)).order_by(Deferral.id)):
+        deferred.setdefault(deferral.task_id, []).append(deferral)
+    return results, deferred
 
 
 # By default a page holds what the list held before it had pages (up to 1,000), so a client that

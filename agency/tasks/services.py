@@ -18,7 +18,8 @@ from agency.notifications.services import Notice, notify_many, send_notices
 from agency.supervision.services import escalate, give_card, give_cards
 from agency.people.models import User
 from agency.projects.services import after_task_closed, lock_projects
-from agency.tasks.models import DECISIONS, OPEN_STATUSES, RUNNING_STATUSES, SupplementRequest, Task
+from agency.results.services import record_deemed_notices
+from agency.tasks.models import CONSENTING, DECISIONS, OPEN_STATUSES, RUNNING_STATUSES, SupplementRequest, Task
 from workers.queues import department_queue
 
 STATUS_NAMES = {"pending": "待受理", "accepted": "已受理", "supplement": "补正中", "answered": "已答复",
@@ -144,13 +145,20 @@ def supply_materials(session: Session, now: datetime, actor: Actor, task: Task) 
     return task
 
 
-def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decision: str, opinion: str = "") -> Task:
-    """Consent, consent with conditions, or refuse; an opinion is required unless plain consent."""
+def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decision: str, opinion: str = "",
+                result: dict | None = None) -> Task:
+    """Consent, consent with conditions, or refuse; an opinion is required unless plain consent.
+
+    A consent records the task's result (``result``: kind, number, issue date; R16).
+    """
+    from agency.results.services import record_result
     opinion = (opinion or "").strip()
     if decision not in DECISIONS:
         raise BadInput("unknown decision", fields={"decision": f"one of {', '.join(DECISIONS)}"})
     if decision != "consent" and not opinion:
         raise BadInput("an opinion is required", fields={"opinion": f"required for {decision}"})
+    if result and decision not in CONSENTING:
+        raise BadInput("only a consent issues a result", fields={"result": f"not with {decision}"})
     _lock(session, task)
     before = task.status
     if not _move(session, task, RUNNING_STATUSES, status="answered", outcome=decision, opinion=opinion,
@@ -164,6 +172,8 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
     notify_many(session, now, [project.agent, project.enterprise], f"部门已答复：{task.item.name}",
                 f"{task.department.name}：{DECISION_NAMES[decision]}。{opinion}", key=f"answered:{task.id}",
                 link=f"/projects/{project.id}", project_id=project.id)
+    if decision in CONSENTING:
+        record_result(session, now, task, result)
     after_task_closed(session, now, task)
     return task
 
@@ -193,6 +203,7 @@ def deem_consent(session: Session, now: datetime, tasks: list[Task], reason: str
         notices += [Notice(person, f"{why}：{task.item.name}", body, f"deemed:{task.id}", f"/projects/{task.project_id}",
                            task.project_id) for person in (task.project.agent, task.project.enterprise) if person]
     send_notices(session, now, notices)
+    record_deemed_notices(session, now, won)
     for task in won:
         after_task_closed(session, now, task)
     return won

@@ -114,11 +114,58 @@ def test_a_bad_catalog_row_names_its_line_and_writes_nothing(session, now, line,
     assert _counts(session) == {"Department": 0, "ApprovalItem": 0, "ProjectType": 0, "StageTemplate": 0}
 
 
+def _without(text: str, column: str) -> str:
+    """``text`` (CSV) with the column named ``column`` removed from every row."""
+    rows = list(csv.reader(io.StringIO(text)))
+    at = rows[0].index(column)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([r[:at] + r[at + 1:] for r in rows])
+    return out.getvalue()
+
+
 def test_a_catalog_without_a_column_is_refused(session, now):
-    without = "\n".join(",".join(r.split(",")[:-1]) for r in CATALOG.splitlines())
     with pytest.raises(BadInput) as caught:
-        import_catalog(session, now, SYSTEM, without)
+        import_catalog(session, now, SYSTEM, _without(CATALOG, "materials"))
     assert caught.value.message == "line 1: missing column(s): materials"
+
+
+def test_the_columns_of_v1_1_are_optional(session, now):
+    """An older catalog (no star, result_name, deferrable_materials, legal_basis, fee) imports with defaults."""
+    older = CATALOG
+    for column in ("fee", "legal_basis", "deferrable_materials", "result_name", "star"):
+        older = _without(older, column)
+    import_catalog(session, now, SYSTEM, older)
+    item = session.scalar(select(ApprovalItem).where(ApprovalItem.code == "FGW-03"))
+    assert (item.star, item.result_name, item.deferrable_materials, item.legal_basis, item.fee) == (3, "", [], "", "免费")
+
+
+def test_the_columns_of_v1_1_are_read(session, now):
+    import_catalog(session, now, SYSTEM, CATALOG)
+    item = session.scalar(select(ApprovalItem).where(ApprovalItem.code == "FGW-03"))
+    assert (item.star, item.result_name, item.deferrable_materials, item.fee) == (4, "节能审查意见", ["项目备案证明"], "免费")
+    assert item.legal_basis.startswith("《固定资产投资项目节能审查办法》")
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("6", "star must be 1 to 5"), ("0", "star must be at least 1"), ("x", "star must be a whole number")])
+def test_a_bad_star_is_refused(session, now, cell, message):
+    header, first, *rest = CATALOG.splitlines()
+    row = next(csv.reader([first]))
+    row[header.split(",").index("star")] = cell
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(row)
+    with pytest.raises(BadInput) as caught:
+        import_catalog(session, now, SYSTEM, "\n".join([header, out.getvalue().strip(), *rest]))
+    assert message in caught.value.message and caught.value.message.startswith("line 2:")
+    assert not session.new
+
+
+def test_a_deferrable_material_must_be_one_of_the_items(session, now):
+    text = CATALOG.replace("节能报告;项目备案证明,4,节能审查意见,项目备案证明", "节能报告;项目备案证明,4,节能审查意见,营业执照")
+    assert text != CATALOG
+    with pytest.raises(BadInput) as caught:
+        import_catalog(session, now, SYSTEM, text)
+    assert "deferrable_materials must be named in materials: 营业执照" in caught.value.message
 
 
 @pytest.mark.parametrize("line, row, message", [
@@ -193,9 +240,10 @@ def test_project_types_api(catalog, api, make_user):
     types = response.get_json()
     assert [t["code"] for t in types] == sorted({r["type_code"] for r in TYPE_ROWS})
     startup = next(t for t in types if t["code"] == "STARTUP")
-    assert startup == {"code": "STARTUP", "name": "企业开办", "target_days": 3,
+    assert startup == {"code": "STARTUP", "name": "企业开办", "target_days": 3, "needs_project_code": False,
                        "stages": [{"order": 1, "name": "企业开办", "items": ["SCJG-01", "GA-01", "SW-01", "RS-01"]}]}
     completion = next(t for t in types if t["code"] == "COMPLETION")
+    assert completion["needs_project_code"] is True
     assert [(s["order"], s["name"], s["items"]) for s in completion["stages"]] == [
         (1, "联合验收", ["ZRGH-04", "ZJ-05", "DA-01"]), (2, "竣工验收备案", ["ZJ-06"])]
 

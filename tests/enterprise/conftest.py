@@ -19,8 +19,8 @@ def file_part(data: bytes, name: str):
 class Hall:
     """Drives the hall through the API as its people would."""
 
-    def __init__(self, people, api, clock, now):
-        self.people, self.api, self.clock = people, api, clock
+    def __init__(self, people, api, clock, now, session):
+        self.people, self.api, self.clock, self.session = people, api, clock, session
         self.clock.set(now)
         self._clients = {}
 
@@ -33,6 +33,9 @@ class Hall:
         body = {**ENTRUST, "project_type": project_type, "enterprise_id": self.people[enterprise].id, **overrides}
         response = self.as_(agent).post("/projects", json=body)
         assert response.status_code == 201, response.get_json()
+        from agency.projects.models import Project
+        from tests.support import ready_for_dispatch
+        ready_for_dispatch(self.session, self.clock.value, self.session.get(Project, response.get_json()["id"]))
         return response.get_json()
 
     def dispatch(self, project_id, agent="agent") -> list[dict]:
@@ -63,5 +66,5 @@ class Hall:
 
 
 @pytest.fixture
-def world(hall, api, clock, now):  # noqa: F811
-    return Hall(hall, api, clock, now)
+def world(hall, api, clock, now, session):  # noqa: F811
+    return Hall(hall, api, clock, now, session)

@@ -55,7 +55,7 @@ def test_api_isolation(world, session):
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Rating)) == 1
     assert session.scalar(select(func.count()).select_from(Complaint)) == 1
-    assert session.scalar(select(func.count()).select_from(MaterialFile)) == 1
+    assert session.scalar(select(func.count()).select_from(MaterialFile).where(MaterialFile.task_id.is_not(None))) == 1
     assert world.as_("ent").get(f"/projects/{running}").get_json()["status"] == "in_progress"
 
 
@@ -86,7 +86,7 @@ def test_page_isolation(world, client, login, csrf_token, session):
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Rating)) == 1
     assert session.scalar(select(func.count()).select_from(Complaint)) == 1
-    assert session.scalar(select(func.count()).select_from(MaterialFile)) == 1
+    assert session.scalar(select(func.count()).select_from(MaterialFile).where(MaterialFile.task_id.is_not(None))) == 1
 
 
 def test_tracking_page_is_public_but_the_card_is_not(world, client):

@@ -12,6 +12,7 @@ from agency.enterprise.rules import sweep_notices
 from agency.errors import TransitionNotAllowed
 from agency.supervision.models import Card
 from tests.support import SAMPLE_DIR, UserFactory
+from tests.support import ready_for_dispatch
 
 pytestmark = pytest.mark.postgres
 
@@ -31,6 +32,8 @@ def pg_rated(pg_app, now):
         liaison = make("liaison", "bdc_pa", department_code="BDC", liaison_slot="primary")
         project = entrust_project(session, now, agent, name="不动产", project_type="REAL_ESTATE", location="x",
                                   investment_wan=1, contact_name="c", contact_phone="12345", enterprise_id=ent.id)
+        session.commit()
+        ready_for_dispatch(session, now, project)
         _, tasks = dispatch_stage(session, now, Actor.of(agent), project)
         answer_task(session, now, Actor.of(liaison), tasks[0], "consent")
         session.commit()

@@ -10,6 +10,7 @@ import pytest
 
 from agency.audit.services import Actor
 from tests.projects.conftest import ENTRUST, hall  # noqa: F401  (the fixture, shared)
+from tests.support import ready_for_dispatch
 
 UTC = timezone.utc
 MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)          # Mon 09:00 Shanghai
@@ -23,6 +24,8 @@ def project(session, hall):
     """An IND_PERMIT project carried by ``agent``, stage 1 dispatched Monday: FGW and ZRGH have open tasks."""
     from agency.projects.services import dispatch_stage, entrust_project
     project = entrust_project(session, MONDAY, hall["agent"], enterprise_id=hall["ent"].id, **ENTRUST)
+    session.commit()
+    ready_for_dispatch(session, MONDAY, project)
     dispatch_stage(session, MONDAY, Actor.of(hall["agent"]), project)
     session.commit()
     return project

@@ -2,18 +2,21 @@
 import pytest
 
 from tests.meetings.conftest import MONDAY, at
+from tests.support import ready_for_dispatch
+from agency.projects.models import Project
 
 WED_0900 = "2026-11-25T09:00:00+08:00"
 WED_1100 = "2026-11-25T11:00:00+08:00"
 
 
 @pytest.fixture
-def dispatched(hall, api, clock, entrust_body):
+def dispatched(hall, api, clock, entrust_body, session):
     """A project entrusted and dispatched through the API on Monday 09:00; returns its detail."""
     clock.set(MONDAY)
     agent = api(hall["agent"])
     created = agent.post("/projects", json={**entrust_body, "enterprise_id": hall["ent"].id})
     assert created.status_code == 201, created.json
+    ready_for_dispatch(session, MONDAY, session.get(Project, created.json["id"]))
     assert agent.post(f"/projects/{created.json['id']}/dispatch", json={}).status_code == 200
     return agent.get(f"/projects/{created.json['id']}").json
 

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from agency.notifications.models import Message
 from agency.projects.models import ContactCard, Project
 from agency.tasks.models import Task
+from tests.support import ready_for_dispatch
 from tests.tasks import (  # noqa: F401  (fixtures)
     app,
     assert_error,
@@ -174,6 +175,7 @@ def test_an_enterprise_project_waits_for_the_director_to_assign_an_agent(api, se
     assert_error(api(hall["agent"]).post(f"/projects/{project.id}/dispatch", json={}), 404, "not_found")
     body = api(hall["director"]).post(f"/projects/{project.id}/assign", json={"agent_id": hall["agent"].id}).get_json()
     assert (body["agent_id"], body["first_contact_agent_id"]) == (hall["agent"].id, None)
+    ready_for_dispatch(session, now, project)  # the assigned agent pre-reviews what the enterprise filed
     assert api(hall["agent"]).post(f"/projects/{project.id}/dispatch", json={}).status_code == 200
 
 

@@ -95,7 +95,7 @@ def test_only_an_enterprise_or_an_agent_entrusts(session, now, hall):  # noqa: F
 
 
 def test_the_enterprise_signs_the_agreement_once(session, now, hall):  # noqa: F811
-    project = entrust(session, now, hall)
+    project = entrust(session, now, hall, ready=False)
     assert project.agreement_accepted_at is None
     with pytest.raises(NotFound):
         accept_agreement(session, now, hall["ent2"], project)
@@ -113,12 +113,17 @@ def test_the_enterprise_signs_the_agreement_once(session, now, hall):  # noqa: F
 
 
 def test_agreement_through_the_api(api, session, now, hall):  # noqa: F811
-    project = entrust(session, now, hall)
+    project = entrust(session, now, hall, ready=False)
     from tests.tasks import assert_error
     assert_error(api(hall["ent2"]).post(f"/projects/{project.id}/agreement"), 404, "not_found")
-    assert_error(api(hall["agent"]).post(f"/projects/{project.id}/agreement"), 403, "forbidden")
+    assert_error(api(hall["agent2"]).post(f"/projects/{project.id}/agreement"), 404, "not_found")
+    # the carrying agent records a paper signature, and must give its date
+    assert_error(api(hall["agent"]).post(f"/projects/{project.id}/agreement", json={}), 400, "bad_input",
+                 "paper_signed_on")
+    assert project.agreement_accepted_at is None
     body = api(hall["ent"]).post(f"/projects/{project.id}/agreement").get_json()
-    assert body["agreement_accepted_at"] is not None
+    assert body["agreement_accepted_at"] is not None and body["agreement_signed_at"] is not None
+    assert body["agreement_method"] == "online"
 
 
 def test_assignment_rules(session, now, hall):  # noqa: F811

@@ -9,6 +9,7 @@ from agency.audit.services import Actor
 from agency.notifications.models import Message
 from agency.projects.models import Project
 from agency.projects.services import dispatch_stage, entrust_project
+from tests.support import ready_for_dispatch
 from agency.tasks.models import Task
 from tests.pages import login, page_client, post, text
 
@@ -26,11 +27,12 @@ def start(hall, clock, now):
 
 @pytest.fixture
 def make_project(session, hall, start, entrust_body):
-    """``make_project(by="agent", enterprise="ent", **overrides)`` -> a committed project."""
+    """``make_project(by="agent", enterprise="ent", **overrides)`` -> a committed project, ready for dispatch."""
     def make(by="agent", enterprise="ent", **overrides):
         body = dict(entrust_body, **overrides)
         project = entrust_project(session, start, hall[by], enterprise_id=hall[enterprise].id, **body)
         session.commit()
+        ready_for_dispatch(session, start, project)
         return project
     return make
 
@@ -110,7 +112,7 @@ def test_project_page_shows_header_stages_tasks_and_timeline(client, session, ha
     html = text(response)
     assert project.tracking_code in html and "工业生产建设项目(至施工许可)" in html
     assert "甲公司" in html and "张经理" in html and "138-0000-0001" in html
-    assert "0 / 目标 50 个工作日" in html and "未签署" in html
+    assert "0 / 目标 50 个工作日" in html and "已签署" in html
     assert html.index("第1阶段 立项用地规划许可") < html.index("第2阶段 工程建设许可") < html.index("第3阶段 施工许可")
     assert "发展和改革局" in html and "企业投资项目备案" in html and "待受理" in html
     # FGW-01 is promised in 1 working day: due Tuesday 17:30, one day left -> warn

@@ -6,7 +6,9 @@ import json
 
 from sqlalchemy import select
 
+from agency.projects.models import Project
 from agency.supervision.models import Card, Escalation
+from tests.support import ready_for_dispatch
 from tests.tasks import app, hall, hall_template, inbox, shared_app  # noqa: F401  (fixtures)
 
 
@@ -36,6 +38,7 @@ def test_an_industrial_project_from_entrustment_to_completion(app, api, session,
     pid = project["id"]
     assert (project["status"], project["first_contact_agent_id"]) == ("entrusted", hall["agent"].id)
     ok(ent.post(f"/projects/{pid}/agreement"))
+    ready_for_dispatch(session, clock.value, session.get(Project, pid))  # the code given, every material filed once
     assert ok(ent.get(f"/projects/{pid}/contact-card"))["agent_name"] == "agent"
 
     # stage 1 (立项用地规划许可): four departments in parallel

@@ -23,20 +23,26 @@ from tests.support import ENTRUST, build_hall, import_sample_catalog  # noqa: F4
 MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
 
 
-def entrust(session, now, hall, *, by="agent", enterprise="ent", **overrides):
-    """A project entrusted by the agent on the enterprise's behalf (or by the enterprise), committed."""
+def entrust(session, now, hall, *, by="agent", enterprise="ent", ready=True, **overrides):
+    """A project entrusted by the agent on the enterprise's behalf (or by the enterprise), committed.
+
+    ``ready``: its dispatch preconditions met too (support.ready_for_dispatch); False leaves them open.
+    """
     from agency.projects.services import entrust_project
     body = {**ENTRUST, **overrides}
     if hall[by].role == "agent":
         body.setdefault("enterprise_id", hall[enterprise].id)
     project = entrust_project(session, now, hall[by], **body)
     session.commit()
+    if ready:
+        support.ready_for_dispatch(session, now, project)
     return project
 
 
 def dispatch(session, now, project, items=None, agent=None):
-    """Dispatch the next stage as the project's agent, committed; returns the new tasks."""
+    """Dispatch the next stage as the project's agent (its preconditions met first), committed; the new tasks."""
     from agency.projects.services import dispatch_stage
+    support.ready_for_dispatch(session, now, project)
     actor = Actor.of(agent) if agent is not None else Actor(project.agent_id, "agent")
     stage, tasks = dispatch_stage(session, now, actor, project, items)
     session.commit()
@@ -173,11 +179,14 @@ def snapshot(session) -> dict:
     from agency.notifications.models import Delivery, Message
     from agency.projects.models import ContactCard, Project, Stage
     from agency.supervision.models import Card, Escalation
-    from agency.tasks.models import SupplementRequest, Task
+    from agency.materials.models import Deferral, ProjectMaterial
+    from agency.results.models import Shipment, TaskResult
+    from agency.tasks.models import MaterialFile, SupplementRequest, Task
+    from agency.visits.models import Visit
     session.expire_all()
     counts = {model.__tablename__: count(session, model) for model in (
         AuditEvent, OutboxJob, Delivery, Message, ContactCard, Project, Stage, Card, Escalation, SupplementRequest,
-        Task)}
+        Task, ProjectMaterial, MaterialFile, Deferral, TaskResult, Shipment, Visit)}
     counts["task_states"] = sorted(session.execute(select(Task.id, Task.status, Task.deadline)).all())
     counts["stage_states"] = sorted(session.execute(select(Stage.id, Stage.status)).all())
     counts["project_states"] = sorted(session.execute(select(Project.id, Project.status, Project.agent_id)).all())

@@ -9,6 +9,7 @@ from agency.projects.services import dispatch_stage, entrust_project
 from agency.tasks.models import SupplementRequest
 from tests.pages import login, page_client, post, text
 from tests.projects.conftest import entrust_body, hall  # noqa: F401  (the hall's people, shared fixtures)
+from tests.support import ready_for_dispatch
 
 
 @pytest.fixture
@@ -21,6 +22,8 @@ def project(session, hall, clock, now, entrust_body, run_jobs):
     """An entrusted project whose first stage (FGW-01, FGW-03, ZRGH-01, ZRGH-02) is dispatched and delivered."""
     clock.set(now)
     project = entrust_project(session, now, hall["agent"], enterprise_id=hall["ent"].id, **entrust_body)
+    session.commit()
+    ready_for_dispatch(session, now, project)
     dispatch_stage(session, now, Actor.of(hall["agent"]), project)
     session.commit()
     run_jobs()

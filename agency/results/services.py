@@ -1,0 +1,173 @@
+"""Results and how they reach the enterprise (R16: 电子证照, 快递送达).
+
+A task answered with consent records its result; a deemed task gets the
+system's notice of deemed consent.  Either fills the checklist entries named by
+its item's ``result_name`` (agency.materials).  A result is released to the
+enterprise only once its task owes no deferred material (R15).
+"""
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from agency.audit.services import Actor, record
+from agency.clock import local
+from agency.enterprise import uploads
+from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
+from agency.materials.services import fill_from_results, owed_materials
+from agency.notifications.services import notify
+from agency.people.access import is_assigned_agent
+from agency.people.models import User
+from agency.projects.models import Project
+from agency.results.models import DEEMED_NOTICE, DELIVERY_METHODS, RESULT_KINDS, Shipment, TaskResult
+from agency.tasks.models import Task
+
+KIND_NAMES = {"licence": "证照", "approval": "批复", "filing": "备案", "opinion": "意见",
+              DEEMED_NOTICE: "默认同意告知书"}
+METHOD_NAMES = {"download": "电子送达（下载）", "post": "快递送达", "pickup": "窗口领取"}
+
+
+def record_result(session: Session, now: datetime, task: Task, result: dict | None) -> TaskResult:
+    """The result of a consent: kind, number and issue date as the liaison gave them (or the defaults)."""
+    result = result or {}
+    kind = result.get("kind") or "approval"
+    if kind not in RESULT_KINDS:
+        raise BadInput("unknown kind of result", fields={"result": f"kind is one of {', '.join(RESULT_KINDS)}"})
+    row = TaskResult(task_id=task.id, project_id=task.project_id, kind=kind, number=(result.get("number") or "").strip(),
+                     issued_on=result.get("issued_on") or local(now).date(), created_at=now)
+    session.add(row)
+    session.flush()
+    fill_from_results(session, now, [task])
+    return row
+
+
+def record_deemed_notices(session: Session, now: datetime, tasks: list[Task]) -> None:
+    """Each deemed task's result: the system-issued notice of deemed consent, in one INSERT for the batch."""
+    if not tasks:
+        return
+    today = local(now).date()
+    session.execute(insert(TaskResult), [dict(task_id=t.id, project_id=t.project_id, kind=DEEMED_NOTICE,
+                                              number=f"MR-{t.id}", issued_on=today, created_at=now) for t in tasks])
+    fill_from_results(session, now, tasks)
+
+
+def is_released(task: Task) -> bool:
+    """The enterprise may have the result: there is one, and the task owes no deferred material."""
+    return task.result is not None and not owed_materials(task)
+
+
+def attach_result_file(session: Session, now: datetime, liaison: User, task: Task, filename: str | None,
+                       stream) -> TaskResult:
+    """The electronic result (a PDF) of a task in consent, attached by its department's liaison."""
+    if liaison.role != "liaison" or liaison.department_id != task.department_id:
+        raise NotFound(f"task {task.id} not found")
+    if task.result is None or task.result.kind == DEEMED_NOTICE:
+        raise TransitionNotAllowed(f"task {task.id} has no result of its department to attach a file to",
+                                   fields={"status": task.status})
+    name, data, content_type = uploads.check_upload(filename, stream, current_app.config["MAX_UPLOAD_BYTES"])
+    if content_type != "application/pdf":
+        raise uploads.UnsupportedFile("an electronic result is a PDF", fields={"file": "PDF only"})
+    stored = uploads.store(current_app.config["UPLOAD_DIR"], data, content_type)
+    try:
+        result = task.result
+        before = result.sha256
+        result.filename, result.storage_key, result.content_type = name, stored.storage_key, content_type
+        result.size, result.sha256, result.file_attached_at = stored.size, stored.sha256, now
+        record(session, now, Actor.of(liaison), "result.file_attached", task,
+               before={"sha256": before} if before else None, after={"sha256": stored.sha256, "size": stored.size},
+               detail=f"{task.department.name}上传“{task.item.name}”电子证照：{name}")
+        session.flush()
+    except Exception:
+        uploads.discard(stored)
+        raise
+    return result
+
+
+def result_path(result: TaskResult):
+    return uploads.path_for(current_app.config["UPLOAD_DIR"], result.sha256, result.storage_key)
+
+
+def may_download_results(user: User, project: Project) -> bool:
+    """Only the parties: the enterprise, its agent and the director (R16)."""
+    return (user.role == "director" or (user.role == "enterprise" and project.enterprise_id == user.id)
+            or is_assigned_agent(user, project))
+
+
+def result_for_download(session: Session, user: User, task_id: int) -> TaskResult:
+    """The result of ``task_id`` for ``user``: 404 for anyone but the parties; 409 while withheld."""
+    result = session.scalar(select(TaskResult).where(TaskResult.task_id == task_id))
+    if result is None or not may_download_results(user, result.task.project):
+        raise NotFound(f"result of task {task_id} not found")
+    if user.role == "enterprise" and not is_released(result.task):
+        owed = "、".join(d.name for d in owed_materials(result.task))
+        raise TransitionNotAllowed(f"withheld until the deferred material is supplied: {owed}",
+                                   fields={"owed": [d.name for d in owed_materials(result.task)]})
+    return result
+
+
+# ------------------------------------------------------------------ delivery (送达)
+
+def choose_delivery(session: Session, now: datetime, enterprise: User, project: Project, method: str,
+                    address: str = "") -> Project:
+    """How results reach the enterprise: download, post (with an address) or pickup at the hall."""
+    if project.enterprise_id != enterprise.id:
+        raise NotFound(f"project {project.id} not found")
+    address = (address or "").strip()
+    if method not in DELIVERY_METHODS:
+        raise BadInput("unknown delivery method", fields={"method": f"one of {', '.join(DELIVERY_METHODS)}"})
+    if method == "post" and not address:
+        raise BadInput("postal delivery needs an address", fields={"address": "required for post"})
+    before = {"method": project.delivery_method}
+    project.delivery_method, project.delivery_address = method, address if method == "post" else ""
+    record(session, now, Actor.of(enterprise), "project.delivery_chosen", project, before=before,
+           after={"method": method}, detail=f"送达方式：{METHOD_NAMES[method]}" + (f"（{address}）" if address else ""))
+    return project
+
+
+def ship(session: Session, now: datetime, agent: User, project: Project, task_ids: list[int], waybill: str) -> Shipment:
+    """The agent posts released results: the waybill is on the timeline."""
+    if not is_assigned_agent(agent, project):
+        raise Forbidden("only the agent carrying the project records a shipment")
+    waybill = (waybill or "").strip()
+    if not waybill:
+        raise BadInput("give the waybill number", fields={"waybill": "required"})
+    if project.delivery_method != "post":
+        raise RuleViolation("the enterprise has not chosen postal delivery", fields={"method": project.delivery_method})
+    tasks = {t.id: t for t in project.tasks}
+    unknown = [i for i in task_ids if i not in tasks]
+    if unknown or not task_ids:
+        raise BadInput("name tasks of this project", fields={"task_ids": unknown or "at least one"})
+    withheld = [i for i in task_ids if not is_released(tasks[i])]
+    if withheld:
+        raise RuleViolation("only released results can be posted", fields={"task_ids": withheld})
+    shipment = Shipment(project_id=project.id, task_ids=sorted(set(task_ids)), waybill=waybill,
+                        address=project.delivery_address, sent_at=now, created_by_id=agent.id)
+    session.add(shipment)
+    session.flush()
+    names = "、".join(tasks[i].item.name for i in shipment.task_ids)
+    record(session, now, Actor.of(agent), "shipment.sent", shipment, project_id=project.id,
+           after={"waybill": waybill, "task_ids": shipment.task_ids}, detail=f"快递寄出办理结果（{names}），运单号{waybill}")
+    notify(session, now, project.enterprise, f"办理结果已寄出：{project.name}", f"{names}，运单号{waybill}。",
+           key=f"shipment:{shipment.id}", link=f"/projects/{project.id}", project_id=project.id)
+    return shipment
+
+
+def sign_for(session: Session, now: datetime, agent: User, shipment: Shipment, signed_at: datetime | None = None) -> Shipment:
+    """The enterprise signed for the shipment (the agent records when)."""
+    if not is_assigned_agent(agent, shipment.project):
+        raise Forbidden("only the agent carrying the project records a shipment")
+    if shipment.signed_at is not None:
+        raise TransitionNotAllowed("this shipment has already been signed for")
+    shipment.signed_at = signed_at or now
+    record(session, now, Actor.of(agent), "shipment.signed", shipment, project_id=shipment.project_id,
+           after={"signed_at": shipment.signed_at.isoformat()},
+           detail=f"运单{shipment.waybill}已签收（{local(shipment.signed_at):%Y-%m-%d %H:%M}）")
+    return shipment
+
+
+def results_of(session: Session, project: Project) -> list[TaskResult]:
+    return session.scalars(select(TaskResult).where(TaskResult.project_id == project.id)
+                           .order_by(TaskResult.task_id)).all()
+
+
