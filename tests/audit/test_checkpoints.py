@@ -7,7 +7,6 @@ from sqlalchemy import func, select, text
 from agency.audit.checkpoints import CHECKPOINT_CHAIN, checkpoint_audit, latest_checkpoint
 from agency.audit.models import AuditCheckpoint, AuditEvent
 from agency.audit.services import GENESIS, HALL_CHAIN, SYSTEM, record, verify
-from tests.audit.conftest import tampering
 
 
 def _cli(app, *args):
