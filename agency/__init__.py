@@ -3,6 +3,7 @@ from flask import Flask
 
 import config as settings
 from agency import api, cli, models  # noqa: F401  (models: complete metadata)
+from agency.audit import keys as audit_keys
 from agency.extensions import babel, csrf, db, limiter, login, migrate
 from agency.web import errors, i18n, security
 
@@ -21,6 +22,7 @@ def create_app(config: str | type | None = None) -> Flask:
     errors.init_app(app)
     i18n.init_app(app)
     cli.init_app(app)
+    audit_keys.init_app(app)
     app.extensions["mail_outbox"] = []  # MAIL_BACKEND=memory keeps sent e-mail here
 
     from agency.calendar import api as calendar_api

@@ -147,13 +147,36 @@ def serve_command(host, port):
 
 @agency_cli.command("verify-audit")
 @click.option("--project", "project_id", type=int)
-def verify_audit_command(project_id):
+@click.option("--anchor", "anchor_text", metavar="ID:HASH",
+              help="a checkpoint as a daily report printed it: it must still be there, unchanged")
+def verify_audit_command(project_id, anchor_text):
     """Exit 0 if every hash chain holds, else 1 naming the first broken event."""
     from agency.audit.services import verify
-    broken = verify(db.session, project_id)
+    anchor = None
+    if anchor_text:
+        checkpoint_id, _, digest = anchor_text.partition(":")
+        if not checkpoint_id.isdigit() or len(digest) != 64:
+            raise click.BadParameter("give the checkpoint's id and hash, e.g. 12:3f5a...", param_hint="--anchor")
+        anchor = (int(checkpoint_id), digest.lower())
+    broken = verify(db.session, project_id, anchor)
     if broken:
         _fail(f"audit chain broken: {broken}")
     click.echo("audit chains intact")
+
+
+@agency_cli.command("checkpoint-audit")
+@click.option("--now", "now_text", help="ISO 8601 instant with offset; default: the clock")
+def checkpoint_audit_command(now_text):
+    """Anchor the heads of the audit chains that moved since the last checkpoint; print its id and hash."""
+    from agency.audit.checkpoints import checkpoint_audit, latest_checkpoint
+    checkpoint = checkpoint_audit(db.session, _now(now_text))
+    db.session.commit()
+    if checkpoint is not None:
+        click.echo(f"checkpoint {checkpoint.id}:{checkpoint.hash} ({len(checkpoint.heads)} chains moved)")
+    elif (latest := latest_checkpoint(db.session)) is not None:
+        click.echo(f"no chain moved; latest checkpoint {latest.id}:{latest.hash}")
+    else:
+        click.echo("no audit events yet; no checkpoint")
 
 
 @calendar_cli.command("add-working-days")

@@ -1,5 +1,5 @@
 """Every model, imported once so the metadata is complete (Alembic, create_all)."""
-from agency.audit.models import AuditEvent  # noqa: F401
+from agency.audit.models import AuditCheckpoint, AuditEvent  # noqa: F401
 from agency.calendar.models import CalendarOverride, CalendarYear  # noqa: F401
 from agency.catalog.models import ApprovalItem, Department, ProjectType, StageTemplate  # noqa: F401
 from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating  # noqa: F401

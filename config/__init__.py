@@ -3,6 +3,7 @@
 ``load(name)`` picks a class by name (``development``, ``testing``,
 ``production``); ``AGENCY_ENV`` chooses when no name is given.
 """
+import base64
 import os
 import secrets
 from datetime import datetime
@@ -24,6 +25,19 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def _audit_keys() -> str:
+    """AUDIT_KEYS from the environment (``id:base64secret,...``, the first signs), else one key generated once
+    into instance/ (kept outside the database: whoever can write the audit table must not hold it)."""
+    if os.environ.get("AUDIT_KEYS"):
+        return os.environ["AUDIT_KEYS"]
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE / "audit_keys"
+    if not path.exists():
+        path.write_text(f"local1:{base64.b64encode(secrets.token_bytes(32)).decode()}")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def read_agency_now() -> datetime | None:
     """The AGENCY_NOW override, read at each use (API.md "Clock")."""
     raw = os.environ.get("AGENCY_NOW")
@@ -41,6 +55,8 @@ class Base:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL") or None  # None: embedded stand-in
     SECRET_KEY = None  # filled lazily by load()
+    AUDIT_KEYS = None  # filled lazily by load(): "id:base64secret,...", the first is the signing key
+    AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("AUDIT_CHECKPOINT_MINUTES", "10"))
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     HALL_CLOSING_TIME = os.environ.get("HALL_CLOSING_TIME", "17:30")
     HALL_NAME = os.environ.get("HALL_NAME", "行政服务大厅代办中心")
@@ -97,6 +113,7 @@ class Testing(Base):
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_PROFILE = "CHEAPEST"
+    AUDIT_KEYS = "test1:dGVzdC1hdWRpdC1rZXktZml4ZWQtMzItYnl0ZXMhISE="  # fixed, so hashes are reproducible
 
 
 class Production(Base):
@@ -119,6 +136,8 @@ def load(name: str | None = None) -> type[Base]:
         raise ValueError(f"unknown configuration {name!r}; use one of {sorted(CONFIGS)}") from None
     if cls.SECRET_KEY is None:
         cls.SECRET_KEY = _secret_key()
+    if cls.AUDIT_KEYS is None:
+        cls.AUDIT_KEYS = _audit_keys()
     if cls is Production and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         raise RuntimeError("production needs DATABASE_URL (PostgreSQL) and REDIS_URL")
     return cls

@@ -29,6 +29,23 @@ def _reconcile(app: Flask) -> None:
         reconcile(db.session, clock.now())
 
 
+def _checkpoint(app: Flask) -> None:
+    from agency import clock
+    from agency.audit.checkpoints import checkpoint_audit
+    from agency.extensions import db
+    from sqlalchemy.exc import OperationalError
+    with app.app_context():
+        try:
+            checkpoint = checkpoint_audit(db.session, clock.now())
+            db.session.commit()
+        except OperationalError as error:  # the lock not granted in time: the next run tries again
+            db.session.rollback()
+            log.warning("audit checkpoint postponed: %s", error)
+            return
+        if checkpoint is not None:
+            log.info("audit checkpoint %s:%s (%d chains)", checkpoint.id, checkpoint.hash, len(checkpoint.heads))
+
+
 def _report(app: Flask, period: str) -> None:
     from agency import clock
     from agency.extensions import db
@@ -44,6 +61,10 @@ def declare_jobs(scheduler, app: Flask) -> None:
     common = {"replace_existing": True, "coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     scheduler.add_job(_sweep, "interval", minutes=1, id="sweep", args=[app], **common)
     scheduler.add_job(_reconcile, "interval", minutes=5, id="reconcile", args=[app], **common)
+    # Its own timer, not the sweep's (a sweep with nothing due stays one statement); it bounds how long
+    # the end of a chain can be deleted unnoticed.
+    scheduler.add_job(_checkpoint, "interval", minutes=app.config["AUDIT_CHECKPOINT_MINUTES"],
+                      id="audit-checkpoint", args=[app], **common)
     scheduler.add_job(_report, "cron", hour=0, minute=30, timezone=tz, id="report-daily",
                       args=[app, "daily"], **common)
     scheduler.add_job(_report, "cron", day_of_week="mon", hour=1, minute=0, timezone=tz, id="report-weekly",

@@ -11,7 +11,10 @@ class AuditEvent(db.Model):
     """An append-only, hash-chained record of one change (R12).
 
     Events of a project form one chain (``project:<id>``); the rest form the
-    ``hall`` chain.  ``hash`` covers every field and the previous hash.
+    ``hall`` chain.  ``hash`` covers every field and the previous hash: an
+    HMAC-SHA256 under the key ``key_id`` names (AUDIT_KEYS), or plain SHA-256
+    for events written before keys (``key_id`` NULL).  PostgreSQL refuses
+    UPDATE and DELETE on the table (a trigger of migration 0003).
     """
 
     __tablename__ = "audit_events"
@@ -32,3 +35,25 @@ class AuditEvent(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(20))
+
+
+class AuditCheckpoint(db.Model):
+    """The heads of the chains that moved since the previous checkpoint, itself a chain (R12).
+
+    ``heads`` maps a chain to ``{"seq", "length", "hash"}`` of its last event;
+    ``upto`` is the largest event id seen, where the next checkpoint starts
+    looking.  A chain's anchor is its entry in the latest checkpoint naming it,
+    so deleting the end of a chain, or all of it, no longer verifies.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    upto: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    heads: Mapped[dict] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(20))

@@ -1,5 +1,15 @@
-"""The audit log (R12): append-only, one hash chain per project."""
-import hashlib
+"""The audit log (R12): append-only, one hash chain per project, keyed and anchored.
+
+Each event's hash is an HMAC-SHA256 (``agency.audit.keys``) of its fields and
+the previous hash; the chains' heads are anchored in checkpoints
+(``agency.audit.checkpoints``).  ``verify`` detects an edited, inserted or
+removed event, the end of a chain or a whole chain removed up to the last
+checkpoint, and a checkpoint edited or removed from within its chain.  It
+cannot see the removal of events written after the last checkpoint (the
+checkpoint timer bounds that window), nor the removal of the last checkpoints
+themselves unless given one printed in a daily report (``anchor``); and
+whoever holds both a key and write access can rewrite everything.
+"""
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -7,6 +17,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from agency.audit.keys import UnknownKey, keyring
 from agency.audit.models import AuditEvent
 from agency.transaction import remembered
 
@@ -33,7 +44,13 @@ def chain_of(project_id: int | None) -> str:
     return f"project:{project_id}" if project_id is not None else HALL_CHAIN
 
 
+def canonical(payload: dict) -> bytes:
+    """The bytes a hash covers: sorted keys, no spaces, UTF-8."""
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
 def _digest(event: AuditEvent) -> str:
+    """The event's hash under its key (plain SHA-256 for an event of before keys); UnknownKey if not held."""
     payload = {
         "chain": event.chain, "seq": event.seq, "project_id": event.project_id,
         "at": event.at.astimezone(timezone.utc).isoformat(),  # as stored: any offset reads back as UTC
@@ -42,8 +59,9 @@ def _digest(event: AuditEvent) -> str:
         "before": event.before, "after": event.after, "detail": event.detail,
         "prev_hash": event.prev_hash,
     }
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    if event.key_id is not None:  # absent from the payload of events written before keys
+        payload["key_id"] = event.key_id
+    return keyring().digest(event.key_id, canonical(payload))
 
 
 def record(session: Session, now: datetime, actor: Actor, action: str, obj=None, *,
@@ -74,7 +92,7 @@ def next_event(session: Session, now: datetime, actor: Actor, action: str, obj=N
         actor_id=actor.id, actor_role=actor.role, action=action,
         object_type=obj.__class__.__name__.lower() if obj is not None else "",
         object_id=getattr(obj, "id", None), before=_plain(before), after=_plain(after),
-        detail=detail, prev_hash=prev_hash,
+        detail=detail, prev_hash=prev_hash, key_id=keyring().current,
     )
     event.hash = _digest(event)
     remembered(session, _HEADS)[chain] = (event.seq, event.hash)
@@ -135,25 +153,65 @@ class Break:
     seq: int
     event_id: int | None
     problem: str
+    what: str = "event"  # or "checkpoint"
 
     def __str__(self) -> str:
-        where = f"event {self.event_id}" if self.event_id else f"position {self.seq}"
-        return f"chain {self.chain}: {where} (seq {self.seq}) {self.problem}"
+        where = f"{self.what} {self.event_id}" if self.event_id else f"position {self.seq}"
+        seq = f" (seq {self.seq})" if self.seq else ""
+        return f"chain {self.chain}: {where}{seq} {self.problem}"
 
 
-def verify(session: Session, project_id: int | None = None) -> Break | None:
-    """The first broken event, or None when every chain holds."""
-    chains = [chain_of(project_id)] if project_id is not None else session.scalars(
-        select(AuditEvent.chain).distinct().order_by(AuditEvent.chain)).all()
+def verify(session: Session, project_id: int | None = None, anchor: tuple[int, str] | None = None) -> Break | None:
+    """The first broken checkpoint or event, or None when every chain holds.
+
+    The checkpoint chain first, then each chain (one, with ``project_id``)
+    against its latest anchor: a chain shorter than anchored, or gone, is
+    broken.  Events of before keys (key id NULL) verify with plain SHA-256 but
+    only ahead of a chain's keyed events and within its anchored part, so a
+    forger cannot fall back to SHA-256.  Not detected: events written after
+    the last checkpoint removed from a chain's end, and, without ``anchor`` (a
+    checkpoint's id and hash printed in a daily report), the last checkpoints
+    removed.
+    """
+    from agency.audit.checkpoints import verify_checkpoints
+    anchors, checkpointed, broken = verify_checkpoints(session, anchor)
+    if broken:
+        return broken
+    if project_id is not None:
+        chains = [chain_of(project_id)]
+    else:
+        chains = sorted(set(session.scalars(select(AuditEvent.chain).distinct())) | anchors.keys())
     for chain in chains:
-        prev, expected_seq = GENESIS, 1
-        events = session.scalars(select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq))
-        for row in events:
-            if row.seq != expected_seq:
-                return Break(chain, expected_seq, None, "is missing (deleted event)")
-            if row.prev_hash != prev:
-                return Break(chain, row.seq, row.id, "does not follow the previous event")
-            if _digest(row) != row.hash:
-                return Break(chain, row.seq, row.id, "was edited (hash mismatch)")
-            prev, expected_seq = row.hash, expected_seq + 1
+        broken = _verify_chain(session, chain, anchors.get(chain), checkpointed)
+        if broken:
+            return broken
+    return None
+
+
+def _verify_chain(session: Session, chain: str, anchor, checkpointed: bool) -> Break | None:
+    # Unkeyed (older) events are legitimate only before the first checkpoint, which anchors them all.
+    unkeyed_until = anchor.seq if anchor else (0 if checkpointed else None)
+    prev, expected_seq, keyed = GENESIS, 1, False
+    for row in session.scalars(select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)):
+        if row.seq != expected_seq:
+            return Break(chain, expected_seq, None, "is missing (deleted event)")
+        if row.prev_hash != prev:
+            return Break(chain, row.seq, row.id, "does not follow the previous event")
+        try:
+            digest = _digest(row)
+        except UnknownKey as error:
+            return Break(chain, row.seq, row.id, f"is signed with an unknown key id {error.args[0]!r}")
+        if digest != row.hash:
+            return Break(chain, row.seq, row.id, "was edited (hash mismatch)")
+        if row.key_id is None and (keyed or (unkeyed_until is not None and row.seq > unkeyed_until)):
+            return Break(chain, row.seq, row.id, "is not keyed, yet written after keyed events or checkpoints")
+        if anchor and row.seq == anchor.seq and row.hash != anchor.hash:
+            return Break(chain, row.seq, row.id, f"is not the event checkpoint {anchor.checkpoint_id} anchored")
+        keyed = keyed or row.key_id is not None
+        prev, expected_seq = row.hash, expected_seq + 1
+    length = expected_seq - 1
+    if anchor and length < anchor.seq:
+        lost = "the whole chain was deleted" if length == 0 else "its last events were deleted"
+        return Break(chain, length + 1, None,
+                     f"is missing: checkpoint {anchor.checkpoint_id} anchored {anchor.seq} events ({lost})")
     return None

@@ -47,6 +47,7 @@ TYPE_COLUMNS = (
 )
 OVER_COLUMNS = (("project_type", "类型编码"), ("id", "项目编号"), ("name", "项目"), ("working_days", "用时(工作日)"),
                 ("target_days", "目标(工作日)"), ("over_by", "超出(工作日)"))
+CHECKPOINT_COLUMNS = (("id", "审计检查点编号"), ("at", "检查点时间"), ("chains", "本次锚定链数"), ("hash", "检查点哈希"))
 RATE_KEYS = {"on_time_rate", "early_rate"}
 
 
@@ -99,7 +100,19 @@ def tables(session: Session, calendar: WorkingCalendar, span: Period, tz: tzinfo
 
 
 SECTIONS = (("departments", "部门排名", DEPARTMENT_COLUMNS), ("agents", "代办员", AGENT_COLUMNS),
-            ("project_types", "项目类型（3550目标）", TYPE_COLUMNS), ("over_target", "超目标项目", OVER_COLUMNS))
+            ("project_types", "项目类型（3550目标）", TYPE_COLUMNS), ("over_target", "超目标项目", OVER_COLUMNS),
+            ("audit_checkpoint", "审计检查点", CHECKPOINT_COLUMNS))  # the daily report only
+
+
+def audit_checkpoint_rows(session: Session, now: datetime, tz: tzinfo) -> list[dict]:
+    """A fresh audit checkpoint (or the latest, when no chain moved), printed so that it lives outside
+    the database: ``verify-audit --anchor ID:HASH`` then shows its removal (R12)."""
+    from agency.audit.checkpoints import checkpoint_audit, latest_checkpoint
+    checkpoint = checkpoint_audit(session, now) or latest_checkpoint(session)
+    if checkpoint is None:
+        return []
+    return [{"id": checkpoint.id, "at": checkpoint.at.astimezone(tz).isoformat(timespec="seconds"),
+             "chains": len(checkpoint.heads), "hash": checkpoint.hash}]
 
 
 def _cell(value):
@@ -112,6 +125,8 @@ def write_csv(path: Path, title: str, data: dict) -> None:
         writer = csv.writer(out)
         writer.writerow([title])
         for key, name, columns in SECTIONS:
+            if key not in data:
+                continue
             writer.writerow([])
             writer.writerow([name])
             writer.writerow([header for _, header in columns])
@@ -126,6 +141,8 @@ def write_xlsx(path: Path, title: str, data: dict) -> None:
     book = Workbook()
     book.remove(book.active)
     for key, name, columns in SECTIONS:
+        if key not in data:
+            continue
         sheet = book.create_sheet(name[:31].replace("（", "(").replace("）", ")"))
         sheet.append([header for _, header in columns])
         for cell in sheet[1]:
@@ -134,7 +151,7 @@ def write_xlsx(path: Path, title: str, data: dict) -> None:
             sheet.append([row.get(k) for k, _ in columns])
         for index, (k, _) in enumerate(columns, start=1):
             letter = sheet.cell(row=1, column=index).column_letter
-            sheet.column_dimensions[letter].width = 14 if k not in ("name", "department_name") else 28
+            sheet.column_dimensions[letter].width = {"name": 28, "department_name": 28, "hash": 66}.get(k, 14)
             if k in RATE_KEYS:
                 for cell in sheet[letter][1:]:
                     cell.number_format = "0.00%"
@@ -184,6 +201,8 @@ def build_report(session: Session, now: datetime, kind: str, start: date, report
     stem = f"{kind}-{span.start.isoformat()}"
     csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
     data = tables(session, get_calendar(session), span, _tz())
+    if kind == "daily":  # last, just before the files: on PostgreSQL it holds audit writers until the commit
+        data["audit_checkpoint"] = audit_checkpoint_rows(session, now, _tz())
     title = report_title(kind, span)
     write_csv(csv_path, title, data)
     write_xlsx(xlsx_path, title, data)

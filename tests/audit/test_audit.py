@@ -6,37 +6,9 @@ import pytest
 from sqlalchemy import select, text
 
 from agency.audit.models import AuditEvent
-from agency.audit.services import GENESIS, HALL_CHAIN, SYSTEM, Actor, _digest, record, verify
-from agency.catalog.models import ProjectType
+from agency.audit.services import GENESIS, HALL_CHAIN, SYSTEM, _digest, record, verify
 from agency.extensions import db
-from agency.projects.models import Project
-
-
-def _project(session, now, enterprise, tracking_code: str) -> Project:
-    ptype = session.scalar(select(ProjectType).where(ProjectType.code == "STARTUP"))
-    project = Project(name=f"项目 {tracking_code}", project_type=ptype, enterprise_id=enterprise.id,
-                      tracking_code=tracking_code, entrusted_at=now, created_at=now)
-    session.add(project)
-    session.flush()
-    return project
-
-
-@pytest.fixture
-def chains(session, now, catalog, make_user):
-    """Two projects: three events on the first, one on the second."""
-    enterprise, agent = make_user("enterprise"), make_user("agent")
-    first, second = _project(session, now, enterprise, "T0001"), _project(session, now, enterprise, "T0002")
-    actor = Actor.of(agent)
-    events = [
-        record(session, now, actor, "project.entrusted", first, after={"status": "entrusted"}),
-        record(session, now + timedelta(minutes=1), actor, "project.assigned", first,
-               before={"agent_id": None}, after={"agent_id": agent.id}, detail="首问负责"),
-        record(session, now + timedelta(minutes=2), SYSTEM, "project.dispatched", project_id=first.id,
-               after={"stage": 1, "at": now}),
-    ]
-    other = record(session, now, actor, "project.entrusted", second, after={"status": "entrusted"})
-    session.commit()
-    return first, second, events, other
+from tests.audit.conftest import tampering
 
 
 def _invoke(app, *args):
@@ -135,6 +107,26 @@ def test_verify_audit_command(app, session, chains):
     assert result.exit_code == 1 and f"event {e3.id}" in result.output
 
 
+@pytest.mark.parametrize("tamper", [
+    "DELETE FROM audit_events WHERE chain = :first AND seq = 3",          # the last event of a chain
+    "DELETE FROM audit_events WHERE chain = :first AND seq >= 2",         # its last two
+    "DELETE FROM audit_events WHERE chain = :first",                      # the whole chain
+    "UPDATE audit_events SET detail = 'forged' WHERE chain = :first AND seq = 1",
+    "UPDATE audit_events SET detail = 'forged' WHERE chain = :first AND seq = 3",
+])
+def test_verify_audit_names_the_chain_after_truncation_deletion_or_edit(app, session, chains, tamper):
+    """Through the commands only: a checkpoint (the timer's, the daily report's), then an attacker."""
+    first, *_ = chains
+    assert app.test_cli_runner().invoke(args=["agency", "checkpoint-audit"]).exit_code == 0
+    result = _invoke(app)
+    assert (result.exit_code, result.output.strip()) == (0, "audit chains intact")
+    session.execute(text(tamper), {"first": f"project:{first.id}"})
+    session.commit()
+    result = _invoke(app)
+    assert result.exit_code == 1
+    assert f"audit chain broken: chain project:{first.id}: " in result.output
+
+
 @pytest.mark.postgres
 def test_chains_verify_and_break_on_postgres(pg_app):
     now = datetime(2026, 11, 23, 1, 0, 0, 123456, tzinfo=timezone.utc)
@@ -146,7 +138,7 @@ def test_chains_verify_and_break_on_postgres(pg_app):
         first = opened.id
         session.expunge_all()
         assert verify(session) is None
-        session.execute(text("UPDATE audit_events SET action = 'hall.forged' WHERE id = :id"), {"id": first})
-        session.commit()
+        with tampering(session):
+            session.execute(text("UPDATE audit_events SET action = 'hall.forged' WHERE id = :id"), {"id": first})
         broken = verify(session)
         assert (broken.chain, broken.seq, broken.event_id) == (HALL_CHAIN, 1, first)

@@ -18,7 +18,7 @@ from agency.people.access import get_project
 from agency.people.models import User
 from agency.people.services import authenticate, create_user, hash_password
 from agency.projects.models import Project
-from config import Production
+from config import Production, Testing
 from tests import support
 from tests.support import PASSWORD
 
@@ -268,7 +268,7 @@ def production_app(sqlite_template, tmp_path):
     path = tmp_path / "prod.db"
     shutil.copy(sqlite_template, path)
     config = type("ProductionOnSqlite", (Production,), {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "prod-test-secret", "REDIS_URL": None,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "prod-test-secret", "AUDIT_KEYS": Testing.AUDIT_KEYS, "REDIS_URL": None,
         "RATELIMIT_STORAGE_URI": "memory://", "MAIL_BACKEND": "memory"})
     return create_app(config)
 

@@ -134,3 +134,31 @@ def test_report_job_is_idempotent(app, session, week, run_jobs):
     session.commit()
     assert Path(first.xlsx_path).is_file()
     assert session.scalar(select(func.count()).select_from(Report)) == 1
+
+
+def test_daily_report_prints_a_fresh_audit_checkpoint(app, session, week, run_jobs, clock):
+    """R12: the chains' heads anchored and the anchor printed outside the database."""
+    from agency.audit.models import AuditCheckpoint
+    from agency.supervision.reports import CHECKPOINT_COLUMNS
+    now = clock.set(datetime(2026, 11, 18, 1, 0, tzinfo=timezone.utc))
+    schedule_report(session, now, "daily")
+    session.commit()
+    run_jobs()
+    checkpoint = session.scalars(select(AuditCheckpoint)).one()  # written by the report job
+    assert checkpoint.at == now and checkpoint.heads  # every chain of the fixture week
+    report = session.scalar(select(Report).where(Report.period == "daily"))
+    rows = read_csv(report.csv_path)["审计检查点"]
+    assert rows == [[h for _, h in CHECKPOINT_COLUMNS],
+                    [str(checkpoint.id), "2026-11-18T09:00:00+08:00", str(len(checkpoint.heads)), checkpoint.hash]]
+    sheet = load_workbook(report.xlsx_path)["审计检查点"]
+    assert [c.value for c in sheet[2]][0::3] == [checkpoint.id, checkpoint.hash]
+    anchor = f"{checkpoint.id}:{checkpoint.hash}"
+    assert app.test_cli_runner().invoke(args=["agency", "verify-audit", "--anchor", anchor]).exit_code == 0
+
+
+def test_only_the_daily_report_carries_the_audit_checkpoint(app, session, week, run_jobs):
+    schedule_report(session, MONDAY_MORNING, "weekly")
+    session.commit()
+    run_jobs()
+    report = session.scalar(select(Report).where(Report.period == "weekly"))
+    assert "审计检查点" not in read_csv(report.csv_path)
