@@ -14,9 +14,10 @@ from typing import NamedTuple
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
+from agency.calendar.festivals import uncovered_festivals
 from agency.calendar.models import SOURCE_IMPORT, SOURCE_OVERRIDE, CalendarOverride, CalendarYear
+from agency.calendar.workdays import FIRST_DAY, LAST_DAY, WorkingCalendar
 from agency.transaction import remembered
-from agency.calendar.workdays import FIRST_DAY, WorkingCalendar
 
 KINDS = {"holiday": False, "workday": True}  # kind -> is_workday
 CSV_HEADER = ["date", "kind", "name"]
@@ -35,6 +36,15 @@ class CalendarImportError(CalendarError):
         super().__init__(f"line {line_no}: {message}")
         self.line_no = line_no
         self.message = message
+
+
+class IncompleteArrangement(CalendarError):
+    """An official arrangement that leaves statutory festivals without a holiday date; nothing was written."""
+
+    def __init__(self, year: int, missing: list[str]) -> None:
+        super().__init__(f"{year}: " + "; ".join(missing))
+        self.year = year
+        self.missing = missing
 
 
 class ArrangementRow(NamedTuple):
@@ -111,6 +121,8 @@ def set_override(
     """Make ``day`` a working day or a holiday, whatever the built-in or imported calendar says."""
     if day < FIRST_DAY:
         raise CalendarError(f"{day} is before {FIRST_DAY}, the first day the calendar knows")
+    if day > LAST_DAY:
+        raise CalendarError(f"{day} is after {LAST_DAY}, the last day the calendar knows")
     if len(note) > NOTE_MAX:
         raise CalendarError(f"note longer than {NOTE_MAX} characters")
     row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
@@ -195,14 +207,18 @@ def import_arrangement(
     """Replace ``year``'s imported rows with an official arrangement and mark the year confirmed.
 
     Every row is checked before anything is written.  Line numbers start at
-    ``first_line`` (2: the line after a CSV header).  A director's override of
-    a day is kept over the imported row for that day.
+    ``first_line`` (2: the line after a CSV header).  The arrangement must be
+    complete: a confirmed year takes its holidays from the imported rows only,
+    so a statutory festival without a holiday date would silently become
+    working days (``IncompleteArrangement``).  A director's override of a day
+    is kept over the imported row for that day.
     """
-    if year < FIRST_DAY.year:
-        raise CalendarError(f"{year} is before {FIRST_DAY.year}, the first year the calendar knows")
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise CalendarError(f"{year} is outside {FIRST_DAY.year}-{LAST_DAY.year}, the years the calendar knows")
     if len(note) > NOTE_MAX:
         raise CalendarError(f"note longer than {NOTE_MAX} characters")
     checked = _check_rows(year, rows, first_line)
+    _check_complete(year, checked)
 
     in_year = CalendarOverride.day.between(date(year, 1, 1), date(year, 12, 31))
     session.execute(delete(CalendarOverride).where(in_year, CalendarOverride.source == SOURCE_IMPORT))
@@ -229,6 +245,13 @@ def import_arrangement(
     session.flush()
     _invalidate(session)
     return ArrangementImport(year, len(checked) - len(kept), kept)
+
+
+def _check_complete(year: int, rows: list[ArrangementRow]) -> None:
+    missing = uncovered_festivals(year, (row.day for row in rows if row.kind == "holiday"))
+    if missing:
+        raise IncompleteArrangement(year, [
+            f"{festival.label} has no holiday date (by rule around {festival.days[0]})" for festival in missing])
 
 
 def _check_rows(year: int, rows: Iterable[tuple[date, str, str]], first_line: int) -> list[ArrangementRow]:

@@ -12,6 +12,7 @@ from agency.projects.models import ContactCard
 from agency.projects.services import entrust_project
 from agency.supervision.models import Escalation
 from agency.supervision.reports import build_report
+from tests.calendar.arrangements import ARRANGEMENT_2027, without
 from tests.support import PASSWORD
 from tests.supervision.conftest import at
 from tests.supervision.fixture_week import build_week
@@ -144,8 +145,7 @@ def test_calendar_banner_override_and_import(signed_in, post, session, clock):
     post("/director/calendar/overrides", {"day": "2026-12-26", "kind": "workday", "note": "调休"},
          page="/director/settings")
     assert session.scalar(select(CalendarOverride).where(CalendarOverride.day == date(2026, 12, 26))).is_workday
-    csv_text = "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-20,workday,春节调休\n"
-    response = post("/director/calendar/import", {"year": "2027", "text": csv_text, "note": "国办发明电"},
+    response = post("/director/calendar/import", {"year": "2027", "text": ARRANGEMENT_2027, "note": "国办发明电"},
                     page="/director/settings", follow_redirects=True)
     assert "已导入 2027 年官方放假安排" in response.get_data(as_text=True)
     assert session.get(CalendarYear, 2027) is not None
@@ -153,6 +153,11 @@ def test_calendar_banner_override_and_import(signed_in, post, session, clock):
     bad = post("/director/calendar/import", {"year": "2028", "text": "date,kind\n"}, page="/director/settings",
                follow_redirects=True)
     assert "导入失败" in bad.get_data(as_text=True)
+    partial = post("/director/calendar/import", {"year": "2027", "text": without(ARRANGEMENT_2027, "国庆节")},
+                   page="/director/settings", follow_redirects=True).get_data(as_text=True)
+    assert "导入失败" in partial and "2027: National Day (国庆节) has no holiday date" in partial
+    session.expire_all()
+    assert not session.scalar(select(CalendarOverride).where(CalendarOverride.day == date(2027, 10, 1))).is_workday
     post("/director/calendar/overrides/remove", {"day": "2026-12-26"}, page="/director/settings")
     assert session.scalar(select(CalendarOverride).where(CalendarOverride.day == date(2026, 12, 26))) is None
 
