@@ -62,3 +62,13 @@ def uncovered_festivals(year: int, holidays_given: Iterable[date]) -> list[Festi
     """The festivals of ``year`` that none of ``holidays_given`` covers."""
     given = set(holidays_given)
     return [festival for festival in statutory_festivals(year) if not festival.covered_by(given)]
+
+
+@cache
+def _names(year: int) -> holidays.HolidayBase:
+    return holidays.China(years=year, language="zh_CN")
+
+
+def holiday_name(day: date) -> str:
+    """The Chinese name the ``holidays`` package gives ``day`` (e.g. "国庆节"), or ""."""
+    return "；".join(_names(day.year).get_list(day))

@@ -14,12 +14,16 @@ from typing import NamedTuple
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
-from agency.calendar.festivals import uncovered_festivals
+from agency.calendar.festivals import holiday_name, uncovered_festivals
 from agency.calendar.models import SOURCE_IMPORT, SOURCE_OVERRIDE, CalendarOverride, CalendarYear
 from agency.calendar.workdays import FIRST_DAY, LAST_DAY, WorkingCalendar
 from agency.transaction import remembered
 
 KINDS = {"holiday": False, "workday": True}  # kind -> is_workday
+# Where a date's working status comes from (the stored rows say "import" or "override").
+SOURCE_PACKAGE = "package"  # chinesecalendar's published data
+SOURCE_RULE = "rule"  # the holidays package's statutory festivals: not confirmed
+SOURCES = (SOURCE_PACKAGE, SOURCE_RULE, SOURCE_IMPORT, SOURCE_OVERRIDE)
 CSV_HEADER = ["date", "kind", "name"]
 NOTE_MAX = 200
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -57,6 +61,26 @@ class ArrangementImport(NamedTuple):
     year: int
     imported: int  # rows written
     kept_overrides: list[date]  # days where a director's override was kept over the imported row
+
+
+class DaySource(NamedTuple):
+    day: date
+    is_workday: bool
+    source: str  # one of SOURCES
+    note: str
+
+
+class YearSources(NamedTuple):
+    """A year of the calendar: confirmed or not, and where each of its non-ordinary dates comes from."""
+
+    year: int
+    confirmed: bool
+    basis: str  # where its holidays come from, overrides aside: package, import or rule
+    imported_at: datetime | None
+    days: list[DaySource]
+
+    def count(self, source: str) -> int:
+        return sum(1 for day in self.days if day.source == source)
 
 
 # -- the cached calendar ---------------------------------------------------------
@@ -110,6 +134,31 @@ def _invalidate(session: Session | None = None) -> None:
 # Within one transaction the calendar is read once (a request computing many
 # deadlines fingerprints the tables once); it is forgotten when the transaction ends.
 _SESSION_KEY = "agency_calendar"
+
+
+def year_sources(session: Session, calendar: WorkingCalendar, years: Iterable[int]) -> list[YearSources]:
+    """For each year, every date not as Monday to Friday would have it, and every stored row, with its source.
+
+    Two statements (the stored rows and the imports of those years); the rest is the calendar's.
+    """
+    years = sorted({year for year in years if FIRST_DAY.year <= year <= LAST_DAY.year})
+    if not years:
+        return []
+    span = CalendarOverride.day.between(date(years[0], 1, 1), date(years[-1], 12, 31))
+    stored = {row.day: row for row in session.scalars(select(CalendarOverride).where(span))}
+    imported = dict(session.execute(select(CalendarYear.year, CalendarYear.imported_at)
+                                    .where(CalendarYear.year.between(years[0], years[-1]))).all())
+    result = []
+    for year in years:
+        basis = calendar.basis(year)
+        days = {day: DaySource(day, working, basis, "调休上班" if working else holiday_name(day))
+                for day, working in calendar.unusual_days(year)}
+        for day, row in stored.items():
+            if day.year == year:
+                days[day] = DaySource(day, row.is_workday, row.source, row.note)
+        result.append(YearSources(year, calendar.is_confirmed(year), basis, imported.get(year),
+                                  [days[day] for day in sorted(days)]))
+    return result
 
 
 # -- director overrides ------------------------------------------------------------

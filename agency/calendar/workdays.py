@@ -146,6 +146,25 @@ class WorkingCalendar:
         """Years in [start_year, end_year] computed by rule only ("calendar not confirmed")."""
         return [y for y in range(start_year, end_year + 1) if not self.is_confirmed(y)]
 
+    @property
+    def imported_years(self) -> frozenset[int]:
+        """Years whose official arrangement was imported."""
+        return self._confirmed
+
+    def basis(self, year: int) -> str:
+        """Where ``year``'s holidays come from, overrides aside: "package", "import" or "rule"."""
+        if year in PUBLISHED_YEARS:
+            return "package"
+        return "import" if year in self._confirmed else "rule"
+
+    def unusual_days(self, year: int) -> list[tuple[date, bool]]:
+        """The days of ``year`` not as Monday to Friday would have them, each with whether it is worked."""
+        first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
+        ords = self._covering(date(year, 12, 31), last)
+        working = set(ords[bisect_left(ords, first):bisect_right(ords, last)])
+        return [(date.fromordinal(o), o in working) for o in range(first, last + 1)
+                if (o in working) != ((o - 1) % 7 < 5)]
+
     # -- the hall's clock --------------------------------------------------------
 
     def deadline_after(

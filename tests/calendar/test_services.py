@@ -15,6 +15,7 @@ from agency.calendar.services import (
     parse_arrangement_csv,
     remove_override,
     set_override,
+    year_sources,
 )
 from agency.extensions import db
 from tests.calendar.arrangements import ARRANGEMENT_2027, ROWS_2027, without
@@ -229,3 +230,33 @@ def test_years_outside_the_calendar_are_refused(session):
     with pytest.raises(CalendarError, match="after 2099-12-31"):
         set_override(session, NOW, date(2100, 1, 4), False)
     assert overrides(session) == []
+
+
+# -- where each non-ordinary date comes from --
+
+
+def test_year_sources_name_package_rule_import_and_override(session):
+    import_arrangement(session, NOW, 2027, parse_arrangement_csv(ARRANGEMENT_2027))
+    set_override(session, NOW, date(2027, 10, 8), False, note="窗口检修")
+    set_override(session, NOW, date(2026, 12, 26), True, note="补班")
+    by_year = {y.year: y for y in year_sources(session, get_calendar(session), [2028, 2026, 2027, 2026, 1999])}
+    assert list(by_year) == [2026, 2027, 2028]  # sorted, once each, only years the calendar knows
+
+    y2026 = by_year[2026]
+    assert (y2026.confirmed, y2026.basis, y2026.imported_at) == (True, "package", None)
+    days = {d.day: d for d in y2026.days}
+    assert days[date(2026, 10, 1)] == (date(2026, 10, 1), False, "package", "国庆节")
+    assert days[date(2026, 2, 28)] == (date(2026, 2, 28), True, "package", "调休上班")  # a working Saturday
+    assert days[date(2026, 12, 26)] == (date(2026, 12, 26), True, "override", "补班")
+    assert date(2026, 3, 2) not in days  # an ordinary Monday is not listed
+    assert (y2026.count("package"), y2026.count("override")) == (25, 1)
+
+    y2027 = by_year[2027]
+    assert (y2027.confirmed, y2027.basis, y2027.imported_at) == (True, "import", NOW)
+    assert (y2027.count("import"), y2027.count("override"), y2027.count("rule")) == (ROWS_2027, 1, 0)
+    assert {d.day: d.source for d in y2027.days}[date(2027, 10, 8)] == "override"
+
+    y2028 = by_year[2028]
+    assert (y2028.confirmed, y2028.basis) == (False, "rule")
+    assert all(d.source == "rule" and not d.is_workday for d in y2028.days)
+    assert date(2028, 10, 2) in {d.day for d in y2028.days}  # National Day by rule, a Monday
