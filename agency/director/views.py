@@ -257,7 +257,9 @@ def settings():
     overrides = db.session.scalars(select(CalendarOverride).where(CalendarOverride.day >= today.replace(month=1, day=1))
                                    .order_by(CalendarOverride.day)).all()
     calendar = calendar_services.get_calendar(db.session)
-    years = {*watched_years(), *(o.day.year for o in overrides), *(y for y in calendar.imported_years if y >= today.year)}
+    # The years in view, plus any later year the director changed or imported.
+    years = {*watched_years(), *(o.day.year for o in overrides),
+             *(year for year in calendar.imported_years if year >= today.year)}
     return render_template(
         "director/settings.html", items=items, types=types, stage_of=stage_of, overrides=overrides,
         unconfirmed=unconfirmed_years(), override_form=forms.OverrideForm(),

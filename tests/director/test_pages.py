@@ -281,6 +281,9 @@ def test_settings_show_each_years_confirmation_and_date_sources(signed_in, post,
     counts = _counts(by_rule)
     assert counts["rule"] > 0 and counts["package"] == counts["import"] == counts["override"] == 0
     assert _day_source(by_rule, "2028-10-02") == "rule"  # National Day by rule, a Monday
+    english = client.get("/director/settings", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "By rule (holidays, unconfirmed)" in _year_row(english, 2028) and "Not confirmed" in _year_row(english, 2028)
+    assert "Official arrangement, imported 2026-11-23" in _year_row(english, 2027)
 
 
 def test_banner_covers_every_year_a_running_deadline_falls_in(signed_in, post, session, build, hall, clock):
