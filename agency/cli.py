@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from agency import clock
 from agency.audit.services import SYSTEM
+from agency.errors import DomainError
 from agency.extensions import db
 
 agency_cli = AppGroup("agency", help="Agency-service administration.")
@@ -185,7 +186,10 @@ def checkpoint_audit_command(now_text):
 def add_working_days_command(start, days):
     """Print the date DAYS working days after START (the start day does not count)."""
     from agency.calendar.services import get_calendar
-    click.echo(get_calendar(db.session).add_working_days(start.date(), days).isoformat())
+    try:
+        click.echo(get_calendar(db.session).add_working_days(start.date(), days).isoformat())
+    except DomainError as error:  # a date outside the calendar's range
+        _fail(error.message)
 
 
 @calendar_cli.command("import")

@@ -14,11 +14,16 @@ from typing import NamedTuple
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
+from agency.calendar.festivals import holiday_name, uncovered_festivals
 from agency.calendar.models import SOURCE_IMPORT, SOURCE_OVERRIDE, CalendarOverride, CalendarYear
+from agency.calendar.workdays import FIRST_DAY, LAST_DAY, WorkingCalendar
 from agency.transaction import remembered
-from agency.calendar.workdays import FIRST_DAY, WorkingCalendar
 
 KINDS = {"holiday": False, "workday": True}  # kind -> is_workday
+# Where a date's working status comes from (the stored rows say "import" or "override").
+SOURCE_PACKAGE = "package"  # chinesecalendar's published data
+SOURCE_RULE = "rule"  # the holidays package's statutory festivals: not confirmed
+SOURCES = (SOURCE_PACKAGE, SOURCE_RULE, SOURCE_IMPORT, SOURCE_OVERRIDE)
 CSV_HEADER = ["date", "kind", "name"]
 NOTE_MAX = 200
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -37,6 +42,15 @@ class CalendarImportError(CalendarError):
         self.message = message
 
 
+class IncompleteArrangement(CalendarError):
+    """An official arrangement that leaves statutory festivals without a holiday date; nothing was written."""
+
+    def __init__(self, year: int, missing: list[str]) -> None:
+        super().__init__(f"{year}: " + "; ".join(missing))
+        self.year = year
+        self.missing = missing
+
+
 class ArrangementRow(NamedTuple):
     day: date
     kind: str  # "holiday" or "workday"
@@ -47,6 +61,26 @@ class ArrangementImport(NamedTuple):
     year: int
     imported: int  # rows written
     kept_overrides: list[date]  # days where a director's override was kept over the imported row
+
+
+class DaySource(NamedTuple):
+    day: date
+    is_workday: bool
+    source: str  # one of SOURCES
+    note: str
+
+
+class YearSources(NamedTuple):
+    """A year of the calendar: confirmed or not, and where each of its non-ordinary dates comes from."""
+
+    year: int
+    confirmed: bool
+    basis: str  # where its holidays come from, overrides aside: package, import or rule
+    imported_at: datetime | None
+    days: list[DaySource]
+
+    def count(self, source: str) -> int:
+        return sum(1 for day in self.days if day.source == source)
 
 
 # -- the cached calendar ---------------------------------------------------------
@@ -102,6 +136,31 @@ def _invalidate(session: Session | None = None) -> None:
 _SESSION_KEY = "agency_calendar"
 
 
+def year_sources(session: Session, calendar: WorkingCalendar, years: Iterable[int]) -> list[YearSources]:
+    """For each year, every date not as Monday to Friday would have it, and every stored row, with its source.
+
+    Two statements (the stored rows and the imports of those years); the rest is the calendar's.
+    """
+    years = sorted({year for year in years if FIRST_DAY.year <= year <= LAST_DAY.year})
+    if not years:
+        return []
+    span = CalendarOverride.day.between(date(years[0], 1, 1), date(years[-1], 12, 31))
+    stored = {row.day: row for row in session.scalars(select(CalendarOverride).where(span))}
+    imported = dict(session.execute(select(CalendarYear.year, CalendarYear.imported_at)
+                                    .where(CalendarYear.year.between(years[0], years[-1]))).all())
+    result = []
+    for year in years:
+        basis = calendar.basis(year)
+        days = {day: DaySource(day, working, basis, "调休上班" if working else holiday_name(day))
+                for day, working in calendar.unusual_days(year)}
+        for day, row in stored.items():
+            if day.year == year:
+                days[day] = DaySource(day, row.is_workday, row.source, row.note)
+        result.append(YearSources(year, calendar.is_confirmed(year), basis, imported.get(year),
+                                  [days[day] for day in sorted(days)]))
+    return result
+
+
 # -- director overrides ------------------------------------------------------------
 
 
@@ -111,6 +170,8 @@ def set_override(
     """Make ``day`` a working day or a holiday, whatever the built-in or imported calendar says."""
     if day < FIRST_DAY:
         raise CalendarError(f"{day} is before {FIRST_DAY}, the first day the calendar knows")
+    if day > LAST_DAY:
+        raise CalendarError(f"{day} is after {LAST_DAY}, the last day the calendar knows")
     if len(note) > NOTE_MAX:
         raise CalendarError(f"note longer than {NOTE_MAX} characters")
     row = session.scalar(select(CalendarOverride).where(CalendarOverride.day == day))
@@ -195,14 +256,18 @@ def import_arrangement(
     """Replace ``year``'s imported rows with an official arrangement and mark the year confirmed.
 
     Every row is checked before anything is written.  Line numbers start at
-    ``first_line`` (2: the line after a CSV header).  A director's override of
-    a day is kept over the imported row for that day.
+    ``first_line`` (2: the line after a CSV header).  The arrangement must be
+    complete: a confirmed year takes its holidays from the imported rows only,
+    so a statutory festival without a holiday date would silently become
+    working days (``IncompleteArrangement``).  A director's override of a day
+    is kept over the imported row for that day.
     """
-    if year < FIRST_DAY.year:
-        raise CalendarError(f"{year} is before {FIRST_DAY.year}, the first year the calendar knows")
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise CalendarError(f"{year} is outside {FIRST_DAY.year}-{LAST_DAY.year}, the years the calendar knows")
     if len(note) > NOTE_MAX:
         raise CalendarError(f"note longer than {NOTE_MAX} characters")
     checked = _check_rows(year, rows, first_line)
+    _check_complete(year, checked)
 
     in_year = CalendarOverride.day.between(date(year, 1, 1), date(year, 12, 31))
     session.execute(delete(CalendarOverride).where(in_year, CalendarOverride.source == SOURCE_IMPORT))
@@ -229,6 +294,13 @@ def import_arrangement(
     session.flush()
     _invalidate(session)
     return ArrangementImport(year, len(checked) - len(kept), kept)
+
+
+def _check_complete(year: int, rows: list[ArrangementRow]) -> None:
+    missing = uncovered_festivals(year, (row.day for row in rows if row.kind == "holiday"))
+    if missing:
+        raise IncompleteArrangement(year, [
+            f"{festival.label} has no holiday date (by rule around {festival.days[0]})" for festival in missing])
 
 
 def _check_rows(year: int, rows: Iterable[tuple[date, str, str]], first_line: int) -> list[ArrangementRow]:

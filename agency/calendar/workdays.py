@@ -12,7 +12,9 @@ Pure code: no database, no Flask.  A day is a working day when:
    holiday known by rule to the ``holidays`` package (observed days included),
    with no adjusted working weekends.
 
-Counting follows the legal rule: the start day does not count.
+Counting follows the legal rule: the start day does not count.  The calendar
+answers from 1 January 2004 (the package's first year) through 31 December 2099;
+a date outside that range is refused with ``OutOfRange`` (a ``BadInput``).
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ from zoneinfo import ZoneInfo
 import holidays
 from chinese_calendar import constants
 
+from agency.errors import BadInput
+
 DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_CLOSING = time(17, 30)
 
@@ -37,9 +41,22 @@ _published = {d.year for d in chain(constants.holidays, constants.workdays)}
 PUBLISHED_YEARS = range(min(_published), max(_published) + 1)
 """Years the chinesecalendar package covers (2004..2026 in version 1.11.0)."""
 FIRST_DAY = date(PUBLISHED_YEARS.start, 1, 1)
+# The holidays package computes the lunar festivals through 2100; a century is
+# far beyond any deadline, and a bound keeps a huge count from building years forever.
+LAST_DAY = date(2099, 12, 31)
 _FIRST_ORDINAL = FIRST_DAY.toordinal()
+_LAST_ORDINAL = LAST_DAY.toordinal()
+SUPPORTED_RANGE = f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
 _NONE: frozenset[int] = frozenset()
 _MIN_WORKING_DAYS_PER_YEAR = 200  # a safe lower bound, used to size an extension
+
+
+class OutOfRange(BadInput, ValueError):
+    """A date the working calendar cannot answer for (before FIRST_DAY or after LAST_DAY)."""
+
+
+def _out_of_range(what: str) -> OutOfRange:
+    return OutOfRange(f"{what}: the working calendar covers {SUPPORTED_RANGE}")
 
 
 @cache
@@ -52,7 +69,7 @@ class WorkingCalendar:
     """Answers working-day questions in O(log n) by bisecting working-day ordinals.
 
     The array runs from 1 January 2004 through 31 December of ``last_year``
-    and is extended by itself when a later date is asked for.
+    and is extended by itself when a later date is asked for, up to LAST_DAY.
     """
 
     def __init__(
@@ -63,7 +80,8 @@ class WorkingCalendar:
     ) -> None:
         self._overrides = {day.toordinal(): bool(w) for day, w in overrides.items()}
         self._confirmed = frozenset(confirmed_years)
-        last_year = max(date.today().year + 5 if last_year is None else last_year, FIRST_DAY.year)
+        last_year = date.today().year + 5 if last_year is None else last_year
+        last_year = min(max(last_year, FIRST_DAY.year), LAST_DAY.year)
         ords = array("l")
         for year in range(FIRST_DAY.year, last_year + 1):
             self._append_year(ords, year)
@@ -94,8 +112,10 @@ class WorkingCalendar:
             return start
         i = bisect_right(ords, o) + n - 1
         while i >= len(ords):
+            if self.last_year >= LAST_DAY.year:
+                raise _out_of_range(f"{n} working days after {start} fall after {LAST_DAY}")
             missing = i - len(ords) + 1
-            ords = self._extend(self.last_year + missing // _MIN_WORKING_DAYS_PER_YEAR + 1)
+            ords = self._extend(min(self.last_year + missing // _MIN_WORKING_DAYS_PER_YEAR + 1, LAST_DAY.year))
         return date.fromordinal(ords[i])
 
     def working_days_between(self, a: date, b: date) -> int:
@@ -111,7 +131,7 @@ class WorkingCalendar:
         ords = self._covering(d)
         i = bisect_left(ords, d.toordinal()) - 1
         if i < 0:
-            raise ValueError(f"no working day before {d} in the calendar")
+            raise _out_of_range(f"no working day before {d}")
         return date.fromordinal(ords[i])
 
     def next_working_day(self, d: date) -> date:
@@ -125,6 +145,25 @@ class WorkingCalendar:
     def unconfirmed_years(self, start_year: int, end_year: int) -> list[int]:
         """Years in [start_year, end_year] computed by rule only ("calendar not confirmed")."""
         return [y for y in range(start_year, end_year + 1) if not self.is_confirmed(y)]
+
+    @property
+    def imported_years(self) -> frozenset[int]:
+        """Years whose official arrangement was imported."""
+        return self._confirmed
+
+    def basis(self, year: int) -> str:
+        """Where ``year``'s holidays come from, overrides aside: "package", "import" or "rule"."""
+        if year in PUBLISHED_YEARS:
+            return "package"
+        return "import" if year in self._confirmed else "rule"
+
+    def unusual_days(self, year: int) -> list[tuple[date, bool]]:
+        """The days of ``year`` not as Monday to Friday would have them, each with whether it is worked."""
+        first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
+        ords = self._covering(date(year, 12, 31), last)
+        working = set(ords[bisect_left(ords, first):bisect_right(ords, last)])
+        return [(date.fromordinal(o), o in working) for o in range(first, last + 1)
+                if (o in working) != ((o - 1) % 7 < 5)]
 
     # -- the hall's clock --------------------------------------------------------
 
@@ -156,8 +195,10 @@ class WorkingCalendar:
         if _FIRST_ORDINAL <= o <= last_ordinal:
             return ords
         if o < _FIRST_ORDINAL:
-            raise ValueError(f"{d} is before {FIRST_DAY}, the first day the working calendar knows")
-        return self._extend(d.year + 1)
+            raise _out_of_range(f"{d} is before {FIRST_DAY}")
+        if o > _LAST_ORDINAL:
+            raise _out_of_range(f"{d} is after {LAST_DAY}")
+        return self._extend(min(d.year + 1, LAST_DAY.year))
 
     def _extend(self, last_year: int) -> array:
         old_last, old = self._state

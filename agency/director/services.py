@@ -5,9 +5,9 @@ objects and data.  They flush, never commit.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from agency.audit.services import Actor, record
@@ -18,6 +18,18 @@ from agency.people.models import User
 from agency.people.services import set_leave
 from agency.projects.models import Project
 from agency.projects.services import assign_agent
+from agency.tasks.models import RUNNING_CLAUSE, Task
+
+
+def calendar_years(session: Session, today: date, tz: tzinfo) -> list[int]:
+    """The years whose calendar the director must see confirmed (R1): this one, the next, and every
+    one in which a running task's deadline falls (from the earliest to the latest: one statement)."""
+    earliest, latest = session.execute(select(func.min(Task.deadline), func.max(Task.deadline))
+                                       .where(RUNNING_CLAUSE)).one()
+    first, last = today.year, today.year + 1
+    if earliest is not None:
+        first, last = min(first, earliest.astimezone(tz).year), max(last, latest.astimezone(tz).year)
+    return list(range(first, last + 1))
 
 
 def get_agent(session: Session, agent_id: int) -> User:

@@ -28,6 +28,7 @@ from agency.projects.services import assign_agent
 from agency.supervision import figures
 from agency.supervision.models import Card, Escalation
 from agency.supervision.reports import PERIOD_NAMES, list_reports, schedule_report
+from agency.transaction import remembered
 from agency.web.access import role_required
 from agency.web.views import Figure, figure_source
 
@@ -64,10 +65,18 @@ def _today() -> date:
     return clock.local(clock.now()).date()
 
 
+def watched_years() -> list[int]:
+    """This year, the next and every year a running deadline falls in (R1): read once per transaction."""
+    read = remembered(db.session, "agency_director_calendar_years")
+    if "years" not in read:
+        read["years"] = services.calendar_years(db.session, _today(), clock.hall_tz())
+    return read["years"]
+
+
 def unconfirmed_years() -> list[int]:
-    """This year and the coming one, when their official arrangement is not known yet (R1)."""
-    year = _today().year
-    return calendar_services.get_calendar(db.session).unconfirmed_years(year, year + 1)
+    """The watched years whose official arrangement is not known yet (R1)."""
+    years = watched_years()
+    return calendar_services.get_calendar(db.session).unconfirmed_years(years[0], years[-1])
 
 
 @bp.app_context_processor
@@ -247,9 +256,14 @@ def settings():
     today = _today()
     overrides = db.session.scalars(select(CalendarOverride).where(CalendarOverride.day >= today.replace(month=1, day=1))
                                    .order_by(CalendarOverride.day)).all()
+    calendar = calendar_services.get_calendar(db.session)
+    # The years in view, plus any later year the director changed or imported.
+    years = {*watched_years(), *(o.day.year for o in overrides),
+             *(year for year in calendar.imported_years if year >= today.year)}
     return render_template(
         "director/settings.html", items=items, types=types, stage_of=stage_of, overrides=overrides,
         unconfirmed=unconfirmed_years(), override_form=forms.OverrideForm(),
+        year_sources=calendar_services.year_sources(db.session, calendar, years),
         import_form=forms.ImportForm(year=today.year + 1), action=forms.ActionForm(), today=today)
 
 

@@ -9,30 +9,19 @@ from agency.calendar.models import CalendarOverride, CalendarYear
 from agency.calendar.services import (
     CalendarError,
     CalendarImportError,
+    IncompleteArrangement,
     get_calendar,
     import_arrangement,
     parse_arrangement_csv,
     remove_override,
     set_override,
+    year_sources,
 )
 from agency.extensions import db
+from tests.calendar.arrangements import ARRANGEMENT_2027, ROWS_2027, without
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
-# A made-up arrangement for 2027 in the official shape (test data, not the State Council's).
-ARRANGEMENT_2027 = """\
-date,kind,name
-2027-02-05,holiday,春节
-2027-02-06,holiday,春节
-2027-02-07,holiday,春节
-2027-02-08,holiday,春节
-2027-02-09,holiday,春节
-2027-02-10,holiday,春节
-2027-02-11,holiday,春节
-2027-02-12,holiday,春节
-2027-02-13,holiday,春节
-2027-02-20,workday,春节调休上班
-"""
 
 
 @pytest.fixture
@@ -107,8 +96,8 @@ def test_import_with_a_bad_line_writes_nothing(session):
     text = ARRANGEMENT_2027.replace("2027-02-07,holiday", "2026-02-07,holiday")
     with pytest.raises(CalendarImportError) as caught:
         import_arrangement(session, NOW, 2027, parse_arrangement_csv(text))
-    assert caught.value.line_no == 4
-    assert str(caught.value) == "line 4: 2026-02-07 is not in 2027"
+    assert caught.value.line_no == 7
+    assert str(caught.value) == "line 7: 2026-02-07 is not in 2027"
     assert overrides(session) == []
     assert session.scalars(sa.select(CalendarYear)).all() == []
     assert not get_calendar(session).is_confirmed(2027)
@@ -149,7 +138,7 @@ def test_good_import_confirms_2027_with_its_working_weekend(session):
 
     result = import_arrangement(session, NOW, 2027, parse_arrangement_csv(ARRANGEMENT_2027), actor_id=3)
 
-    assert (result.year, result.imported, result.kept_overrides) == (2027, 10, [])
+    assert (result.year, result.imported, result.kept_overrides) == (2027, ROWS_2027, [])
     calendar = get_calendar(session)
     assert calendar.is_confirmed(2027)
     assert calendar.unconfirmed_years(2026, 2028) == [2028]
@@ -169,7 +158,7 @@ def test_reimport_replaces_the_year_and_keeps_director_overrides(session):
     result = import_arrangement(session, NOW, 2027, parse_arrangement_csv(corrected))
 
     assert result.kept_overrides == [date(2027, 2, 12)]
-    assert result.imported == 9
+    assert result.imported == ROWS_2027 - 1
     rows = overrides(session)
     assert (date(2027, 2, 20), True, "import") not in rows
     assert (date(2027, 2, 21), True, "import") in rows
@@ -179,3 +168,95 @@ def test_reimport_replaces_the_year_and_keeps_director_overrides(session):
     calendar = get_calendar(session)
     assert calendar.is_working_day(date(2027, 2, 21)) and not calendar.is_working_day(date(2027, 2, 20))
     assert calendar.is_working_day(date(2027, 2, 12))
+
+
+# -- an import must be complete: every statutory festival of the year has a holiday date --
+
+
+def test_an_import_without_national_day_is_refused_and_writes_nothing(session):
+    partial = without(ARRANGEMENT_2027, "国庆节")
+    with pytest.raises(IncompleteArrangement) as caught:
+        import_arrangement(session, NOW, 2027, parse_arrangement_csv(partial))
+    assert str(caught.value).startswith("2027: National Day (国庆节) has no holiday date")
+    assert caught.value.missing == ["National Day (国庆节) has no holiday date (by rule around 2027-10-01)"]
+    assert overrides(session) == []
+    assert session.scalars(sa.select(CalendarYear)).all() == []
+    calendar = get_calendar(session)
+    assert not calendar.is_confirmed(2027)
+    assert not calendar.is_working_day(date(2027, 10, 1))  # still a holiday by rule, not a working Friday
+
+
+def test_the_refusal_names_every_missing_festival(session):
+    spring_only = "date,kind,name\n" + "".join(line + "\n" for line in ARRANGEMENT_2027.splitlines() if "春节" in line)
+    with pytest.raises(IncompleteArrangement) as caught:
+        import_arrangement(session, NOW, 2027, parse_arrangement_csv(spring_only))
+    message = str(caught.value)
+    for label in ("New Year (元旦)", "Qingming (清明节)", "Labour Day (劳动节)", "Dragon Boat (端午节)",
+                  "Mid-Autumn (中秋节)", "National Day (国庆节)"):
+        assert f"{label} has no holiday date" in message
+    assert "Spring Festival" not in message
+    assert len(caught.value.missing) == 6
+
+
+def test_a_refused_reimport_leaves_the_previous_import_whole(session):
+    import_arrangement(session, NOW, 2027, parse_arrangement_csv(ARRANGEMENT_2027))
+    before = overrides(session)
+    with pytest.raises(IncompleteArrangement, match="Mid-Autumn"):
+        import_arrangement(session, NOW, 2027, parse_arrangement_csv(without(ARRANGEMENT_2027, "中秋节")))
+    assert overrides(session) == before
+    assert not get_calendar(session).is_working_day(date(2027, 9, 15))
+
+
+def test_working_days_alone_do_not_cover_a_festival(session):
+    text = ARRANGEMENT_2027.replace("2027-06-09,holiday,端午节", "2027-06-09,workday,端午节")
+    with pytest.raises(IncompleteArrangement, match=r"^2027: Dragon Boat \(端午节\) has no holiday date"):
+        import_arrangement(session, NOW, 2027, parse_arrangement_csv(text))
+    assert overrides(session) == []
+
+
+def test_a_festival_is_covered_by_a_date_near_its_day_by_rule(session):
+    # The rule puts Mid-Autumn on 2027-09-15; an arrangement a day off still covers it, a week off does not.
+    near = ARRANGEMENT_2027.replace("2027-09-15,holiday", "2027-09-16,holiday")
+    assert import_arrangement(session, NOW, 2027, parse_arrangement_csv(near)).imported == ROWS_2027
+    far = ARRANGEMENT_2027.replace("2027-09-15,holiday", "2027-09-22,holiday")
+    with pytest.raises(IncompleteArrangement, match="Mid-Autumn"):
+        import_arrangement(session, NOW, 2027, parse_arrangement_csv(far))
+    assert (date(2027, 9, 16), False, "import") in overrides(session)  # the first import stands
+
+
+def test_years_outside_the_calendar_are_refused(session):
+    with pytest.raises(CalendarError, match="2004-2099"):
+        import_arrangement(session, NOW, 2100, [(date(2100, 1, 1), "holiday", "元旦")])
+    with pytest.raises(CalendarError, match="after 2099-12-31"):
+        set_override(session, NOW, date(2100, 1, 4), False)
+    assert overrides(session) == []
+
+
+# -- where each non-ordinary date comes from --
+
+
+def test_year_sources_name_package_rule_import_and_override(session):
+    import_arrangement(session, NOW, 2027, parse_arrangement_csv(ARRANGEMENT_2027))
+    set_override(session, NOW, date(2027, 10, 8), False, note="窗口检修")
+    set_override(session, NOW, date(2026, 12, 26), True, note="补班")
+    by_year = {y.year: y for y in year_sources(session, get_calendar(session), [2028, 2026, 2027, 2026, 1999])}
+    assert list(by_year) == [2026, 2027, 2028]  # sorted, once each, only years the calendar knows
+
+    y2026 = by_year[2026]
+    assert (y2026.confirmed, y2026.basis, y2026.imported_at) == (True, "package", None)
+    days = {d.day: d for d in y2026.days}
+    assert days[date(2026, 10, 1)] == (date(2026, 10, 1), False, "package", "国庆节")
+    assert days[date(2026, 2, 28)] == (date(2026, 2, 28), True, "package", "调休上班")  # a working Saturday
+    assert days[date(2026, 12, 26)] == (date(2026, 12, 26), True, "override", "补班")
+    assert date(2026, 3, 2) not in days  # an ordinary Monday is not listed
+    assert (y2026.count("package"), y2026.count("override")) == (25, 1)
+
+    y2027 = by_year[2027]
+    assert (y2027.confirmed, y2027.basis, y2027.imported_at) == (True, "import", NOW)
+    assert (y2027.count("import"), y2027.count("override"), y2027.count("rule")) == (ROWS_2027, 1, 0)
+    assert {d.day: d.source for d in y2027.days}[date(2027, 10, 8)] == "override"
+
+    y2028 = by_year[2028]
+    assert (y2028.confirmed, y2028.basis) == (False, "rule")
+    assert all(d.source == "rule" and not d.is_workday for d in y2028.days)
+    assert date(2028, 10, 2) in {d.day for d in y2028.days}  # National Day by rule, a Monday

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agency.calendar.workdays import PUBLISHED_YEARS, WorkingCalendar
+from agency.calendar.workdays import PUBLISHED_YEARS, OutOfRange, WorkingCalendar
+from agency.errors import BadInput
 
 CAL = WorkingCalendar()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -133,6 +134,31 @@ def test_before_2004_is_an_error():
         CAL.add_working_days(date(2003, 12, 31), 1)
     with pytest.raises(ValueError):
         CAL.previous_working_day(date(2004, 1, 2))  # 2004-01-01 was a holiday
+
+
+def test_dates_outside_2004_to_2099_are_bad_input():
+    for ask in (lambda: CAL.add_working_days(date(2000, 1, 1), 3), lambda: CAL.is_working_day(date(2100, 1, 1)),
+                lambda: CAL.working_days_between(date(2026, 1, 5), date(2100, 1, 5)),
+                lambda: CAL.add_working_days(date(2099, 12, 1), 400)):
+        with pytest.raises(OutOfRange, match="the working calendar covers 2004-01-01 to 2099-12-31") as caught:
+            ask()
+        assert isinstance(caught.value, BadInput) and caught.value.status == 400
+    short = WorkingCalendar(last_year=2026)
+    with pytest.raises(OutOfRange, match="99999999 working days after 2026-11-23 fall after 2099-12-31"):
+        short.add_working_days(date(2026, 11, 23), 99999999)
+    assert short.last_year == 2099  # built once up to the bound, not beyond
+    assert short.add_working_days(date(2099, 12, 28), 3) == date(2099, 12, 31)  # a Thursday
+
+
+def test_basis_and_unusual_days():
+    cal = WorkingCalendar({date(2027, 10, 1): False, date(2027, 3, 1): False}, confirmed_years=[2027])
+    assert [cal.basis(y) for y in (2026, 2027, 2028)] == ["package", "import", "rule"]
+    assert cal.imported_years == {2027}
+    assert cal.unusual_days(2027) == [(date(2027, 3, 1), False), (date(2027, 10, 1), False)]
+    unusual = dict(CAL.unusual_days(2026))
+    assert unusual[date(2026, 2, 28)] is True and unusual[date(2026, 10, 1)] is False  # working Saturday, holiday
+    assert date(2026, 10, 3) not in unusual  # a Saturday off is ordinary
+    assert not any(working for working in dict(CAL.unusual_days(2028)).values())  # by rule: holidays only
 
 
 # -- beyond the package: 2027 by rule, unconfirmed --

@@ -4,14 +4,16 @@ import re
 from datetime import date, datetime, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from agency.calendar.models import CalendarOverride, CalendarYear
 from agency.catalog.models import ApprovalItem, ProjectType
+from agency.extensions import db
 from agency.projects.models import ContactCard
 from agency.projects.services import entrust_project
 from agency.supervision.models import Escalation
 from agency.supervision.reports import build_report
+from tests.calendar.arrangements import ARRANGEMENT_2027, without
 from tests.support import PASSWORD
 from tests.supervision.conftest import at
 from tests.supervision.fixture_week import build_week
@@ -144,8 +146,7 @@ def test_calendar_banner_override_and_import(signed_in, post, session, clock):
     post("/director/calendar/overrides", {"day": "2026-12-26", "kind": "workday", "note": "调休"},
          page="/director/settings")
     assert session.scalar(select(CalendarOverride).where(CalendarOverride.day == date(2026, 12, 26))).is_workday
-    csv_text = "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-20,workday,春节调休\n"
-    response = post("/director/calendar/import", {"year": "2027", "text": csv_text, "note": "国办发明电"},
+    response = post("/director/calendar/import", {"year": "2027", "text": ARRANGEMENT_2027, "note": "国办发明电"},
                     page="/director/settings", follow_redirects=True)
     assert "已导入 2027 年官方放假安排" in response.get_data(as_text=True)
     assert session.get(CalendarYear, 2027) is not None
@@ -153,6 +154,11 @@ def test_calendar_banner_override_and_import(signed_in, post, session, clock):
     bad = post("/director/calendar/import", {"year": "2028", "text": "date,kind\n"}, page="/director/settings",
                follow_redirects=True)
     assert "导入失败" in bad.get_data(as_text=True)
+    partial = post("/director/calendar/import", {"year": "2027", "text": without(ARRANGEMENT_2027, "国庆节")},
+                   page="/director/settings", follow_redirects=True).get_data(as_text=True)
+    assert "导入失败" in partial and "2027: National Day (国庆节) has no holiday date" in partial
+    session.expire_all()
+    assert not session.scalar(select(CalendarOverride).where(CalendarOverride.day == date(2027, 10, 1))).is_workday
     post("/director/calendar/overrides/remove", {"day": "2026-12-26"}, page="/director/settings")
     assert session.scalar(select(CalendarOverride).where(CalendarOverride.day == date(2026, 12, 26))) is None
 
@@ -233,3 +239,89 @@ def test_supervision_board_due_today_and_resolving_an_escalation(signed_in, post
     assert escalation.resolved_at is not None and escalation.resolved_by_id == hall["director"].id
     assert "没有待督办的事项" in client.get("/supervision/").get_data(as_text=True)
     assert due.id
+
+
+def _year_row(html: str, year: int) -> str:
+    return re.search(rf'<tr data-year="{year}">(.*?)</tr>', html, re.S).group(1)
+
+
+def _counts(row: str) -> dict[str, int]:
+    return {source: int(n) for source, n in re.findall(r'<td class="num" data-source="(\w+)">(\d+)</td>', row)}
+
+
+def _day_source(row: str, day: str) -> str:
+    return re.search(rf'<li data-day="{day}" data-source="(\w+)">', row).group(1)
+
+
+def test_settings_show_each_years_confirmation_and_date_sources(signed_in, post, session, build, hall, clock):
+    clock.set(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
+    project = build.project(agent=hall["agent"])
+    build.task(project, status="pending", deadline=at("2028-02-01 17:30"))
+    session.commit()
+    client = signed_in()
+    post("/director/calendar/import", {"year": "2027", "text": ARRANGEMENT_2027}, page="/director/settings")
+    post("/director/calendar/overrides", {"day": "2027-10-08", "kind": "holiday", "note": "窗口检修"},
+         page="/director/settings")
+    html = client.get("/director/settings").get_data(as_text=True)
+    assert re.findall(r'<tr data-year="(\d+)">', html) == ["2026", "2027", "2028"]
+
+    this_year = _year_row(html, 2026)
+    assert "已确认" in this_year and "chinesecalendar 内置数据" in this_year
+    assert _counts(this_year) == {"package": 25, "rule": 0, "import": 0, "override": 0}
+    assert _day_source(this_year, "2026-10-01") == "package" and _day_source(this_year, "2026-02-28") == "package"
+
+    imported = _year_row(html, 2027)
+    assert "已确认" in imported and "官方安排，2026-11-23 导入" in imported
+    assert _counts(imported) == {"package": 0, "rule": 0, "import": 33, "override": 1}
+    assert _day_source(imported, "2027-10-01") == "import"
+    assert _day_source(imported, "2027-10-08") == "override" and "窗口检修" in imported
+
+    by_rule = _year_row(html, 2028)  # only a running deadline brings it in
+    assert "未确认" in by_rule and "按法定节假日规则推算" in by_rule
+    counts = _counts(by_rule)
+    assert counts["rule"] > 0 and counts["package"] == counts["import"] == counts["override"] == 0
+    assert _day_source(by_rule, "2028-10-02") == "rule"  # National Day by rule, a Monday
+    english = client.get("/director/settings", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "By rule (holidays, unconfirmed)" in _year_row(english, 2028) and "Not confirmed" in _year_row(english, 2028)
+    assert "Official arrangement, imported 2026-11-23" in _year_row(english, 2027)
+
+
+def test_banner_covers_every_year_a_running_deadline_falls_in(signed_in, post, session, build, hall, clock):
+    clock.set(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
+    project = build.project(agent=hall["agent"])
+    build.task(project, status="accepted", deadline=at("2029-01-05 17:30"))  # running: 2029, and 2028 on the way
+    build.task(project, status="answered", deadline=at("2031-03-03 17:30"))  # closed: its year does not matter
+    build.task(project, status="supplement", deadline=at("2032-03-03 17:30"))  # clock stopped
+    session.commit()
+    client = signed_in()
+    post("/director/calendar/import", {"year": "2027", "text": ARRANGEMENT_2027}, page="/director/settings")
+
+    banner = client.get("/director/workload").get_data(as_text=True)
+    assert "工作日历未确认" in banner and "2028、2029 年的官方放假安排尚未导入" in banner
+    home = client.get("/home").get_data(as_text=True)
+    assert "2028 年工作日历未确认" in home and "2029 年工作日历未确认" in home
+    assert "2027 年工作日历未确认" not in home and "2031" not in home and "2032" not in home
+    settings = client.get("/director/settings").get_data(as_text=True)
+    assert "2028、2029 年日历未确认" in settings
+
+
+def test_the_banner_reads_running_deadlines_in_one_statement(signed_in, session, build, hall, clock, app):
+    clock.set(datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc))
+    project = build.project(agent=hall["agent"])
+    for month in range(1, 13):
+        build.task(project, deadline=at(f"2027-{month:02d}-10 17:30"))
+    session.commit()
+    client = signed_in()
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        html = client.get("/director/settings").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert "2027 年日历未确认" in html
+    assert len([s for s in statements if re.search(r"\bFROM tasks\b", s)]) == 1
