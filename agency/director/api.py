@@ -9,7 +9,7 @@ from agency.calendar.services import get_calendar
 from agency.director import services
 from agency.director.schemas import (AgentFigures, DepartmentFigures, LeaveAnswer, LeaveInput, PeriodQuery,
                                      ProjectTypeFigures, ReportQuery, ReportSchema, SkillsAnswer, SkillsInput,
-                                     SuggestionSchema, WorkloadRow)
+                                     SuggestionSchema, WorkloadRow, period_between)
 from agency.director.workload import suggest_agent, workload
 from agency.errors import NotFound
 from agency.extensions import db
@@ -22,13 +22,8 @@ blp = Blueprint("director_api", __name__, description="The hall director: worklo
 
 
 def period_from(query: dict) -> figures.Period:
-    """``from``/``to`` of the query; by default the current month to today (hall dates)."""
-    today = clock.local(clock.now()).date()
-    end = query.get("end") or today
-    start = query.get("start") or (end.replace(day=1) if query.get("end") else today.replace(day=1))
-    if start > end:
-        start = end
-    return figures.Period(start, end)
+    """``from``/``to`` of the query; by default the current month to today (hall dates); 400 if reversed."""
+    return period_between(query.get("start"), query.get("end"), clock.local(clock.now()).date())
 
 
 @blp.get("/workload")

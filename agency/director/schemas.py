@@ -1,6 +1,10 @@
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from agency.api.fields import LocalDateTime
+from agency.errors import BadInput
+from agency.supervision.figures import Period
 
 MAX_PERIOD_DAYS = 3 * 366
 
@@ -54,17 +58,27 @@ class SkillsAnswer(Schema):
 
 
 class PeriodQuery(Schema):
+    """``from``/``to`` of the rankings and reports; checked, with their defaults, by ``period_between``."""
     start = fields.Date(data_key="from", load_default=None)
     end = fields.Date(data_key="to", load_default=None)
 
-    @validates_schema
-    def ordered(self, data, **_):
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
-                raise ValidationError("must not be before from", "to")
-            if (end - start).days > MAX_PERIOD_DAYS:
-                raise ValidationError(f"at most {MAX_PERIOD_DAYS} days", "to")
+
+def period_between(start: date | None, end: date | None, today: date) -> Period:
+    """The period of ``from``..``to`` (hall dates, both included), by default the current month to today.
+
+    A reversed range is refused, never narrowed to one day, whether both ends were given or one was
+    left to its default (``from`` after today); so is a period longer than MAX_PERIOD_DAYS.
+    """
+    end_given = end is not None
+    end = end or today
+    start = start or (end.replace(day=1) if end_given else today.replace(day=1))
+    if start > end:
+        raise BadInput(f'"from" ({start.isoformat()}) is after "to" ({end.isoformat()})'
+                       + ("" if end_given else ", which defaults to today"),
+                       fields={"from": f'after "to" ({end.isoformat()})'})
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise BadInput(f"a period is at most {MAX_PERIOD_DAYS} days", fields={"to": f"at most {MAX_PERIOD_DAYS} days"})
+    return Period(start, end)
 
 
 class DepartmentFigures(Schema):

@@ -20,7 +20,8 @@ from agency.director.workload import (
     unassigned_projects,
     workload,
 )
-from agency.errors import DomainError
+from agency.director.schemas import MAX_PERIOD_DAYS, period_between
+from agency.errors import BadInput, DomainError
 from agency.extensions import db
 from agency.people.models import User
 from agency.projects.models import Project
@@ -414,21 +415,25 @@ def import_calendar():
 # -- rankings ----------------------------------------------------------------------
 
 
-def requested_period() -> figures.Period:
+def requested_period() -> tuple[figures.Period, str | None]:
+    """The period of ``from``/``to`` (by default this month to today), or the default period and the
+    form's message when the range is not a date, reversed or too long (never silently narrowed)."""
     today = _today()
-
-    def read(name):
+    asked = {}
+    for name in ("from", "to"):
+        raw = request.args.get(name, "").strip()
         try:
-            return date.fromisoformat(request.args.get(name, ""))
+            asked[name] = date.fromisoformat(raw) if raw else None
         except ValueError:
-            return None
-    end = read("to") or today
-    start = read("from") or end.replace(day=1)
-    if start > end:
-        start = end
-    if (end - start).days > 3 * 366:
-        start = end - timedelta(days=3 * 366)
-    return figures.Period(start, end)
+            return period_between(None, None, today), _("“%(value)s”不是有效日期，请按 年-月-日 填写。", value=raw)
+    try:
+        return period_between(asked["from"], asked["to"], today), None
+    except BadInput as error:
+        if "from" in error.fields:
+            return period_between(None, None, today), _(
+                "“从”（%(start)s）晚于“至”（%(end)s），请重新选择日期。", start=asked["from"].isoformat(),
+                end=(asked["to"] or today).isoformat())
+        return period_between(None, None, today), _("统计期间最长 %(days)d 天，请缩短日期范围。", days=MAX_PERIOD_DAYS)
 
 
 def chart_data(departments: list[dict], trend: list[dict]) -> dict:
@@ -447,7 +452,7 @@ def chart_data(departments: list[dict], trend: list[dict]) -> dict:
 @bp.get("/rankings")
 @role_required("director")
 def rankings():
-    period = requested_period()
+    period, period_error = requested_period()
     calendar, tz = calendar_services.get_calendar(db.session), clock.hall_tz()
     departments = figures.department_figures(db.session, calendar, period, tz)
     agents = figures.agent_figures(db.session, calendar, period, tz)
@@ -457,7 +462,9 @@ def rankings():
     ranked = sorted(departments, key=lambda d: (d["tasks"] == 0, -(d["on_time_rate"] or 0), d["red"],
                                                 d["department"]))
     return render_template("director/rankings.html", period=period, departments=ranked, agents=agents, types=types,
-                           trend=trend, charts=chart_data(ranked, trend), today=_today())
+                           trend=trend, charts=chart_data(ranked, trend), today=_today(), period_error=period_error,
+                           asked={name: request.args.get(name, "") for name in ("from", "to")}
+                           ), 400 if period_error else 200
 
 
 # -- reports -----------------------------------------------------------------------

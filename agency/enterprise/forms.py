@@ -4,10 +4,16 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from agency.enterprise.schemas import RATING_COMMENT_MAX
+
+LEVEL_MESSAGE = _l("请选择一至五级的评价。")  # radios in the page
+
 
 class RatingForm(FlaskForm):
-    level = IntegerField(_l("评价"), validators=[DataRequired(), NumberRange(min=1, max=5)])  # radios in the page
-    comment = TextAreaField(_l("意见与建议"), validators=[Optional(), Length(max=2000)])
+    level = IntegerField(_l("评价"), validators=[DataRequired(LEVEL_MESSAGE),
+                                               NumberRange(min=1, max=5, message=LEVEL_MESSAGE)])
+    comment = TextAreaField(_l("意见与建议"), validators=[
+        Optional(), Length(max=RATING_COMMENT_MAX, message=_l("意见与建议过长：最多 %(max)d 个字。"))])
     department_code = HiddenField()
 
 

@@ -23,10 +23,14 @@ class CardQuery(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "png", "html")))
 
 
+RATING_COMMENT_MAX = 2000  # characters; the page's form and textarea use the same bound
+
+
 class RatingInput(Schema):
     level = fields.Integer(required=True, strict=True, validate=validate.Range(
         min=1, max=5, error="level is 1 (very dissatisfied) to 5 (very satisfied)"))
-    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+    comment = fields.String(load_default="", validate=validate.Length(
+        max=RATING_COMMENT_MAX, error="the comment is too long: at most {max} characters"))
     department_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
 
 

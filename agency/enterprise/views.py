@@ -11,15 +11,17 @@ from agency.enterprise import contact, services
 from agency.enterprise.access import (get_complaint, get_material_file, get_notice, is_notice_addressee,
                                       visible_complaints, visible_notices)
 from agency.enterprise.files import commit_or_discard, materials_of, send_material
-from agency.enterprise.forms import AnswerForm, AssignForm, ComplaintForm, RatingForm, ReplyForm, UploadForm
+from agency.enterprise.forms import (LEVEL_MESSAGE, AnswerForm, AssignForm, ComplaintForm, RatingForm, ReplyForm,
+                                    UploadForm)
 from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating
-from agency.enterprise.schemas import notice_status
+from agency.enterprise.schemas import RATING_COMMENT_MAX, notice_status
 from agency.errors import DomainError, NotFound
 from agency.extensions import db, limiter
 from agency.people.access import get_project, get_task, is_assigned_agent, visible_projects
 from agency.people.models import User
 from agency.projects.cards import current_card, tracking_url
 from agency.projects.models import Project
+from agency.projects.views import render_project
 from agency.web.access import role_required
 
 bp = Blueprint("enterprise", __name__)
@@ -39,7 +41,7 @@ UPLOAD_MESSAGES = {400: _l("文件名或材料不正确：文件名不能包含�
                    409: _l("该办件当前没有待补正的材料。"),
                    413: _l("文件过大，超过了上传大小限制。"),
                    415: _l("不支持的文件类型，或扩展名与文件内容不符。请上传 PDF、PNG、JPEG、DOCX 或 XLSX。")}
-RATING_MESSAGES = {400: _l("请选择一至五级的评价。"), 409: _l("已经评价过，每项只能评价一次。"),
+RATING_MESSAGES = {400: LEVEL_MESSAGE, 409: _l("已经评价过，每项只能评价一次。"),
                    422: _l("办结之后才能评价。")}
 
 
@@ -60,7 +62,7 @@ def enterprise_helpers():
             "stage_state": lambda s: STAGE_STATES.get(s, s), "project_state": lambda s: PROJECT_STATES.get(s, s),
             "level_name": lambda n: LEVELS.get(n, n), "notice_state": lambda n: NOTICE_STATES[notice_status(n)],
             "notice_status": notice_status, "complaint_state": lambda s: COMPLAINT_STATES.get(s, s),
-            "project_url": project_url}
+            "project_url": project_url, "rating_comment_max": RATING_COMMENT_MAX}
 
 
 def project_panel(project: Project, user=None) -> dict:
@@ -124,8 +126,12 @@ def rate(project_id: int):
     project = get_project(db.session, _me(), project_id)
     form = RatingForm()
     if not form.validate_on_submit():
-        flash(str(RATING_MESSAGES[400]), "error")
-        return redirect(project_url(project.id) + "#rating")
+        if form.level.errors:  # one message for a missing, non-numeric or out-of-range level
+            form.level.errors[:] = [str(LEVEL_MESSAGE)]
+        if "csrf_token" in form and form.csrf_token.errors:
+            flash(_("表单已过期，请重试。"), "error")
+            return redirect(project_url(project.id) + "#rating")
+        return render_project(project, 400, error=_("评价未提交，请按提示修改。"), rating_form=form)
     try:
         services.rate(db.session, clock.now(), _me(), project, form.level.data, form.comment.data or "",
                       form.department_code.data or None)

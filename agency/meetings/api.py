@@ -143,7 +143,11 @@ def record_attendance(data, meeting_id):
 @blp.arguments(MeetingCloseInput)
 @blp.response(200, MeetingSchema)
 def close(data, meeting_id):
-    """Close the meeting: absence = consent is applied and the minutes are written."""
+    """Close the meeting: absence = consent is applied and the minutes are written.
+
+    422 while any invited department's attendance is unrecorded: ``fields.unrecorded`` lists their codes
+    and nothing changes (absence is recorded by the agent, never assumed).
+    """
     meeting = get_meeting(db.session, current_user(), meeting_id)
     services.close_meeting(db.session, clock.now(), current_user(), meeting, data["conclusion"])
     db.session.commit()

@@ -50,13 +50,23 @@ def reminder_day(calendar, starts_at: datetime):
     return calendar.previous_working_day(local(starts_at).date())
 
 
+def unrecorded(meeting) -> list:
+    """The invitations whose attendance nobody recorded: the meeting cannot be closed while there is one.
+
+    Absence is a fact the agent records, never a default (R6): a department left unrecorded (even one
+    that confirmed attendance or named a representative) is neither absent nor deemed to consent.
+    """
+    return [i for i in meeting.invitations if i.attendance not in ("present", "absent")]
+
+
 def stance_of(invitation) -> tuple[str, str | None, str]:
     """How a department's stance is reached at closing: (source, decision, opinion).
 
     present  -> what it said at the meeting (or its written opinion if it said nothing new);
-    written  -> absent, with a written opinion sent before the start;
-    deemed   -> absent, duly invited, no written opinion: deemed to consent (缺席默认);
+    written  -> recorded absent, with a written opinion sent before the start;
+    deemed   -> recorded absent, duly invited, no written opinion: deemed to consent (缺席默认);
     none     -> absent and not duly invited: never deemed, it must be invited again.
+    Only a recorded absence is ever deemed: an unrecorded invitation (see ``unrecorded``) gives ``none``.
     """
     if invitation.attendance == "present":
         decision = invitation.decision or invitation.written_decision
@@ -64,7 +74,7 @@ def stance_of(invitation) -> tuple[str, str | None, str]:
         return "present", decision, opinion or ""
     if invitation.written_decision:
         return "written", invitation.written_decision, invitation.written_opinion or ""
-    if invitation.duly_invited:
+    if invitation.attendance == "absent" and invitation.duly_invited:
         return "deemed", "consent", ""
     return "none", None, ""
 

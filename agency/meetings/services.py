@@ -2,10 +2,12 @@
 
 Absence = consent (缺席默认) is applied once, at closing: a department duly
 invited (its invitation delivered at least the notice period before the
-start), absent, and without a written opinion sent before the start, is
+start), recorded absent by the agent, and without a written opinion sent before the start, is
 deemed to consent; at a joint review its open tasks on the project close as
 deemed consent with reason ``absence``.  A department not duly invited is
-never deemed: the agent is told to invite it again.
+never deemed: the agent is told to invite it again.  A meeting with any
+invited department's attendance unrecorded cannot be closed: absence is a
+fact someone recorded, never a default.
 """
 import re
 from datetime import datetime
@@ -379,6 +381,12 @@ def close_meeting(session: Session, now: datetime, user: User, meeting: Meeting,
         raise BadInput("write the meeting's conclusion", fields={"conclusion": "required"})
     if now < meeting.starts_at:
         raise RuleViolation(f"the meeting starts at {_when(meeting.starts_at)}; it cannot be closed before")
+    missing = rules.unrecorded(meeting)
+    if missing:
+        raise RuleViolation(
+            "attendance not recorded for: " + ", ".join(f"{i.department.code} ({i.department.name})" for i in missing)
+            + "; record each invited department present or absent before closing",
+            fields={"unrecorded": [i.department.code for i in missing]})
     won = session.execute(
         update(Meeting).where(Meeting.id == meeting.id, Meeting.status.in_(OPEN_MEETING_STATUSES))
         .values(status="closed", closed_at=now).execution_options(synchronize_session=False))
@@ -394,9 +402,7 @@ def close_meeting(session: Session, now: datetime, user: User, meeting: Meeting,
             snapshot.setdefault(task.department_id, []).append(task)
     effects = {"deemed": [], "not_deemable": [], "supplements": [], "reinvite": [], "objections": []}
     stances = []
-    for invitation in meeting.invitations:
-        if invitation.attendance is None:  # not recorded as present: it was not there
-            invitation.attendance = "absent"
+    for invitation in meeting.invitations:  # every attendance is recorded (checked above)
         source, decision, opinion = rules.stance_of(invitation)
         invitation.stance_source, invitation.decision, invitation.opinion = source, decision, opinion
         stances.append(invitation)

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from agency import clock
 from agency.calendar.services import get_calendar
 from agency.catalog.models import Department
-from agency.errors import DomainError, TransitionNotAllowed
+from agency.errors import DomainError, RuleViolation, TransitionNotAllowed
 from agency.extensions import db
 from agency.meetings import ics, rules, services
 from agency.meetings.forms import (DECISION_LABELS, KIND_LABELS, CancelForm, CloseForm, ConfirmForm, OpinionForm,
@@ -148,8 +148,13 @@ def schedule():
 @bp.get("/<int:meeting_id>")
 @login_required
 def show(meeting_id):
+    return _render_show(get_meeting(db.session, _me(), meeting_id))
+
+
+def _render_show(meeting: Meeting, status: int = 200, close_form: CloseForm | None = None,
+                 close_error: str | None = None):
+    """The meeting page; a refused close re-renders it with the typed conclusion and the reason."""
     user = _me()
-    meeting = get_meeting(db.session, user, meeting_id)
     now = clock.now()
     is_agent = is_assigned_agent(user, meeting.project)
     mine = meeting.invitation_for(user.department_id) if user.role == "liaison" else None
@@ -164,9 +169,11 @@ def show(meeting_id):
         "meetings/show.html", meeting=meeting, now=now, is_agent=is_agent, mine=mine,
         warnings=rules.meeting_warnings(get_calendar(db.session), meeting, now) if meeting.status == "scheduled" else [],
         due_by=rules.latest_due_delivery(get_calendar(db.session), meeting.starts_at),
-        reschedule_form=reschedule_form, cancel_form=CancelForm(formdata=None), close_form=CloseForm(formdata=None),
+        reschedule_form=reschedule_form, cancel_form=CancelForm(formdata=None),
+        close_form=close_form or CloseForm(formdata=None), close_error=close_error,
+        unrecorded={i.id for i in rules.unrecorded(meeting)} if close_error else set(),
         confirm_form=confirm_form, opinion_form=opinion_form, decisions=DECISION_LABELS,
-        can_write=mine is not None and meeting.status == "scheduled" and now < meeting.starts_at)
+        can_write=mine is not None and meeting.status == "scheduled" and now < meeting.starts_at), status
 
 
 def _agent_meeting(meeting_id: int) -> Meeting:
@@ -212,6 +219,15 @@ def close(meeting_id):
     try:
         services.close_meeting(db.session, clock.now(), _me(), meeting, form.conclusion.data or "")
         db.session.commit()
+    except RuleViolation as exc:
+        if "unrecorded" not in exc.fields:
+            _failed(exc)
+            return _back(meeting_id, "#close")
+        db.session.rollback()
+        missing = rules.unrecorded(meeting)
+        names = "、".join(f"{i.department.name}（{i.department.code}）" for i in missing)
+        return _render_show(meeting, 422, form, _("以下受邀部门尚未记录到会情况，不能闭会：%(names)s。请先记录其出席或缺席。",
+                                                 names=names))
     except DomainError as exc:
         _failed(exc)
         return _back(meeting_id, "#close")

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agency.audit.services import SYSTEM, record
@@ -22,21 +23,46 @@ def tracking_url(project_or_code) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/track/{code}"
 
 
+CARD_NO_ATTEMPTS = 8  # a fresh random part per attempt; 10**6 per day makes a second attempt already rare
+
+
+def card_serial() -> int:
+    """The random part of a card number (a function so a test can force a collision)."""
+    return secrets.randbelow(10**6)
+
+
+def _card_no_taken(session: Session, card_no: str) -> bool:
+    return session.scalar(select(ContactCard.id).where(ContactCard.card_no == card_no)) is not None
+
+
 def issue_card(session: Session, now: datetime, project: Project, agent) -> ContactCard:
+    """Void the current card and issue a new one.
+
+    The number is ``LXK`` + the hall date + a random part; a number another card already holds (two cards
+    issued at once drawing the same part) is retried with a new random part inside a SAVEPOINT, so the
+    caller's transaction goes on instead of failing on the unique index.
+    """
     old = current_card(session, project)
     if old is not None:
         old.void, old.voided_at = True, now
-    card = ContactCard(
+    session.flush()  # the voided card is written outside the savepoint a collision rolls back
+    details = dict(
         project_id=project.id,
-        card_no=f"LXK{local(now):%Y%m%d}{secrets.randbelow(10**6):06d}",
         enterprise=project.enterprise.organization or project.enterprise.display_name,
         contact_name=project.contact_name, contact_phone=project.contact_phone,
         agent_id=agent.id, agent_name=agent.display_name, agent_phone=agent.phone,
         supervision_phone=current_app.config["SUPERVISION_PHONE"], tracking_code=project.tracking_code,
         issued_at=now,
     )
-    session.add(card)
-    session.flush()
+    for attempt in range(1, CARD_NO_ATTEMPTS + 1):
+        card = ContactCard(card_no=f"LXK{local(now):%Y%m%d}{card_serial():06d}", **details)
+        try:
+            with session.begin_nested():
+                session.add(card)
+            break
+        except IntegrityError:
+            if attempt == CARD_NO_ATTEMPTS or not _card_no_taken(session, card.card_no):
+                raise
     record(session, now, SYSTEM, "contact_card.issued", card, project_id=project.id,
            before={"card_no": old.card_no} if old else None, after={"card_no": card.card_no, "agent": agent.display_name},
            detail=f"发放企业联系卡 {card.card_no}（代办员 {agent.display_name}）" + (f"，原卡 {old.card_no} 作废" if old else ""))

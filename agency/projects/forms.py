@@ -2,14 +2,29 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from agency.projects.schemas import INVESTMENT_MAX_WAN
 
 AGREEMENT_TEXT = _l("自愿委托、免费代办、全程服务、合法高效、公开透明")
 STATUS_LABELS = {"consulting": _l("咨询中"), "entrusted": _l("已委托"), "in_progress": _l("办理中"),
                  "completed": _l("已办结"), "terminated": _l("已终止")}
 STAGE_LABELS = {"waiting": _l("未开始"), "open": _l("办理中"), "closed": _l("已办结"), "halted": _l("已暂停"),
                 "cancelled": _l("已取消")}
+
+
+class FiniteAmount:
+    """One message for an amount that is not a finite number ("lots", NaN, Infinity), instead of the field's
+    own "not a valid decimal" followed by the range's message about a value that does not exist."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data is None or not field.data.is_finite():
+            field.errors[:] = []
+            raise StopValidation(self.message)
 
 
 class EntrustForm(FlaskForm):
@@ -19,9 +34,10 @@ class EntrustForm(FlaskForm):
     name = StringField(_l("项目名称"), validators=[DataRequired(_l("请填写项目名称")), Length(max=200)])
     project_type = SelectField(_l("项目类型"), validators=[DataRequired(_l("请选择项目类型"))])
     location = StringField(_l("建设地点"), validators=[DataRequired(_l("请填写建设地点")), Length(max=200)])
-    investment_wan = DecimalField(_l("总投资（万元）"), places=2,
-                                  validators=[InputRequired(_l("请填写总投资")),
-                                              NumberRange(min=0, message=_l("总投资不能为负数"))])
+    investment_wan = DecimalField(_l("总投资（万元）"), places=2, validators=[
+        InputRequired(_l("请填写总投资")), FiniteAmount(_l("请填写有效的金额（万元）")),
+        NumberRange(min=0, message=_l("总投资不能为负数")),
+        NumberRange(max=INVESTMENT_MAX_WAN, message=_l("总投资最多 %(max)s 万元"))])
     contact_name = StringField(_l("联系人"), validators=[DataRequired(_l("请填写联系人")), Length(max=100)])
     contact_phone = StringField(_l("联系电话"), validators=[
         DataRequired(_l("请填写联系电话")), Regexp(r"^[0-9+\-() ]{5,40}$", message=_l("电话号码格式不正确"))])

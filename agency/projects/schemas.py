@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
 from agency import clock
@@ -55,11 +57,16 @@ class ProjectDetailSchema(ProjectSchema):
     visits = fields.Function(lambda p: visit_count(db.session, p), metadata={"description": "visits to the hall"})
 
 
+INVESTMENT_MAX_WAN = Decimal("9999999999.99")  # 万元; projects.investment_wan is Numeric(14, 2)
+
+
 class EntrustInput(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     project_type = fields.String(required=True, validate=validate.Length(min=1, max=30))
     location = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    investment_wan = fields.Decimal(required=True, validate=validate.Range(min=0), places=2)
+    investment_wan = fields.Decimal(
+        required=True, places=2, validate=validate.Range(min=0, max=INVESTMENT_MAX_WAN, error="0 to {max} (万元)"),
+        error_messages={"special": "a finite number of 万元 is required", "invalid": "a number of 万元"})
     contact_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     contact_phone = fields.String(required=True, validate=validate.Regexp(r"^[0-9+\-() ]{5,40}$",
                                                                           error="not a phone number"))

@@ -186,6 +186,7 @@ def render_project(project: Project, status: int = 200, *, error: str | None = N
         assign_form=assign_form, suggestion=_suggestion(project) if assign_form is not None else None,
         action_form=ActionForm(formdata=None),
         agreement=AGREEMENT_TEXT,
+        failed_rating=forms.get("rating_form"),  # the enterprise panel's rating form, refused with its messages
     ), status
 
 

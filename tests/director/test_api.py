@@ -93,8 +93,25 @@ def test_department_and_agent_reports(api, session, build, hall):
                      "avg_working_days": 8.5, "satisfaction": 4.5, "ratings": 2}
     types = client.get("/reports/project-types?from=2026-11-16&to=2026-11-20").get_json()
     assert next(t for t in types if t["project_type"] == "STARTUP")["over_target"] == 1
-    assert client.get("/reports/departments?from=2026-11-20&to=2026-11-16").status_code == 400
     assert client.get("/reports/departments?from=nope").status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/reports/departments", "/reports/agents", "/reports/project-types"])
+def test_a_reversed_period_is_400_never_one_day(api, hall, clock, path):
+    clock.set("2026-11-25T10:00:00+08:00")
+    client = api(hall["director"])
+    reversed_ = client.get(f"{path}?from=2026-11-20&to=2026-11-16")
+    assert reversed_.status_code == 400
+    error = reversed_.get_json()["error"]
+    assert error["code"] == "bad_input" and "from" in error["fields"]
+    assert error["message"] == '"from" (2026-11-20) is after "to" (2026-11-16)'
+    # "to" left to its default (today): a "from" in the future is reversed as well
+    future = client.get(f"{path}?from=2026-11-26")
+    assert future.status_code == 400
+    assert future.get_json()["error"]["message"].startswith('"from" (2026-11-26) is after "to" (2026-11-25)')
+    assert client.get(f"{path}?from=2026-11-25").status_code == 200  # one day, asked for
+    assert client.get(f"{path}?to=2026-11-16").status_code == 200     # from the first of that month
+    assert client.get(f"{path}?from=2020-01-01&to=2026-11-16").status_code == 400  # over three years
 
 
 def test_kept_reports_list_and_download(app, api, session, now, build, hall):

@@ -199,6 +199,24 @@ def test_rankings_carry_chart_data_and_tables(signed_in, session, build, hall):
     assert "食品科技开办" in html                          # the STARTUP project over its target
 
 
+@pytest.mark.parametrize("query,message", [
+    ("from=2026-11-20&to=2026-11-16", "“从”（2026-11-20）晚于“至”（2026-11-16），请重新选择日期。"),
+    ("from=2026-12-01", "“从”（2026-12-01）晚于“至”（2026-11-25），请重新选择日期。"),  # "to" is today
+    ("from=2026-13-40", "“2026-13-40”不是有效日期"),
+])
+def test_rankings_refuse_a_reversed_period_with_a_form_message(signed_in, clock, query, message):
+    clock.set("2026-11-25T10:00:00+08:00")
+    response = signed_in().get(f"/director/rankings?{query}")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert re.search(r'<div class="flash flash-error period-error" role="alert">[^<]*' + re.escape(message), html)
+    asked = dict(part.split("=") for part in query.split("&"))
+    assert f'name="from" value="{asked["from"]}"' in html  # the dates typed are shown again
+    assert "2026-11-01 至 2026-11-25" in html  # and the figures shown are the default period's, said so
+    ok = signed_in().get("/director/rankings?from=2026-11-16&to=2026-11-20")
+    assert ok.status_code == 200 and "period-error" not in ok.get_data(as_text=True)
+
+
 def test_reports_page_lists_and_downloads(app, signed_in, post, session, now, build, hall, run_jobs):
     build_week(build, (hall["agent"], hall["agent2"]))
     report = build_report(session, now, "weekly", date(2026, 11, 16), app.config["REPORT_DIR"])

@@ -1,9 +1,11 @@
 """The contact card (R9): content, the QR code decoding back to the tracking link, reissue on reassignment."""
 import io
 
+import pytest
 import zxingcpp
 from PIL import Image
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from agency.notifications.models import Message
 from agency.projects.models import ContactCard
@@ -91,3 +93,45 @@ def test_public_tracking_page_shows_progress_without_personal_data(world, client
     for private in ("张经理", "138-0000-0001", "0571-1", "甲公司", "agent@hall.test"):
         assert private not in html
     assert client.get("/track/DBNOSUCH00").status_code == 404
+
+
+def forced_serials(monkeypatch, *serials):
+    """The random part of card numbers comes from ``serials`` in order (shared by every thread)."""
+    import threading
+
+    from agency.projects import cards
+    queue, lock = list(serials), threading.Lock()
+
+    def serial():
+        with lock:
+            return queue.pop(0)
+    monkeypatch.setattr(cards, "card_serial", serial)
+    return queue
+
+
+def test_a_card_number_collision_is_retried_not_a_500(world, session, monkeypatch):
+    queue = forced_serials(monkeypatch, 42, 42, 42, 43, 42, 44)
+    first = world.entrust()
+    second = world.entrust(enterprise="ent2")  # draws 42 twice (taken), then 43
+    assert queue == [42, 44]
+    numbers = {c.project_id: c.card_no for c in session.scalars(select(ContactCard))}
+    assert numbers[first["id"]].endswith("000042") and numbers[second["id"]].endswith("000043")
+    card = world.as_("ent2").get(f"/projects/{second['id']}/contact-card").get_json()
+    assert card["card_no"] == numbers[second["id"]]
+    # a reassignment (new card, old one void) collides too, and is retried in the same transaction
+    moved = world.as_("director").post(f"/projects/{second['id']}/assign",
+                                       json={"agent_id": world.people["agent2"].id})
+    assert moved.status_code == 200, moved.get_json()
+    session.expire_all()
+    cards = session.scalars(select(ContactCard).where(ContactCard.project_id == second["id"])
+                            .order_by(ContactCard.id)).all()
+    assert [(c.card_no[-6:], c.void) for c in cards] == [("000043", True), ("000044", False)]
+    assert queue == []
+
+
+def test_a_card_number_that_never_frees_up_still_fails_loudly(world, session, monkeypatch):
+    from agency.projects import cards
+    forced_serials(monkeypatch, *[7] * (1 + cards.CARD_NO_ATTEMPTS))
+    world.entrust()
+    with pytest.raises(IntegrityError):
+        world.entrust(enterprise="ent2")

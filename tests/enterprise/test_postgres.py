@@ -17,16 +17,20 @@ from tests.support import ready_for_dispatch
 pytestmark = pytest.mark.postgres
 
 
+def import_all(session, now):
+    from agency.catalog.services import import_catalog, import_project_types
+    import_catalog(session, now, SYSTEM, (SAMPLE_DIR / "catalog.sample.csv").read_text(encoding="utf-8"))
+    import_project_types(session, now, SYSTEM, (SAMPLE_DIR / "project_types.sample.csv").read_text(encoding="utf-8"))
+
+
 @pytest.fixture
 def pg_rated(pg_app, now):
-    from agency.catalog.services import import_catalog, import_project_types
     from agency.extensions import db
     from agency.projects.services import dispatch_stage, entrust_project
     from agency.tasks.services import answer_task
     with pg_app.app_context():
         session = db.session
-        import_catalog(session, now, SYSTEM, (SAMPLE_DIR / "catalog.sample.csv").read_text(encoding="utf-8"))
-        import_project_types(session, now, SYSTEM, (SAMPLE_DIR / "project_types.sample.csv").read_text(encoding="utf-8"))
+        import_all(session, now)
         make = UserFactory(session, now)
         agent, ent = make("agent", "pa", phone="1"), make("enterprise", "pe")
         liaison = make("liaison", "bdc_pa", department_code="BDC", liaison_slot="primary")
@@ -69,3 +73,53 @@ def test_rating_once_and_sweep_on_postgres(pg_rated, now):
     assert sorted(r["notice_red_cards"] for r in results) == [0, 0, 1]
     assert session.scalar(select(func.count()).select_from(Card).where(Card.reason == "notice_overdue")) == 1
     assert session.scalar(select(func.count()).select_from(Rating)) == 1
+
+
+def test_two_cards_issued_at_once_with_the_same_random_part_both_succeed(pg_app, now, monkeypatch):
+    """Two transactions insert the same card number: the second waits on the unique index, gets the
+    violation, and retries in its SAVEPOINT with a new number; both commit."""
+    from agency.extensions import db
+    from agency.people.models import User
+    from agency.projects import cards
+    from agency.projects.models import ContactCard, Project
+    from agency.projects.services import entrust_project
+    from tests.enterprise.test_cards import forced_serials
+
+    with pg_app.app_context():
+        session = db.session
+        import_all(session, now)
+        make = UserFactory(session, now)
+        agent, ent = make("agent", "pa", phone="1"), make("enterprise", "pe")
+        ids = [entrust_project(session, now, agent, name=f"项目{n}", project_type="REAL_ESTATE", location="x",
+                               investment_wan=1, contact_name="c", contact_phone="12345", enterprise_id=ent.id).id
+               for n in (1, 2)]
+        session.commit()
+        agent_id = agent.id
+        session.remove()
+    queue = forced_serials(monkeypatch, 7, 7, 8)
+    barrier, errors = threading.Barrier(2), []
+
+    def reissue(project_id):
+        with pg_app.app_context():
+            try:
+                project = db.session.get(Project, project_id)
+                agent = db.session.get(User, agent_id)
+                barrier.wait()
+                cards.issue_card(db.session, now, project, agent)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001  (reported below)
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=reissue, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and queue == []
+    with pg_app.app_context():
+        current = db.session.scalars(select(ContactCard.card_no).where(ContactCard.void.is_(False))
+                                     .order_by(ContactCard.card_no)).all()
+        assert [c[-6:] for c in current] == ["000007", "000008"]
+        assert db.session.scalar(select(func.count()).select_from(ContactCard)) == 4  # two voided, two new

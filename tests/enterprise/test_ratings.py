@@ -1,10 +1,11 @@
 """Rating (R10): once, after closing, 1..5; a dissatisfied rating opens a notice, replied or red-carded."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from agency.enterprise.models import DissatisfactionNotice
+from agency.enterprise.models import DissatisfactionNotice, Rating
 from agency.enterprise.rules import sweep_notices
 from agency.notifications.models import Message
 from agency.supervision.models import Card
@@ -166,7 +167,8 @@ def test_rating_page_flow(world, client, login, csrf_token, session):
     assert 'class="rating-form"' in page and f'action="/projects/{project["id"]}/rating"' in page
     token = csrf_token(f"/projects/{project['id']}")
     bad = client.post(f"/projects/{project['id']}/rating", data={"csrf_token": token, "level": "6"})
-    assert bad.status_code == 302
+    assert bad.status_code == 400
+    assert re.search(r'<p class="error level-error">请选择一至五级的评价。</p>', bad.get_data(as_text=True))
     assert session.scalar(select(DissatisfactionNotice.id)) is None
     response = client.post(f"/projects/{project['id']}/rating",
                            data={"csrf_token": token, "level": "2", "comment": "等了很久", "department_code": "BDC"})
@@ -191,3 +193,37 @@ def test_notice_pages_for_liaison(world, client, login, csrf_token, session):
     response = client.post(f"/notices/{notice.id}", data={"csrf_token": token, "text": "已整改"})
     assert response.status_code == 302
     assert "已整改" in client.get(f"/notices/{notice.id}").get_data(as_text=True)
+
+
+def test_a_comment_over_the_limit_says_so_through_the_api(world, session):
+    project = world.completed_project()
+    response = world.as_("ent").post(f"/projects/{project['id']}/rating", json={"level": 4, "comment": "慢" * 2001})
+    assert response.status_code == 400
+    fields = response.get_json()["error"]["fields"]
+    assert fields == {"comment": ["the comment is too long: at most 2000 characters"]}
+    assert session.scalar(select(func.count()).select_from(Rating)) == 0
+    at_limit = world.as_("ent").post(f"/projects/{project['id']}/rating", json={"level": 4, "comment": "慢" * 2000})
+    assert at_limit.status_code == 201
+
+
+def test_a_comment_over_the_limit_says_so_on_the_page_next_to_the_comment(world, client, login, csrf_token,
+                                                                          session):
+    project = world.completed_project()
+    login("ent")
+    token = csrf_token(f"/projects/{project['id']}")
+    comment = "等了很久" * 501  # 2004 characters
+    refused = client.post(f"/projects/{project['id']}/rating",
+                          data={"csrf_token": token, "level": "2", "comment": comment, "department_code": "BDC"})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    form = page[page.index('id="rating-form-bdc"'):]
+    form = form[:form.index("</form>")]
+    # the message sits in the comment's field, the typed text and level are kept, no level complaint
+    assert re.search(r'<div class="field has-error">\s*<label for="comment-bdc">.*?</label>\s*'
+                     r'<textarea [^>]*>' + comment + r'</textarea>\s*'
+                     r'<p class="error comment-error">意见与建议过长：最多 2000 个字。</p>', form, re.S)
+    assert 'value="2" id="level-bdc-2" required checked' in form
+    assert "请选择一至五级的评价" not in page
+    assert 'class="error' not in page[page.index('id="rating-form-project"'):].split("</form>")[0]
+    assert session.scalar(select(func.count()).select_from(Rating)) == 0
+    assert session.scalar(select(DissatisfactionNotice.id)) is None

@@ -172,3 +172,54 @@ def test_reschedule_and_cancel(hall, api, clock, dispatched, run_jobs):
     assert cancelled.json["sequence"] == 2
     assert agent.post(f"/meetings/{meeting['id']}/cancel", json={"reason": "再次"}).status_code == 409
     assert agent.post(f"/meetings/{meeting['id']}/cancel", json={}).status_code == 400
+
+
+def test_closing_with_unrecorded_attendance_is_422_naming_them_and_changes_nothing(session, hall, api, clock,
+                                                                                    dispatched, run_jobs):
+    from sqlalchemy import func, select
+
+    from agency.audit.models import AuditEvent
+    from agency.jobs.models import OutboxJob
+    from agency.meetings.models import Invitation, Meeting
+    from agency.notifications.models import Message
+    from agency.tasks.models import Task
+
+    agent, zj = api(hall["agent"]), api(hall["zj_a"])
+    meeting = schedule(agent, dispatched["id"], department_codes=["FGW", "ZRGH", "ZJ", "RF"]).json
+    url = f"/meetings/{meeting['id']}"
+    clock.set(at(MONDAY, minutes=5))
+    run_jobs()
+    assert zj.post(url + "/confirm", json={"department_code": "ZJ", "representative": "李工"}).status_code == 200
+    clock.set(WED_1100)
+    assert agent.post(url + "/record", json={"attendance": [
+        {"department_code": "FGW", "present": True, "decision": "consent"},
+        {"department_code": "ZRGH", "present": False}]}).status_code == 200
+
+    def rows():
+        session.expire_all()
+        return (session.execute(select(Meeting.status, Meeting.closed_at, Meeting.minutes)).all(),
+                session.execute(select(Invitation.id, Invitation.attendance, Invitation.stance_source,
+                                       Invitation.decision).order_by(Invitation.id)).all(),
+                session.execute(select(Task.id, Task.status, Task.outcome_reason).order_by(Task.id)).all(),
+                session.scalar(select(func.count()).select_from(AuditEvent)),
+                session.scalar(select(func.count()).select_from(OutboxJob)),
+                session.scalar(select(func.count()).select_from(Message)))
+
+    before = rows()
+    refused = agent.post(url + "/close", json={"conclusion": "原则同意"})
+    assert refused.status_code == 422, refused.json
+    error = refused.json["error"]
+    assert error["code"] == "rule_violated" and error["fields"] == {"unrecorded": ["ZJ", "RF"]}
+    assert "ZJ" in error["message"] and "RF" in error["message"] and "ZRGH" not in error["message"]
+    assert rows() == before
+    assert before[0] == [("held", None, "")]
+    assert agent.get(url).json["status"] == "held"
+
+    # recorded absent (ZJ had confirmed, then stayed away): now the rule applies to what was recorded
+    assert agent.post(url + "/record", json={"attendance": [
+        {"department_code": "ZJ", "present": False}, {"department_code": "RF", "present": False}]}
+    ).status_code == 200
+    closed = agent.post(url + "/close", json={"conclusion": "原则同意"})
+    assert closed.status_code == 200, closed.json
+    assert {i["department"]: i["stance_source"] for i in closed.json["invitations"]} == {
+        "FGW": "present", "ZRGH": "deemed", "ZJ": "deemed", "RF": "deemed"}

@@ -166,13 +166,60 @@ def test_absence_never_deems_an_item_whose_law_forbids_deemed_consent(session, h
     assert "依法不适用默认同意" in meeting.minutes
 
 
-def test_a_department_not_recorded_as_present_counts_as_absent(session, hall, project, make_meeting):
+def test_a_meeting_with_an_unrecorded_department_cannot_be_closed(session, hall, project, make_meeting):
     meeting = make_meeting()
     record_all(session, hall, meeting, AFTER, FGW=present())  # ZRGH never recorded
-    services.close_meeting(session, AFTER, hall["agent"], meeting, "原则同意")
+    session.commit()
+    messages = session.scalar(select(func.count()).select_from(Message))
+    refused = _refused(session, RuleViolation, lambda: services.close_meeting(
+        session, AFTER, hall["agent"], meeting, "原则同意"))
+    assert refused.fields == {"unrecorded": ["ZRGH"]} and "ZRGH" in refused.message
+    # nothing changed: still open, nothing deemed, no audit event, nobody told
     zrgh = by_code(meeting)["ZRGH"]
+    assert (meeting.status, meeting.closed_at, meeting.minutes) == ("held", None, "")
+    assert (zrgh.attendance, zrgh.stance_source, zrgh.decision) == (None, None, None)
+    assert {t.status for t in tasks_of(project, "ZRGH")} == {"pending"}
+    assert session.scalar(select(func.count()).select_from(Message)) == messages
+    assert session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.action == "meeting.closed")) == 0
+    # once the agent records the absence, the rule applies as before
+    record_all(session, hall, meeting, AFTER, ZRGH=absent())
+    services.close_meeting(session, AFTER, hall["agent"], meeting, "原则同意")
     assert (zrgh.attendance, zrgh.stance_source, zrgh.decision) == ("absent", "deemed", "consent")
     assert {t.outcome_reason for t in tasks_of(project, "ZRGH")} == {"absence"}
+
+
+def test_the_refusal_names_every_unrecorded_department_even_one_that_confirmed(session, hall, project,
+                                                                                make_meeting):
+    meeting = make_meeting(codes=["FGW", "ZRGH", "ZJ", "RF"])
+    services.confirm_attendance(session, at(MONDAY, hours=2), hall["zj_a"], meeting, "ZJ", "李工")
+    session.commit()
+    refused = _refused(session, RuleViolation, lambda: services.close_meeting(
+        session, AFTER, hall["agent"], meeting, "原则同意"))  # nobody recorded yet
+    assert refused.fields == {"unrecorded": ["FGW", "ZRGH", "ZJ", "RF"]}
+    record_all(session, hall, meeting, AFTER, FGW=present(), ZRGH=absent())
+    session.commit()
+    refused = _refused(session, RuleViolation, lambda: services.close_meeting(
+        session, AFTER, hall["agent"], meeting, "原则同意"))
+    assert refused.fields == {"unrecorded": ["ZJ", "RF"]}
+    assert "ZJ" in refused.message and "RF" in refused.message and "FGW" not in refused.message
+    zj = by_code(meeting)["ZJ"]
+    assert (zj.confirmed_at, zj.representative, zj.attendance, zj.stance_source) == (at(MONDAY, hours=2), "李工",
+                                                                                     None, None)
+    assert {t.status for t in project.tasks} == {"pending"}
+
+
+def test_an_unrecorded_invitation_is_never_deemed_by_the_rule(session, hall, project, make_meeting):
+    meeting = make_meeting()
+    zrgh = by_code(meeting)["ZRGH"]
+    assert zrgh.duly_invited is True and zrgh.attendance is None
+    assert rules.stance_of(zrgh) == ("none", None, "")
+    assert rules.unrecorded(meeting) == list(meeting.invitations)
+    zrgh.attendance = "absent"
+    assert rules.stance_of(zrgh) == ("deemed", "consent", "")
+    zrgh.confirmed_at, zrgh.representative = MONDAY, "王科长"  # a confirmation does not change a recorded absence
+    assert rules.stance_of(zrgh) == ("deemed", "consent", "")
+    assert rules.unrecorded(meeting) == [by_code(meeting)["FGW"]]
 
 
 def test_absent_invited_late_is_not_deemed_and_the_agent_is_told_to_invite_again(session, hall, project,

@@ -3,6 +3,10 @@ minutes (printable and download), the director's calendar and the project page's
 import re
 
 from icalendar import Calendar
+from sqlalchemy import func, select
+
+from agency.audit.models import AuditEvent
+from agency.meetings.models import Meeting
 
 from tests.meetings.conftest import MONDAY
 from tests.web.conftest import client, csrf_token, login, read_csrf  # noqa: F401  (page fixtures)
@@ -66,7 +70,24 @@ def test_agent_schedules_records_and_closes_through_pages(session, hall, project
     assert 'class="record-attendance"' in page
     recorded = client.post(f"/meetings/{meeting_id}/record", data={
         "csrf_token": read_csrf(page), "attendance-FGW": "present", "decision-FGW": "consent",
-        "representative-FGW": "王科长", "attendance-ZRGH": "absent"})
+        "representative-FGW": "王科长"})
+    assert recorded.status_code == 302
+    # ZRGH's attendance is not recorded: the close is refused, the page says who, nothing is closed
+    refused = client.post(f"/meetings/{meeting_id}/close", data={"csrf_token": token(client, meeting_path),
+                                                                 "conclusion": "同意进入下一阶段"})
+    assert refused.status_code == 422
+    text = html(refused)
+    assert "尚未记录到会情况" in text and "自然资源和规划局（ZRGH）" in text and "发展和改革局（FGW）" not in text
+    assert "同意进入下一阶段</textarea>" in text  # the conclusion typed is kept
+    assert 'class="invitation unrecorded" id="invitation-ZRGH"' in text
+    session.expire_all()
+    meeting = session.get(Meeting, meeting_id)
+    assert meeting.status == "held" and meeting.closed_at is None
+    assert {t.status for t in project.tasks if t.department.code == "ZRGH"} == {"pending"}
+    assert session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.action == "meeting.closed")) == 0
+    recorded = client.post(f"/meetings/{meeting_id}/record", data={
+        "csrf_token": token(client, meeting_path), "attendance-ZRGH": "absent"})
     assert recorded.status_code == 302
     closed = client.post(f"/meetings/{meeting_id}/close", data={"csrf_token": token(client, meeting_path),
                                                                 "conclusion": "同意进入下一阶段"})

@@ -63,11 +63,27 @@ def test_an_agent_entrusts_on_behalf_of_an_enterprise_and_is_its_first_contact(a
 
 @pytest.mark.parametrize("changes, field", [
     ({"project_type": "SPACESHIP"}, "project_type"), ({"name": ""}, "name"), ({"contact_phone": "call me"}, "contact_phone"),
-    ({"investment_wan": "-1"}, "investment_wan"), ({"investment_wan": "lots"}, "investment_wan")])
+    ({"investment_wan": "-1"}, "investment_wan"), ({"investment_wan": "lots"}, "investment_wan"),
+    ({"investment_wan": "1e20"}, "investment_wan"), ({"investment_wan": 1e20}, "investment_wan"),
+    ({"investment_wan": "10000000000"}, "investment_wan"), ({"investment_wan": "9999999999.996"}, "investment_wan"),
+    ({"investment_wan": "NaN"}, "investment_wan"), ({"investment_wan": "Infinity"}, "investment_wan"),
+    ({"investment_wan": "-Infinity"}, "investment_wan"), ({"investment_wan": "1e999999999"}, "investment_wan")])
 def test_bad_entrustment_is_400_and_changes_nothing(api, session, hall, entrust_body, changes, field):  # noqa: F811
     before = snapshot(session)
     assert_error(_entrust(api, hall["ent"], {**entrust_body, **changes}), 400, "bad_input", field)
     assert snapshot(session) == before
+
+
+def test_investment_is_bounded_by_its_column_with_a_clear_error(api, session, hall, entrust_body):  # noqa: F811
+    too_big = _entrust(api, hall["ent"], {**entrust_body, "investment_wan": "1e20"})
+    assert too_big.get_json()["error"]["fields"] == {"investment_wan": ["0 to 9999999999.99 (万元)"]}
+    nan = _entrust(api, hall["ent"], {**entrust_body, "investment_wan": "NaN"})
+    assert nan.get_json()["error"]["fields"] == {"investment_wan": ["a finite number of 万元 is required"]}
+    largest = _entrust(api, hall["ent"], {**entrust_body, "investment_wan": "9999999999.99"})
+    assert largest.status_code == 201, largest.get_json()
+    assert largest.get_json()["investment_wan"] == "9999999999.99"
+    session.expire_all()
+    assert str(session.get(Project, largest.get_json()["id"]).investment_wan) == "9999999999.99"
 
 
 def test_an_agent_must_name_a_real_enterprise(api, session, hall, entrust_body):  # noqa: F811

@@ -75,6 +75,22 @@ def test_entrust_form_reports_bad_input_and_keeps_nothing(client, session, hall,
     assert _count(session, Project) == 0
 
 
+@pytest.mark.parametrize("investment, message", [
+    ("1e20", "总投资最多 9999999999.99 万元"), ("10000000000", "总投资最多 9999999999.99 万元"),
+    ("NaN", "请填写有效的金额（万元）"), ("Infinity", "请填写有效的金额（万元）"), ("-Infinity", "请填写有效的金额（万元）"),
+    ("lots", "请填写有效的金额（万元）")])
+def test_entrust_form_bounds_the_investment(client, session, hall, start, entrust_body, investment, message):
+    login(client, "ent")
+    response = post(client, "/projects/new", dict(entrust_body, agree="y", investment_wan=investment),
+                    token_from="/projects/new")
+    assert response.status_code == 400
+    html = text(response)
+    field = html[html.index('for="investment_wan"'):]
+    field = field[:field.index("</div>")]
+    assert f'<p class="error">{message}</p>' in field
+    assert _count(session, Project) == 0
+
+
 def test_agent_entrusts_for_an_enterprise_which_signs_later(client, session, hall, start, entrust_body):
     login(client, "agent")
     html = text(client.get("/projects/new"))
