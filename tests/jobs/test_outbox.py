@@ -378,3 +378,42 @@ def test_a_second_delivery_racing_a_job_that_commits_midway_is_a_no_op(pg_app, m
         deliveries = db.session.scalars(select(Delivery).where(Delivery.channel == "email")).all()
         assert [(d.status, d.attempts) for d in deliveries] == [("sent", 1), ("sent", 1)]
         db.session.remove()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_the_scheduler_process_puts_a_due_retry_back_on_its_queue(redis_app, monkeypatch):
+    """Workers run no RQ scheduler child (it outlived a killed worker): the scheduler process's
+    timer promotes RQ's due retries, and reconcile leaves a scheduled retry alone."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from workers import notifications
+    from workers.scheduler import _promote_retries, declare_jobs
+
+    session = db.session
+    mail = redis_app.extensions["mail_outbox"]
+    notify(session, NOW, _user(session), "重试", key="retry:1")
+    session.commit()
+    (row,) = _outbox_rows(session)
+    queue = queues.get_queue("notifications")
+    with monkeypatch.context() as patch:
+        patch.setattr(notifications, "deliver_all", lambda *args: 1 / 0)
+        _work()
+    assert queue.scheduled_job_registry.get_job_ids() == [row.rq_job_id]  # RQ's retry, 10 s later
+    assert _outbox_rows(session)[0].attempts == 1
+    assert _reconcile(redis_app, NOW + timedelta(minutes=1)) == {"requeued": 0}  # held: it will run
+
+    state: dict = {}
+    _promote_retries(redis_app, state)
+    assert queue.count == 0  # not due yet
+    queues.connection().zadd(queue.scheduled_job_registry.key, {row.rq_job_id: 1})  # ... and now it is
+    _promote_retries(redis_app, state)
+    assert queue.job_ids == [row.rq_job_id]
+    assert queue.scheduled_job_registry.get_job_ids() == []
+    _work()
+    assert [m["Subject"] for m in mail] == ["重试"]
+    assert (_outbox_rows(session)[0].status, _outbox_rows(session)[0].attempts) == ("done", 2)
+
+    scheduler = BlockingScheduler(timezone=redis_app.config["TIMEZONE"])
+    declare_jobs(scheduler, redis_app)
+    assert scheduler.get_job("rq-retries").trigger.interval == timedelta(seconds=5)
