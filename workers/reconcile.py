@@ -4,7 +4,7 @@ The outbox row (not done) is the truth, and RQ's job *status* is not: a
 worker SIGKILLed between popping a job id and registering it as started
 leaves a job whose status says ``queued`` while no list or registry holds it;
 one killed mid-job leaves ``started`` for good.  So reconcile looks where RQ
-keeps work that will still run (see ``held_job_ids``) and pushes every other
+keeps work that will still run (see ``RQView``) and pushes every other
 unfinished row again.
 
 Safe beside live workers: the one moment RQ cannot show (a live worker has
@@ -14,6 +14,7 @@ marked done once).
 """
 import os
 import socket
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -36,21 +37,26 @@ def reconcile(session, now: datetime, grace: timedelta = GRACE) -> int:
     session.rollback()
     redis = connection()
     held: set[str] = set()
+    dead: dict[str, list[str]] = {}
     for name in {queue for _, queue in rows}:
-        held |= held_job_ids(redis, name)
+        view = RQView.read(redis, name)
+        held |= view.held
+        dead[name] = view.dead_entries
     orphans = [(job_id, queue) for job_id, queue in rows if rq_job_id(job_id) not in held]
     if orphans:  # a job that finished while we looked is done by now: leave it
         open_ids = set(session.scalars(select(OutboxJob.id).where(
             OutboxJob.id.in_([job_id for job_id, _ in orphans]), OutboxJob.status.not_in(("done", "failed")))))
         session.rollback()
         orphans = [(job_id, queue) for job_id, queue in orphans if job_id in open_ids]
-        _forget(redis, orphans)
+        _forget(redis, orphans, dead)
         push_many(orphans)
     return len(orphans)
 
 
-def held_job_ids(redis: Redis, name: str) -> set[str]:
-    """Ids of the jobs RQ will still run from queue ``name``.
+@dataclass
+class RQView:
+    """What RQ holds of one queue: ``held``, the ids of the jobs it will still run, and
+    ``dead_entries``, the started-registry entries of executions that will never end.
 
     Held: waiting in the queue list, in the scheduled registry (a retry) or
     the deferred registry, or in the started registry (work in progress)
@@ -58,23 +64,30 @@ def held_job_ids(redis: Redis, name: str) -> set[str]:
     from one to the next is seen in one of them.  A job whose data is gone
     is never held (RQ would drop it on dequeue).
     """
-    queue = get_queue(name)
-    with redis.pipeline(transaction=True) as pipe:
-        pipe.lrange(queue.key, 0, -1)
-        pipe.zrange(queue.scheduled_job_registry.key, 0, -1)
-        pipe.zrange(queue.deferred_job_registry.key, 0, -1)
-        pipe.zrange(queue.started_job_registry.key, 0, -1, withscores=True)
-        waiting, scheduled, deferred, started = pipe.execute()
-    held = {_text(i) for i in (*waiting, *scheduled, *deferred)}
-    alive = {}
-    for entry, expires in started:
-        execution = Execution.from_composite_key(_text(entry), redis)
-        if expires >= current_timestamp() and _runs(redis, execution, alive):
-            held.add(execution.job_id)
-    with redis.pipeline(transaction=False) as pipe:
-        for job_id in held:
-            pipe.exists(f"{queue.job_class.redis_job_namespace_prefix}{job_id}")
-        return {job_id for job_id, exists in zip(held, pipe.execute()) if exists}
+
+    held: set[str]
+    dead_entries: list[str]
+
+    @classmethod
+    def read(cls, redis: Redis, name: str) -> "RQView":
+        queue = get_queue(name)
+        with redis.pipeline(transaction=True) as pipe:
+            pipe.lrange(queue.key, 0, -1)
+            pipe.zrange(queue.scheduled_job_registry.key, 0, -1)
+            pipe.zrange(queue.deferred_job_registry.key, 0, -1)
+            pipe.zrange(queue.started_job_registry.key, 0, -1, withscores=True)
+            waiting, scheduled, deferred, started = pipe.execute()
+        held, dead, alive = {_text(i) for i in (*waiting, *scheduled, *deferred)}, [], {}
+        for entry, expires in started:
+            execution = Execution.from_composite_key(_text(entry), redis)
+            if expires >= current_timestamp() and _runs(redis, execution, alive):
+                held.add(execution.job_id)
+            else:
+                dead.append(execution.composite_key)
+        with redis.pipeline(transaction=False) as pipe:
+            for job_id in held:
+                pipe.exists(queue.job_class.key_for(job_id))
+            return cls({job_id for job_id, exists in zip(held, pipe.execute()) if exists}, dead)
 
 
 def _runs(redis: Redis, execution: Execution, alive: dict) -> bool:
@@ -116,20 +129,18 @@ def _process_exists(pid: int) -> bool:
         return True
 
 
-def _forget(redis: Redis, orphans: list[tuple[int, str]]) -> None:
-    """Drop what RQ still records of an orphan (a dead execution, a failure), so RQ's own cleanup
-    does not later retry or fail the job that is pushed again."""
+def _forget(redis: Redis, orphans: list[tuple[int, str]], dead: dict[str, list[str]]) -> None:
+    """Drop what RQ still records of an orphan (its dead executions, a failure, an intermediate-list
+    entry), so RQ's own cleanup does not later retry or fail the job that is pushed again."""
     by_queue: dict[str, list[str]] = {}
     for job_id, name in orphans:
         by_queue.setdefault(name, []).append(rq_job_id(job_id))
     for name, job_ids in by_queue.items():
-        queue = get_queue(name)
-        wanted = set(job_ids)
-        dead = [entry for entry in redis.zrange(queue.started_job_registry.key, 0, -1)
-                if Execution.from_composite_key(_text(entry), redis).job_id in wanted]
+        queue, wanted = get_queue(name), set(job_ids)
+        entries = [e for e in dead.get(name, []) if Execution.from_composite_key(e, redis).job_id in wanted]
         with redis.pipeline(transaction=True) as pipe:
-            if dead:
-                pipe.zrem(queue.started_job_registry.key, *dead)
+            if entries:
+                pipe.zrem(queue.started_job_registry.key, *entries)
             for job_id in job_ids:
                 pipe.lrem(queue.intermediate_queue_key, 0, job_id)
             for registry in (queue.failed_job_registry, queue.finished_job_registry, queue.canceled_job_registry):

@@ -1,8 +1,9 @@
 """The outbox (R13): a job is written with its change, reaches RQ after commit,
 runs once in effect, and reconcile puts back what never reached RQ.
 
-The first tests use the real PostgreSQL and Redis with a real RQ worker; the
-last two the embedded stand-in (fakeredis) that tests and `make run` use.
+The tests marked redis use the real PostgreSQL and Redis with a real RQ
+worker; the others the embedded stand-in (fakeredis) that tests and
+`make run` use.  Workers killed for real: tests/workers/test_worker_kills.py.
 """
 import json
 import subprocess
