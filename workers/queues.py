@@ -8,7 +8,6 @@ import threading
 from flask import current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry
-from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 FIXED_QUEUES = ("default", "notifications", "reports")
@@ -60,16 +59,6 @@ def all_queue_names(session) -> list[str]:
 
 def rq_job_id(outbox_id: int) -> str:
     return f"outbox-{outbox_id}"
-
-
-def is_live(outbox_id: int) -> bool:
-    """True while RQ holds the job as waiting or running."""
-    try:
-        job = Job.fetch(rq_job_id(outbox_id), connection=connection(), serializer=JSONSerializer)
-    except Exception:  # NoSuchJobError, or an unreadable leftover
-        return False
-    return job.get_status(refresh=False) in (
-        JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def push(outbox_id: int, queue: str) -> None:

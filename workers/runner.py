@@ -1,7 +1,10 @@
 """The one RQ entry point: run an outbox row, exactly once in effect.
 
-RQ delivers at least once.  The row is locked, its function runs in the
-same transaction that marks it done, so a second delivery finds it done.
+RQ delivers at least once, and reconcile may push a job again.  The row is
+locked, its function runs in the same transaction that marks it done, so a
+second delivery waits for the first and then finds it done.  A function that
+commits along the way (the e-mail job, one delivery at a time) must make each
+committed part idempotent itself; the done mark still lands once.
 """
 import importlib
 import traceback
@@ -43,7 +46,9 @@ def run_job(outbox_id: int) -> str:
         func, args = resolve(job.func), list(job.args)
         try:
             func(session, clock.now(), *args)
-            finish_job(session, clock.now(), job)
+            if not finish_job(session, clock.now(), outbox_id):
+                session.rollback()
+                return "already done"
             session.commit()
         except Exception as exc:
             session.rollback()

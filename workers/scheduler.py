@@ -1,4 +1,5 @@
-"""The one APScheduler process.  Its jobs only run the sweep or enqueue work.
+"""The one APScheduler process.  Its jobs only run the sweep or enqueue work
+(RQ's due retries included: workers run no scheduler child of their own).
 
 Deadlines are columns, not scheduler entries: the sweep finds what is due.
 """
@@ -9,6 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 log = logging.getLogger(__name__)
+RETRY_CHECK_SECONDS = 5  # how late a retry of RQ may start; its lock lives 61 s, so a restart takes over
 
 
 def _sweep(app: Flask) -> None:
@@ -46,6 +48,30 @@ def _checkpoint(app: Flask) -> None:
             log.info("audit checkpoint %s:%s (%d chains)", checkpoint.id, checkpoint.hash, len(checkpoint.heads))
 
 
+def _promote_retries(app: Flask, state: dict) -> None:
+    """RQ's scheduler duty: put due retries (RQ's ScheduledJobRegistry) back on their queues.
+
+    It runs here, not in the workers: ``work(with_scheduler=True)`` forks a
+    scheduler child that outlives a SIGKILLed worker.  RQ's per-queue lock
+    keeps a second scheduler process from promoting the same jobs.
+    """
+    from rq.scheduler import RQScheduler
+    from rq.serializers import JSONSerializer
+
+    from agency.extensions import db
+    from workers.queues import all_queue_names, connection
+    with app.app_context():
+        names = all_queue_names(db.session)
+        db.session.remove()
+        if state.get("names") != names:  # a department was added: schedule its queue too
+            if state.get("scheduler"):
+                state["scheduler"].release_locks()
+            state["names"], state["scheduler"] = names, RQScheduler(
+                names, connection=connection(), serializer=JSONSerializer, logging_level="WARNING")
+        state["scheduler"].acquire_locks()
+        state["scheduler"].enqueue_scheduled_jobs()
+
+
 def _report(app: Flask, period: str) -> None:
     from agency import clock
     from agency.extensions import db
@@ -65,6 +91,8 @@ def declare_jobs(scheduler, app: Flask) -> None:
     # the end of a chain can be deleted unnoticed.
     scheduler.add_job(_checkpoint, "interval", minutes=app.config["AUDIT_CHECKPOINT_MINUTES"],
                       id="audit-checkpoint", args=[app], **common)
+    scheduler.add_job(_promote_retries, "interval", seconds=RETRY_CHECK_SECONDS, id="rq-retries",
+                      args=[app, {}], **common)
     scheduler.add_job(_report, "cron", hour=0, minute=30, timezone=tz, id="report-daily",
                       args=[app, "daily"], **common)
     scheduler.add_job(_report, "cron", day_of_week="mon", hour=1, minute=0, timezone=tz, id="report-weekly",

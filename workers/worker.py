@@ -73,7 +73,7 @@ def run_worker(app: Flask, burst: bool = False) -> int:
         return drain(app)
     with app.app_context():
         worker = make_worker(all_queue_names(db.session))
-    worker.work(with_scheduler=True)
+    worker.work()  # no with_scheduler: its forked child would outlive a SIGKILLed worker (the scheduler runs it)
     return 0
 
 
@@ -84,7 +84,7 @@ def start_thread(app: Flask) -> threading.Thread:
             names = all_queue_names(db.session)
             db.session.remove()
             worker = make_worker(names, ThreadWorker)
-        worker.work(with_scheduler=True, logging_level="WARNING")
+        worker.work(logging_level="WARNING")  # retries are promoted by the in-process APScheduler
 
     thread = threading.Thread(target=loop, name="agency-worker", daemon=True)
     thread.start()

@@ -50,10 +50,20 @@ def claim_job(session: Session, job_id: int) -> OutboxJob | None:
     )
 
 
-def finish_job(session: Session, now: datetime, job: OutboxJob) -> None:
-    job.status = "done"
-    job.finished_at = now
-    job.attempts += 1
+def finish_job(session: Session, now: datetime, job_id: int) -> bool:
+    """Mark a claimed job done; False when another run marked it done first.
+
+    The claim's lock normally makes that impossible, but a job function that
+    commits part of its work (the e-mail job commits each delivery) releases
+    the lock with it; then a second delivery may claim the row meanwhile, and
+    this conditional UPDATE still lets only one run finish (and count) it.
+    """
+    finished = session.execute(
+        update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.status != "done")
+        .values(status="done", finished_at=now, attempts=OutboxJob.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return finished.rowcount == 1
 
 
 MAX_ATTEMPTS = 10  # RQ's own retries plus reconcile's; then it waits for a person

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from agency.calendar.workdays import WorkingCalendar
 from agency.errors import BadInput
 from agency.jobs.services import enqueue_job
+from agency.spreadsheets import append_xlsx_row, csv_row
 from agency.supervision import figures
 from agency.supervision.figures import Period
 from agency.supervision.models import Report
@@ -115,27 +116,25 @@ def audit_checkpoint_rows(session: Session, now: datetime, tz: tzinfo) -> list[d
              "chains": len(checkpoint.heads), "hash": checkpoint.hash}]
 
 
-def _cell(value):
-    return "" if value is None else value
-
-
 def write_csv(path: Path, title: str, data: dict) -> None:
-    """One file: a title line, then each table as its name, a header row and its rows, a blank line between."""
+    """One file: a title line, then each table as its name, a header row and its rows, a blank line between.
+
+    Text that a spreadsheet would run as a formula is written quoted (agency.spreadsheets)."""
     with _atomic(path, newline="", encoding="utf-8-sig") as out:
         writer = csv.writer(out)
-        writer.writerow([title])
+        writer.writerow(csv_row([title]))
         for key, name, columns in SECTIONS:
             if key not in data:
                 continue
             writer.writerow([])
-            writer.writerow([name])
-            writer.writerow([header for _, header in columns])
+            writer.writerow(csv_row([name]))
+            writer.writerow(csv_row(header for _, header in columns))
             for row in data[key]:
-                writer.writerow([_cell(row.get(k)) for k, _ in columns])
+                writer.writerow(csv_row(row.get(k) for k, _ in columns))
 
 
 def write_xlsx(path: Path, title: str, data: dict) -> None:
-    """One sheet per table; row 1 the header, rates formatted as percentages."""
+    """One sheet per table; row 1 the header, rates formatted as percentages, text stored as text."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     book = Workbook()
@@ -144,11 +143,11 @@ def write_xlsx(path: Path, title: str, data: dict) -> None:
         if key not in data:
             continue
         sheet = book.create_sheet(name[:31].replace("（", "(").replace("）", ")"))
-        sheet.append([header for _, header in columns])
+        append_xlsx_row(sheet, [header for _, header in columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in data[key]:
-            sheet.append([row.get(k) for k, _ in columns])
+            append_xlsx_row(sheet, [row.get(k) for k, _ in columns])
         for index, (k, _) in enumerate(columns, start=1):
             letter = sheet.cell(row=1, column=index).column_letter
             sheet.column_dimensions[letter].width = {"name": 28, "department_name": 28, "hash": 66}.get(k, 14)

@@ -1,8 +1,9 @@
 """The outbox (R13): a job is written with its change, reaches RQ after commit,
 runs once in effect, and reconcile puts back what never reached RQ.
 
-The first tests use the real PostgreSQL and Redis with a real RQ worker; the
-last two the embedded stand-in (fakeredis) that tests and `make run` use.
+The tests marked redis use the real PostgreSQL and Redis with a real RQ
+worker; the others the embedded stand-in (fakeredis) that tests and
+`make run` use.  Workers killed for real: tests/workers/test_worker_kills.py.
 """
 import json
 import subprocess
@@ -247,3 +248,173 @@ def test_a_job_failing_every_time_is_parked_after_max_attempts(app, monkeypatch)
         assert "gateway down" in row.last_error
         later = clock.now() + timedelta(hours=1)
         assert reconcile(db.session, later) == 0  # parked: no longer put back on the queue
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_reconcile_goes_by_where_rq_holds_a_job_not_by_its_status(redis_app):
+    """Each row's RQ job is left in one state a killed (or live) worker leaves; reconcile pushes
+    again exactly those RQ will never run, whatever their status says."""
+    session = db.session
+    mail = redis_app.extensions["mail_outbox"]
+    user = _user(session)
+    states = ["waiting", "popped", "started_live", "started_dead_pid", "started_unregistered",
+              "started_expired", "scheduled", "failed", "intermediate"]
+    for state in states:
+        notify(session, NOW, user, state, key=state)
+    session.commit()
+    rows = dict(zip(states, _outbox_rows(session)))
+    conn, queue = queues.connection(), queues.get_queue("notifications")
+    live, dead, gone = (make_worker(["notifications"]) for _ in range(3))
+    for worker in (live, dead, gone):
+        worker.register_birth()  # live: this process's pid, on this host
+    conn.hset(dead.key, "pid", _dead_pid())
+
+    def pop(state) -> Job:  # what a worker's BLPOP does: the id leaves the queue list
+        assert conn.lpop(queue.key).decode() == rows[state].rq_job_id
+        return Job.fetch(rows[state].rq_job_id, connection=conn, serializer=JSONSerializer)
+
+    def start(state, worker) -> str:
+        job = pop(state)
+        execution = worker.prepare_execution(job)
+        worker.prepare_job_execution(job)
+        assert job.get_status() == "started"
+        return execution.composite_key
+
+    conn.rpush(queue.key, conn.lpop(queue.key))  # "waiting" goes to the back: it stays on the list
+    assert pop("popped").get_status() == "queued"  # the probe's lost job: queued, yet in no list or registry
+    start("started_live", live)
+    dead_entry = start("started_dead_pid", dead)
+    start("started_unregistered", gone)
+    conn.delete(gone.key)  # a worker on another host, silent past its registration's TTL
+    expired = start("started_expired", live)
+    conn.zadd(queue.started_job_registry.key, {expired: 1})  # its timeout passed long ago
+    queue.schedule_job(pop("scheduled"), datetime.now(timezone.utc) + timedelta(minutes=10))
+    queue.failed_job_registry.add(pop("failed"), exc_string="RQ gave up")
+    conn.rpush(queue.intermediate_queue_key, pop("intermediate").id)  # a single-queue worker's LMOVE
+    assert queue.job_ids == [rows["waiting"].rq_job_id]
+
+    orphans = ["popped", "started_dead_pid", "started_unregistered", "started_expired", "failed", "intermediate"]
+    assert _reconcile(redis_app, NOW + timedelta(minutes=1)) == {"requeued": len(orphans)}
+    assert queue.job_ids == [rows[s].rq_job_id for s in ["waiting", *orphans]]
+    started = {e.decode() for e in conn.zrange(queue.started_job_registry.key, 0, -1)}
+    assert dead_entry not in started and expired not in started
+    assert [job_id for job_id, _ in queue.started_job_registry.get_job_and_execution_ids(cleanup=False)] == [
+        rows["started_live"].rq_job_id]
+    assert queue.failed_job_registry.get_job_ids(cleanup=False) == []
+    assert conn.llen(queue.intermediate_queue_key) == 0
+    assert _reconcile(redis_app, NOW + timedelta(minutes=1)) == {"requeued": 0}  # all held now
+
+    _work()
+    done = {s for s, row in zip(states, _outbox_rows(session)) if row.status == "done"}
+    assert done == {"waiting", *orphans}
+    assert all(row.attempts == 1 for row in _outbox_rows(session) if row.status == "done")
+    assert sorted(m["Subject"] for m in mail) == sorted(["waiting", *orphans])
+
+
+@pytest.mark.postgres
+def test_a_second_delivery_racing_a_job_that_commits_midway_is_a_no_op(pg_app, monkeypatch):
+    """The e-mail job commits each delivery, which releases the row's lock: a second delivery of the
+    same job (reconcile pushed it again) claims the row meanwhile, yet the row is finished once and
+    every e-mail is sent once."""
+    import threading
+
+    from agency.notifications import services as notifications
+    from agency.notifications.services import notify_many
+    from workers import runner
+
+    with pg_app.app_context():
+        factory = support.UserFactory(db.session, NOW)
+        users = [factory("enterprise", email=f"owner{n}@enterprise.example.cn") for n in (1, 2)]
+        notify_many(db.session, NOW, users, "项目已受理", key="twice")
+        db.session.commit()
+        (row,) = _outbox_rows(db.session)
+        job_id, emails = row.id, [u.email for u in users]
+        db.session.remove()
+
+    second_claimed, sent = threading.Event(), []
+    claim = runner.claim_job
+
+    def claim_and_tell(session, job_id):
+        job = claim(session, job_id)
+        if threading.current_thread().name == "second":
+            second_claimed.set()
+        return job
+
+    def send(to, *args, **kwargs):
+        if to == emails[1] and threading.current_thread().name == "first":
+            assert second_claimed.wait(20)  # the first e-mail is committed: the second run holds the row
+        sent.append(to)
+
+    monkeypatch.setattr(runner, "claim_job", claim_and_tell)
+    monkeypatch.setattr(notifications, "send_email", send)
+    results = {}
+
+    def run(name):
+        with pg_app.app_context():
+            try:
+                results[name] = runner.run_job(job_id)
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(target=run, args=("first",), name="first")
+    first.start()
+    second = threading.Thread(target=run, args=("second",), name="second")
+    second.start()
+    for thread in (first, second):
+        thread.join(30)
+        assert not thread.is_alive()
+    assert sorted(results.values()) == ["already done", "done"]
+    assert sorted(sent) == emails
+    with pg_app.app_context():
+        (row,) = _outbox_rows(db.session)
+        assert (row.status, row.attempts) == ("done", 1)
+        deliveries = db.session.scalars(select(Delivery).where(Delivery.channel == "email")).all()
+        assert [(d.status, d.attempts) for d in deliveries] == [("sent", 1), ("sent", 1)]
+        db.session.remove()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_the_scheduler_process_puts_a_due_retry_back_on_its_queue(redis_app, monkeypatch):
+    """Workers run no RQ scheduler child (it outlived a killed worker): the scheduler process's
+    timer promotes RQ's due retries, and reconcile leaves a scheduled retry alone."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from workers import notifications
+    from workers.scheduler import _promote_retries, declare_jobs
+
+    session = db.session
+    mail = redis_app.extensions["mail_outbox"]
+    notify(session, NOW, _user(session), "重试", key="retry:1")
+    session.commit()
+    (row,) = _outbox_rows(session)
+    queue = queues.get_queue("notifications")
+    with monkeypatch.context() as patch:
+        patch.setattr(notifications, "deliver_all", lambda *args: 1 / 0)
+        _work()
+    assert queue.scheduled_job_registry.get_job_ids() == [row.rq_job_id]  # RQ's retry, 10 s later
+    assert _outbox_rows(session)[0].attempts == 1
+    assert _reconcile(redis_app, NOW + timedelta(minutes=1)) == {"requeued": 0}  # held: it will run
+
+    state: dict = {}
+    _promote_retries(redis_app, state)
+    assert queue.count == 0  # not due yet
+    queues.connection().zadd(queue.scheduled_job_registry.key, {row.rq_job_id: 1})  # ... and now it is
+    _promote_retries(redis_app, state)
+    assert queue.job_ids == [row.rq_job_id]
+    assert queue.scheduled_job_registry.get_job_ids() == []
+    _work()
+    assert [m["Subject"] for m in mail] == ["重试"]
+    assert (_outbox_rows(session)[0].status, _outbox_rows(session)[0].attempts) == ("done", 2)
+
+    scheduler = BlockingScheduler(timezone=redis_app.config["TIMEZONE"])
+    declare_jobs(scheduler, redis_app)
+    assert scheduler.get_job("rq-retries").trigger.interval == timedelta(seconds=5)

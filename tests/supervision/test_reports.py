@@ -14,8 +14,9 @@ from agency.jobs.models import OutboxJob
 from agency.supervision import figures
 from agency.supervision.figures import Period
 from agency.supervision.models import Report
-from agency.supervision.reports import (AGENT_COLUMNS, DEPARTMENT_COLUMNS, TYPE_COLUMNS, last_complete, period_of,
-                                        schedule_report)
+from agency.supervision.reports import (AGENT_COLUMNS, DEPARTMENT_COLUMNS, OVER_COLUMNS, TYPE_COLUMNS, last_complete,
+                                        period_of, schedule_report)
+from tests.supervision.conftest import at
 from tests.supervision.fixture_week import build_week
 
 MONDAY_MORNING = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 23 November, 09:00 in Shanghai
@@ -162,3 +163,56 @@ def test_only_the_daily_report_carries_the_audit_checkpoint(app, session, week, 
     run_jobs()
     report = session.scalar(select(Report).where(Report.period == "weekly"))
     assert "审计检查点" not in read_csv(report.csv_path)
+
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(1)", "-2+3", "+1", "\tTAB"]
+
+
+def test_names_that_look_like_formulas_stay_text_in_both_files(app, session, build, make_user, run_jobs):
+    """Enterprise-chosen names (a project over its 3550 target) and an agent's name reach the report as
+    text: quoted in the CSV (OWASP), string cells in the XLSX; numbers stay numbers."""
+    agent = make_user("agent", "evil", name="=cmd|' /C calc'!A0")
+    for name in HOSTILE:  # STARTUP's target is 3 working days; Mon 16 -> Fri 20 is 4: over target
+        build.project(type_code="STARTUP", agent=agent, status="completed", entrusted=at("2026-11-16 09:00"),
+                      completed=at("2026-11-20 16:00"), name=name)
+    session.commit()
+    schedule_report(session, MONDAY_MORNING, "weekly")
+    session.commit()
+    run_jobs()
+    report = session.scalar(select(Report).where(Report.period == "weekly"))
+
+    over = read_csv(report.csv_path)["超目标项目"]
+    assert over[0] == [h for _, h in OVER_COLUMNS]
+    assert sorted(row[2] for row in over[1:]) == sorted("'" + name for name in HOSTILE)
+    assert {tuple(row[3:]) for row in over[1:]} == {("4", "3", "1")}  # numbers are written as they are
+    (agent_row,) = [r for r in read_csv(report.csv_path)["代办员"][1:] if r[0] == str(agent.id)]
+    assert agent_row[1] == "'=cmd|' /C calc'!A0"
+    with open(report.csv_path, encoding="utf-8-sig", newline="") as handle:
+        assert not [c for row in csv.reader(handle) for c in row if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+    book = load_workbook(report.xlsx_path)
+    sheet = book["超目标项目"]
+    names = {row[2].value: row[2] for row in sheet.iter_rows(min_row=2)}
+    assert sorted(names) == sorted(HOSTILE)  # the exact name, unquoted: a text cell needs no quote
+    assert {cell.data_type for cell in names.values()} == {"s"}
+    assert [[c.value for c in row[3:]] for row in sheet.iter_rows(min_row=2)] == [[4, 3, 1]] * len(HOSTILE)
+    assert {c.data_type for row in sheet.iter_rows(min_row=2) for c in row[3:]} == {"n"}
+    for sheet in book.worksheets:  # no cell anywhere is a formula
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+    (xagent,) = [r for r in book["代办员"].iter_rows(min_row=2) if r[0].value == agent.id]
+    assert (xagent[1].value, xagent[1].data_type) == ("=cmd|' /C calc'!A0", "s")
+
+
+def test_the_spreadsheet_helper_quotes_csv_text_and_keeps_xlsx_text_as_strings():
+    from openpyxl import Workbook
+
+    from agency.spreadsheets import append_xlsx_row, csv_row
+    assert csv_row(["=1+1", "+1", "-1", "@A1", "\tx", "\rx", "a=b", "", None, -2, 0.5, "项目"]) == [
+        "'=1+1", "'+1", "'-1", "'@A1", "'\tx", "'\rx", "a=b", "", "", -2, 0.5, "项目"]
+    sheet = Workbook().active
+    append_xlsx_row(sheet, ["=SUM(A1:A2)", -2, 1.5, None, "bell\x07"])
+    cells = list(sheet[1])
+    assert [(c.value, c.data_type) for c in cells] == [
+        ("=SUM(A1:A2)", "s"), (-2, "n"), (1.5, "n"), (None, "n"), ("bell", "s")]
