@@ -130,13 +130,14 @@ class Ours:
         from agency.audit.services import Actor
         from agency.people.access import get_project
         from agency.people.models import User
-        from agency.projects.services import dispatch_stage, entrust_project
+        from agency.projects.services import accept_agreement, dispatch_stage, entrust_project
         self.count += 1
 
-        def entrust(session):
+        def entrust(session):  # and the enterprise signs the agreement the first dispatch needs (R2)
             project = entrust_project(session, NOW, session.get(User, self.agent), name=f"并联审批项目{self.count}",
                                       project_type="BENCH8", location="开发区", investment_wan="1200.50",
                                       contact_name="张三", contact_phone="13900000000", enterprise_id=self.enterprise)
+            accept_agreement(session, NOW, session.get(User, self.enterprise), project)
             self.project_id = project.id
 
         def dispatch(session):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Self
 
 from redis import Redis
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.orm import Session
 
 from agency.audit.services import SYSTEM
@@ -123,6 +123,10 @@ def seed(session: Session, enterprises: int = 200, agents: int = 20) -> Seed:
 
     import_catalog(session, NOW, SYSTEM, (SAMPLE_DIR / "catalog.sample.csv").read_text(encoding="utf-8"))
     import_project_types(session, NOW, SYSTEM, (SAMPLE_DIR / "project_types.sample.csv").read_text(encoding="utf-8"))
+    # The bench types' items ask for no material: filing and pre-review (R14) are measured by bench_materials,
+    # not inside the workflow's dispatch, which only reads the (empty) checklist.
+    from agency.catalog.models import ApprovalItem
+    session.execute(update(ApprovalItem).where(ApprovalItem.code.in_(set(BENCH8) | set(BENCH8Q))).values(materials=[]))
     departments = {d.code: d.id for d in session.scalars(select(Department))}
 
     def user(role: str, username: str, **fields) -> int:

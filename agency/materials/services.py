@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy.orm import Session, selectinload
 
 from agency.audit.services import SYSTEM, Actor, record
 from agency.catalog.models import ApprovalItem, is_optional
@@ -28,7 +28,7 @@ from agency.notifications.services import Notice, notify, send_notices
 from agency.people.access import is_assigned_agent
 from agency.people.models import User
 from agency.projects.models import Project
-from agency.tasks.models import MaterialFile, Task
+from agency.tasks.models import CONSENTING, MaterialFile, Task
 
 DEFAULT_DEFERRAL_WORKING_DAYS = 5
 
@@ -81,12 +81,17 @@ def checklist(session: Session, project: Project) -> list[Entry]:
         for name in item.materials:
             entries.setdefault(name, Entry(name=name, items=[], optional=is_optional(name))).items.append(item.code)
     stored = {row.name: row for row in session.scalars(
-        select(ProjectMaterial).where(ProjectMaterial.project_id == project.id))}
+        select(ProjectMaterial).where(ProjectMaterial.project_id == project.id)
+        .options(selectinload(ProjectMaterial.file)))}
     owed = {}
-    for deferral in session.scalars(select(Deferral).where(Deferral.project_id == project.id,
-                                                            Deferral.supplied_at.is_(None))):
-        owed[deferral.name] = min(owed.get(deferral.name, deferral.until), deferral.until)
-    issued = {t.item.result_name for t in project.tasks if t.is_consent and t.item.result_name}
+    for name, until in session.execute(select(Deferral.name, Deferral.until).where(
+            Deferral.project_id == project.id, Deferral.supplied_at.is_(None))):
+        owed[name] = min(owed.get(name, until), until)
+    issued = set(session.scalars(  # results issued so far: consents of the project's tasks
+        select(ApprovalItem.result_name).join(Task, Task.item_id == ApprovalItem.id).where(
+            Task.project_id == project.id, ApprovalItem.result_name != "",
+            or_(Task.status == "deemed_consent", and_(Task.status == "answered", Task.outcome.in_(CONSENTING)))))
+        ) if any(issuers.get(name) for name in entries) else set()
     for name, entry in entries.items():
         entry.issuers = [c for c in issuers.get(name, []) if c not in entry.items]
         row = stored.get(name)
@@ -115,6 +120,11 @@ def check_name(session: Session, project: Project, name: str) -> str:
     return name
 
 
+def _owed(session: Session, project: Project, name: str) -> bool:
+    return session.scalar(select(Deferral.id).where(Deferral.project_id == project.id, Deferral.name == name,
+                                                    Deferral.supplied_at.is_(None)).limit(1)) is not None
+
+
 def may_file(user: User, project: Project) -> bool:
     return (user.role == "enterprise" and project.enterprise_id == user.id) or is_assigned_agent(user, project)
 
@@ -138,9 +148,9 @@ def file_material(session: Session, now: datetime, user: User, project: Project,
     from agency.projects.services import lock_project
     if not may_file(user, project):
         raise Forbidden("materials are filed by the enterprise or the agent carrying the project")
-    if not project.is_open:
-        raise TransitionNotAllowed(f"project is {project.status}; nothing more can be filed")
     name = check_name(session, project, name)
+    if not project.is_open and not _owed(session, project, name):  # a result waits for it: still welcome
+        raise TransitionNotAllowed(f"project is {project.status}; nothing more can be filed")
     filename, data, content_type = uploads.check_upload(filename, stream, current_app.config["MAX_UPLOAD_BYTES"])
     stored = uploads.store(current_app.config["UPLOAD_DIR"], data, content_type)
     try:

@@ -1,4 +1,6 @@
 """Projects: entrust, list, read, assign, dispatch, withdraw, timeline."""
+from sqlalchemy.orm import selectinload
+
 from agency import clock
 from agency.api import Blueprint, current_user, error_body, roles
 from agency.audit.services import Actor
@@ -29,7 +31,8 @@ def entrust(data):
 @blp.arguments(ProjectQuery, location="query")
 @blp.response(200, ProjectSchema(many=True))
 def list_projects(query):
-    statement = services.search(visible_projects(current_user()), query.get("q")).order_by(Project.id.desc())
+    statement = (services.search(visible_projects(current_user()), query.get("q")).order_by(Project.id.desc())
+                 .options(selectinload(Project.project_type), selectinload(Project.enterprise)))
     if query.get("status"):
         statement = statement.where(Project.status == query["status"])
     return db.session.scalars(statement).all()

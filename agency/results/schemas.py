@@ -5,6 +5,11 @@ from agency.results.models import DEEMED_NOTICE, DELIVERY_METHODS, RESULT_KINDS
 
 
 def download_url(result) -> str | None:
+    """Where the parties (the enterprise, its agent, the director) fetch it; null for anyone else."""
+    from agency.api import current_user
+    from agency.results.services import may_download_results
+    if not may_download_results(current_user(), result.task.project):
+        return None
     if result.kind == DEEMED_NOTICE:
         return f"/api/v1/results/{result.task_id}/notice"
     return f"/api/v1/results/{result.task_id}/file" if result.sha256 else None

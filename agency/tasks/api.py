@@ -126,6 +126,7 @@ def materials_supplied(task_id):
 @blp.response(200, TaskSchema)
 def answer(data, task_id):
     task = get_task(db.session, current_user(), task_id)
-    services.answer_task(db.session, clock.now(), Actor.of(current_user()), task, data["decision"], data["opinion"])
+    services.answer_task(db.session, clock.now(), Actor.of(current_user()), task, data["decision"], data["opinion"],
+                         data.get("result"))
     db.session.commit()
     return task

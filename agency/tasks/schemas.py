@@ -14,7 +14,7 @@ from agency.extensions import db
 from agency.materials.models import Deferral
 from agency.materials.schemas import DeferralSchema
 from agency.results.models import TaskResult
-from agency.results.schemas import TaskResultSchema
+from agency.results.schemas import ResultInput, TaskResultSchema
 from agency.projects.models import Project, Stage
 from agency.tasks.models import DECISIONS, RUNNING_STATUSES, TASK_STATUSES, SupplementRequest, Task
 
@@ -173,3 +173,5 @@ class SupplementInput(Schema):
 class AnswerInput(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     opinion = fields.String(load_default="", validate=validate.Length(max=4000))
+    result = fields.Nested(ResultInput, load_default=None, metadata={
+        "description": "with consent: the result it issues (kind, number, issued_on; default an approval of today)"})
