@@ -107,3 +107,13 @@ def card_query(color: str | None = None, department_id: int | None = None, perio
         lo, hi = period.bounds(tz)
         query = query.where(Card.at >= lo, Card.at < hi)
     return query
+
+
+def overdue_deferrals(session: Session, now: datetime, limit: int = DUE_LIMIT) -> list[dict]:
+    """Deferred materials (容缺) still owed after their promised date (R15): oldest promise first."""
+    from agency.materials.models import Deferral
+    rows = session.scalars(select(Deferral).where(Deferral.supplied_at.is_(None), Deferral.until <= now)
+                           .order_by(Deferral.until, Deferral.id).limit(limit)
+                           .options(joinedload(Deferral.task).joinedload(Task.project),
+                                    joinedload(Deferral.task).joinedload(Task.item))).all()
+    return [{"deferral": d, "task": d.task, "project": d.task.project} for d in rows]

@@ -49,7 +49,7 @@ def board():
         agents=queries.cards_by_agent(db.session, period, tz), by_department=by_department, by_agent=by_agent,
         card_limit=queries.CARD_LIMIT, cards_shown=len(cards), due_today=due_today, due_total=due_total,
         escalations=escalations, forms={e.id: ResolveForm(prefix=f"e{e.id}", formdata=None) for e in escalations},
-        now=now)
+        deferrals=queries.overdue_deferrals(db.session, now), now=now)
 
 
 @bp.post("/escalations/<int:escalation_id>/resolve")

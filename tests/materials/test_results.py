@@ -12,6 +12,7 @@ from agency.notifications.models import Message
 from agency.projects.models import Project
 from agency.results.models import Shipment, TaskResult
 from tests.materials.conftest import PDF_BYTES, api_path
+from tests.pages import login, page_client, text
 from tests.support import ready_for_dispatch
 from tests.tasks import assert_error, count, snapshot
 
@@ -104,10 +105,21 @@ def test_an_overdue_deferral_warns_the_agent_and_the_enterprise_once(journey, se
     for who in ("agent", "ent"):
         subjects = session.scalars(select(Message.subject).where(Message.user_id == journey.people[who].id)).all()
         assert subjects.count("容缺材料逾期未补齐：营业执照") == 1
+    # the supervision board shows it, with the promised date, until it is supplied
+    journey.clock.set("2026-11-25T09:00:00+08:00")
+    director = page_client(app)
+    login(director, "director")
+    board = text(director.get("/supervision/"))
+    start = board.index('id="deferrals"')
+    section = board[start:board.index("</table>", start)]
+    assert "甲公司设立" in section and "营业执照" in section and "2026-11-24 17:30" in section
     # the file arrives and is accepted: the deferral is settled and the result may go out
     journey.file_and_accept(project["id"], ["营业执照"])
     session.expire_all()
     assert session.scalar(select(Deferral.supplied_at)) is not None
+    board = text(director.get("/supervision/"))
+    start = board.index('id="deferrals"')
+    assert "甲公司设立" not in board[start:board.index("</table>", start)]
 
 
 def test_results_fill_a_later_stage_and_a_deemed_task_gives_its_notice(journey, session, app, now):
