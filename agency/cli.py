@@ -68,9 +68,10 @@ def create_user_command(role, username, password, department_code, name, phone, 
 def _import(kind: str, path: str) -> None:
     from agency.catalog.services import import_catalog, import_project_types
     from agency.errors import DomainError
+    from agency.textfiles import decode_text
     run = import_catalog if kind == "catalog" else import_project_types
     try:
-        counts = run(db.session, clock.now(), SYSTEM, Path(path).read_text(encoding="utf-8"))
+        counts = run(db.session, clock.now(), SYSTEM, decode_text(Path(path).read_bytes()))
     except DomainError as error:
         db.session.rollback()
         _fail(f"{path}: {error.message}")
@@ -198,12 +199,15 @@ def add_working_days_command(start, days):
 def calendar_import_command(year, path):
     """Import a year's official arrangement (CSV: date,kind,name with kind holiday|workday)."""
     from agency.calendar.services import CalendarError, import_arrangement, parse_arrangement_csv
+    from agency.textfiles import UnreadableFile, decode_text
     try:
         result = import_arrangement(db.session, clock.now(), year,
-                                    parse_arrangement_csv(Path(path).read_text(encoding="utf-8")))
+                                    parse_arrangement_csv(decode_text(Path(path).read_bytes())))
     except CalendarError as error:
         db.session.rollback()
         _fail(f"{path}: {error}")
+    except UnreadableFile as error:
+        _fail(f"{path}: {error.message}")
     db.session.commit()
     kept = f"; kept director overrides on {len(result.kept_overrides)} date(s)" if result.kept_overrides else ""
     click.echo(f"{year}: {result.imported} dates imported{kept}")

@@ -8,6 +8,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from agency.audit.services import Actor, record
 from agency.catalog.models import ApprovalItem, Department, ProjectType, StageTemplate
+from agency.materials.models import ProjectMaterial
+
+ProjectMaterialName = ProjectMaterial.__table__.c.name.type  # a material name must fit the checklist
 from agency.errors import BadInput
 
 CATALOG_COLUMNS = ("department_code", "department_name", "item_code", "item_name", "statutory_days",
@@ -21,8 +24,9 @@ TYPE_OPTIONAL = {"needs_project_code": "false"}
 class ImportError_(BadInput):
     """A bad row; the message names its line.  Nothing of the file is written."""
 
-    def __init__(self, line: int, message: str):
-        super().__init__(f"line {line}: {message}", fields={"line": line})
+    def __init__(self, line: int, message: str, column: str | None = None):
+        super().__init__(f"line {line}: {message}" + (f" (column {column})" if column else ""),
+                         fields={"line": line, **({"column": column} if column else {})})
         self.line = line
 
 
@@ -33,22 +37,40 @@ def _rows(text: str, columns: tuple[str, ...], optional: dict[str, str] | None =
     if missing:
         raise ImportError_(1, f"missing column(s): {', '.join(missing)}")
     optional = optional or {}
-    for row in reader:
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-            continue
-        values = {k: (row.get(k) or "").strip() for k in columns}
-        values.update({k: (row.get(k) or "").strip() or default for k, default in optional.items()})
-        yield reader.line_num, values
+    try:
+        for row in reader:
+            if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                continue
+            if None in row:  # more cells than the header names
+                raise ImportError_(reader.line_num, f"{len(reader.fieldnames) + len(row[None])} cells, "
+                                                    f"the header names {len(reader.fieldnames)}")
+            values = {k: (row.get(k) or "").strip() for k in columns}
+            values.update({k: (row.get(k) or "").strip() or default for k, default in optional.items()})
+            yield reader.line_num, values
+    except csv.Error as error:
+        raise ImportError_(reader.line_num, f"unreadable CSV: {error}") from None
 
 
-def _int(line: int, row: dict, name: str, minimum: int = 0) -> int:
+MAX_DAYS = 999  # working days: beyond any statutory limit, within what the calendar can count
+
+
+def _int(line: int, row: dict, name: str, minimum: int = 0, maximum: int = MAX_DAYS) -> int:
     try:
         value = int(row[name])
     except ValueError:
-        raise ImportError_(line, f"{name} must be a whole number, got {row[name]!r}") from None
+        raise ImportError_(line, column=name, message=f"{name} must be a whole number, got {row[name][:20]!r}") from None
     if value < minimum:
-        raise ImportError_(line, f"{name} must be at least {minimum}")
+        raise ImportError_(line, column=name, message=f"{name} must be at least {minimum}")
+    if value > maximum:
+        raise ImportError_(line, column=name, message=f"{name} must be at most {maximum}")
     return value
+
+
+def _fits(line: int, row: dict, columns: dict) -> None:
+    """Each named cell fits its database column (``{cell name: model column}``)."""
+    for name, column in columns.items():
+        if len(row[name]) > column.type.length:
+            raise ImportError_(line, column=name, message=f"{name} is longer than {column.type.length} characters")
 
 
 def _names(cell: str) -> list[str]:
@@ -59,29 +81,40 @@ def _names(cell: str) -> list[str]:
 def _bool(line: int, row: dict, name: str) -> bool:
     value = row[name].lower()
     if value not in ("true", "false", "1", "0", "yes", "no"):
-        raise ImportError_(line, f"{name} must be true or false, got {row[name]!r}")
+        raise ImportError_(line, column=name, message=f"{name} must be true or false, got {row[name][:20]!r}")
     return value in ("true", "1", "yes")
 
 
 def import_catalog(session: Session, now: datetime, actor: Actor, text: str) -> dict:
-    """Create or update departments and approval items; idempotent."""
-    parsed = []
+    """Create or update departments and approval items; idempotent.  A bad row names its line and column."""
+    parsed, item_lines, department_names = [], {}, {}
     for line, row in _rows(text, CATALOG_COLUMNS, CATALOG_OPTIONAL):
         for name in ("department_code", "department_name", "item_code", "item_name"):
             if not row[name]:
-                raise ImportError_(line, f"{name} is empty")
+                raise ImportError_(line, column=name, message=f"{name} is empty")
+        _fits(line, row, {"department_code": Department.code, "department_name": Department.name,
+                          "item_code": ApprovalItem.code, "item_name": ApprovalItem.name,
+                          "result_name": ApprovalItem.result_name, "fee": ApprovalItem.fee})
+        if row["item_code"] in item_lines:
+            raise ImportError_(line, column="item_code", message=f"{row['item_code']} is already on line {item_lines[row['item_code']]}")
+        item_lines[row["item_code"]] = line
+        first = department_names.setdefault(row["department_code"], (row["department_name"], line))
+        if first[0] != row["department_name"]:
+            raise ImportError_(line, column="department_name", message=f"{row['department_code']} is named {first[0]!r} on "
+                                     f"line {first[1]}, {row['department_name']!r} here")
         statutory = _int(line, row, "statutory_days", 1)
         promised = _int(line, row, "promised_days", 1)
         if promised > statutory:
-            raise ImportError_(line, f"promised_days ({promised}) exceeds statutory_days ({statutory})")
+            raise ImportError_(line, column="promised_days", message=f"promised_days ({promised}) exceeds statutory_days "
+                                     f"({statutory})")
         materials = _names(row["materials"])
-        star = _int(line, row, "star", 1)
-        if star > 5:
-            raise ImportError_(line, f"star must be 1 to 5, got {star}")
+        if any(len(m) > ProjectMaterialName.length for m in materials):
+            raise ImportError_(line, column="materials", message=f"a name longer than {ProjectMaterialName.length} characters")
+        star = _int(line, row, "star", 1, 5)  # "star must be at most 5"
         deferrable = _names(row["deferrable_materials"])
         strays = [m for m in deferrable if m not in materials]
         if strays:
-            raise ImportError_(line, f"deferrable_materials must be named in materials: {', '.join(strays)}")
+            raise ImportError_(line, column="deferrable_materials", message=f"deferrable_materials must be named in materials: {', '.join(strays)}")
         parsed.append((row, dict(
             statutory_days=statutory, promised_days=promised, immediate=_bool(line, row, "immediate"),
             deemed_consent_allowed=_bool(line, row, "deemed_consent_allowed"), materials=materials, star=star,
@@ -120,17 +153,28 @@ def import_project_types(session: Session, now: datetime, actor: Actor, text: st
     for line, row in _rows(text, TYPE_COLUMNS, TYPE_OPTIONAL):
         for name in ("type_code", "type_name", "stage_name", "item_codes"):
             if not row[name]:
-                raise ImportError_(line, f"{name} is empty")
+                raise ImportError_(line, column=name, message=f"{name} is empty")
+        _fits(line, row, {"type_code": ProjectType.code, "type_name": ProjectType.name,
+                          "stage_name": StageTemplate.name})
         codes = [c.strip() for c in row["item_codes"].split("|") if c.strip()]
         unknown = [c for c in codes if c not in known_items]
         if unknown:
-            raise ImportError_(line, f"unknown approval item(s) {', '.join(unknown)}; import the catalog first")
-        entry = types.setdefault(row["type_code"], {"name": row["type_name"],
-                                                    "target": _int(line, row, "target_days", 1), "stages": {},
-                                                    "needs_code": _bool(line, row, "needs_project_code")})
+            raise ImportError_(line, column="item_codes", message=f"unknown approval item(s) {', '.join(unknown)}; "
+                                     "import the catalog first")
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise ImportError_(line, column="item_codes", message=f"{', '.join(twice)} twice in one stage")
+        target, needs_code = _int(line, row, "target_days", 1), _bool(line, row, "needs_project_code")
+        entry = types.setdefault(row["type_code"], {"name": row["type_name"], "target": target, "stages": {},
+                                                    "needs_code": needs_code, "line": line})
+        for key, column, value in (("name", "type_name", row["type_name"]), ("target", "target_days", target),
+                                   ("needs_code", "needs_project_code", needs_code)):
+            if entry[key] != value:
+                raise ImportError_(line, column=column, message=f"{row['type_code']} has {entry[key]!r} on line "
+                                         f"{entry['line']}, {value!r} here")
         order = _int(line, row, "stage_order", 1)
         if order in entry["stages"]:
-            raise ImportError_(line, f"stage {order} of {row['type_code']} appears twice")
+            raise ImportError_(line, column="stage_order", message=f"stage {order} of {row['type_code']} appears twice")
         entry["stages"][order] = (row["stage_name"], codes)
     counts = {"project_types": 0, "updated": 0}
     existing = {t.code: t for t in session.scalars(select(ProjectType))}

@@ -12,6 +12,7 @@ from agency import clock
 from agency.calendar import services as calendar_services
 from agency.calendar.models import CalendarOverride
 from agency.catalog.models import ApprovalItem, Department, ProjectType, StageTemplate
+from agency.textfiles import UnreadableFile, decode_text
 from agency.director import forms, services
 from agency.director.workload import (
     agent_loads,
@@ -391,9 +392,9 @@ def import_calendar():
     if form.file.data:
         raw = form.file.data.read(200_000)
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            flash(_("文件须为 UTF-8 编码的 CSV"), "error")
+            text = decode_text(raw)
+        except UnreadableFile as error:
+            flash(_("文件无法读取（须为 UTF-8 或 GBK 编码的 CSV）：%(why)s", why=error.message), "error")
             return redirect(url_for("director.settings") + "#calendar")
     if not text.strip():
         flash(_("请选择文件或粘贴 CSV 内容"), "error")
