@@ -13,6 +13,7 @@ blp = Blueprint("guide_api", __name__, description="Public service guide and qua
 @blp.doc(security=[])
 @blp.arguments(GuideQuery, location="query")
 @blp.response(200, GuideItemSchema(many=True))
+@blp.alt_response(400, description="an unknown department code (error shape, fields.department): never an empty list")
 def guide_items(query):
     """The catalog as a service guide, optionally of one department; an unknown department code is 400
     (error shape, ``fields.department``), never an empty list."""
@@ -23,6 +24,7 @@ def guide_items(query):
 @blp.doc(security=[])
 @blp.arguments(DisclosureQuery, location="query")
 @blp.response(200, DisclosureSchema)
+@blp.alt_response(400, description="a quarter not written YYYYQn, or not closed yet (error shape, fields.quarter)")
 def quarterly_disclosure(query):
     """Per department, for the quarter ``YYYYQn`` (default: the last closed quarter by the clock): tasks,
     on-time rate, deemed timeouts, red cards, satisfaction.  A malformed quarter, or one not closed yet, is 400."""
