@@ -99,6 +99,8 @@ def declare_jobs(scheduler, app: Flask) -> None:
                       args=[app, "weekly"], **common)
     scheduler.add_job(_report, "cron", day=1, hour=1, minute=30, timezone=tz, id="report-monthly",
                       args=[app, "monthly"], **common)
+    scheduler.add_job(_report, "cron", month="1,4,7,10", day=1, hour=2, minute=0, timezone=tz,
+                      id="report-quarterly", args=[app, "quarterly"], **common)
 
 
 def start_background(app: Flask) -> BackgroundScheduler:

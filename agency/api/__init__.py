@@ -12,7 +12,10 @@ from agency.errors import DomainError
 from agency.extensions import csrf, db
 
 PREFIX = "/api/v1"
-PUBLIC_ENDPOINTS = {"auth_api.token", "api-docs.openapi_json"}
+# Calls anyone may make without a token: signing in, the OpenAPI document, the service guide and the
+# quarterly disclosure (R19: they name no enterprise or person).
+PUBLIC_ENDPOINTS = {"auth_api.token", "api-docs.openapi_json", "guide_api.guide_items",
+                    "guide_api.quarterly_disclosure"}
 
 
 class _Parser(FlaskParser):

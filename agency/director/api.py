@@ -9,7 +9,7 @@ from agency.calendar.services import get_calendar
 from agency.director import services
 from agency.director.schemas import (AgentFigures, DepartmentFigures, LeaveAnswer, LeaveInput, PeriodQuery,
                                      ProjectTypeFigures, ReportQuery, ReportSchema, SkillsAnswer, SkillsInput,
-                                     SuggestionSchema, WorkloadRow, period_between)
+                                     StarFigures, SuggestionSchema, VisitFigures, WorkloadRow, period_between)
 from agency.director.workload import suggest_agent, workload
 from agency.errors import NotFound
 from agency.extensions import db
@@ -97,12 +97,30 @@ def project_type_report(query):
     return figures.project_type_figures(db.session, get_calendar(db.session), period_from(query), clock.hall_tz())
 
 
+@blp.get("/reports/visits")
+@roles("director")
+@blp.arguments(PeriodQuery, location="query")
+@blp.response(200, VisitFigures(many=True))
+def visit_report(query):
+    """Per project type, over the projects completed from ``from`` to ``to``: the share with no visit to the
+    hall (不见面), with at most one (最多跑一次), and those with more, with the reasons (R18)."""
+    return figures.visit_figures(db.session, period_from(query), clock.hall_tz())
+
+
+@blp.get("/reports/stars")
+@roles("director")
+@blp.response(200, StarFigures(many=True))
+def star_report():
+    """The catalog's items at each online service level 1..5, zeros included, and their share (R17)."""
+    return figures.star_figures(db.session)
+
+
 @blp.get("/reports")
 @roles("director")
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, ReportSchema(many=True))
 def reports(query):
-    """The kept daily, weekly and monthly reports, newest first."""
+    """The kept daily, weekly, monthly and quarterly reports, newest first."""
     return list_reports(db.session, query.get("period"))
 
 

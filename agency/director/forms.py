@@ -91,4 +91,5 @@ class ResolveForm(FlaskForm):
 class GenerateReportForm(FlaskForm):
     period = SelectField(_l("报表"), choices=[SelectChoice("daily", _l("日报（昨日）")),
                                               SelectChoice("weekly", _l("周报（上周）")),
-                                              SelectChoice("monthly", _l("月报（上月）"))])
+                                              SelectChoice("monthly", _l("月报（上月）")),
+                                              SelectChoice("quarterly", _l("季公示（上季度）"))])

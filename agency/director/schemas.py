@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from agency.api.fields import LocalDateTime
 from agency.errors import BadInput
 from agency.supervision.figures import Period
+from agency.supervision.reports import PERIODS
 
 MAX_PERIOD_DAYS = 3 * 366
 
@@ -127,6 +128,34 @@ class ProjectTypeFigures(Schema):
     over_target_projects = fields.List(fields.Nested(OverTarget))
 
 
+class OverOneVisit(Schema):
+    project_id = fields.Integer()
+    name = fields.String(metadata={"description": "the project's name (the director's view)"})
+    visits = fields.Integer()
+    reasons = fields.List(fields.String(), metadata={"description": "reasons of its visits, in date order"})
+
+
+class VisitFigures(Schema):
+    project_type = fields.String()
+    name = fields.String()
+    completed = fields.Integer(metadata={"description": "projects of the type completed in the period"})
+    zero_visit = fields.Integer()
+    zero_visit_rate = fields.Float(allow_none=True, metadata={"description": "share completed with no visit "
+                                                                             "(不见面); null without a completed project"})
+    at_most_one = fields.Integer()
+    at_most_one_rate = fields.Float(allow_none=True, metadata={"description": "share completed with at most one "
+                                                                              "visit (最多跑一次)"})
+    over_one_count = fields.Integer(metadata={"description": "how many had more than one visit"})
+    over_one = fields.List(fields.Nested(OverOneVisit), metadata={"description": "those with more than one visit, "
+                                                                                 "most first (at most 50 per type)"})
+
+
+class StarFigures(Schema):
+    star = fields.Integer(metadata={"description": "online service level 1-5"})
+    items = fields.Integer(metadata={"description": "catalog items at this level"})
+    share = fields.Float(allow_none=True, metadata={"description": "items / all catalog items; null if it is empty"})
+
+
 class ReportSchema(Schema):
     id = fields.Integer()
     period = fields.String()
@@ -138,4 +167,4 @@ class ReportSchema(Schema):
 
 
 class ReportQuery(Schema):
-    period = fields.String(validate=validate.OneOf(("daily", "weekly", "monthly")))
+    period = fields.String(validate=validate.OneOf(PERIODS))

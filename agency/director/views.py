@@ -458,11 +458,13 @@ def rankings():
     departments = figures.department_figures(db.session, calendar, period, tz)
     agents = figures.agent_figures(db.session, calendar, period, tz)
     types = figures.project_type_figures(db.session, calendar, period, tz)
+    visits = {row["project_type"]: row for row in figures.visit_figures(db.session, period, tz)}
     trend_start = period.end - timedelta(days=period.end.weekday() + 7 * (TREND_WEEKS - 1))
     trend = figures.weekly_trend(db.session, figures.Period(trend_start, period.end), tz)
     ranked = sorted(departments, key=lambda d: (d["tasks"] == 0, -(d["on_time_rate"] or 0), d["red"],
                                                 d["department"]))
     return render_template("director/rankings.html", period=period, departments=ranked, agents=agents, types=types,
+                           visits=visits, stars=figures.star_figures(db.session),
                            trend=trend, charts=chart_data(ranked, trend), today=_today(), period_error=period_error,
                            asked={name: request.args.get(name, "") for name in ("from", "to")}
                            ), 400 if period_error else 200

@@ -65,12 +65,13 @@ from sqlalchemy.sql.elements import Grouping
 from sqlalchemy.orm import Session
 
 from agency.calendar.workdays import FIRST_DAY, WorkingCalendar
-from agency.catalog.models import Department, ProjectType
+from agency.catalog.models import ApprovalItem, Department, ProjectType
 from agency.enterprise.models import Rating
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.supervision.models import Card
 from agency.tasks.models import Task
+from agency.visits.models import Visit
 
 CLOSED_STATUSES = ("answered", "deemed_consent")
 OPEN_PROJECT_STATUSES = ("consulting", "entrusted", "in_progress")
@@ -389,6 +390,65 @@ def _type_figures_grouped(session, calendar, entrusted, finished, done, limit):
             projects = [_over(pid, name, days[(a, b)], target) for pid, name, a, b in found]
             lists[type_id] = sorted(projects, key=lambda p: (-p["working_days"], p["id"]))[:limit]
     return summary, lists
+
+
+# -- visits (最多跑一次, R18) ------------------------------------------------------
+
+
+def visit_figures(session: Session, period: Period, tz: tzinfo, over_one_limit: int = OVER_TARGET_LIMIT) -> list[dict]:
+    """One row per project type (by code) over the projects completed in the period (as
+    ``project_type_figures``): how many, the share with no visit to the hall (不见面), the share with
+    at most one (最多跑一次), and those with more (``over_one`` of them, at most ``over_one_limit``
+    listed per type, most visits first, each with its visits' reasons in date order).
+
+    A project's visits are all its recorded ``Visit`` rows.  Rates are None without a completed project.
+    """
+    lo, hi = period.bounds(tz)
+    done = [Project.status == "completed", Project.completed_at >= lo, Project.completed_at < hi]
+    counts = (select(Visit.project_id, func.count().label("visits")).join(Project, Project.id == Visit.project_id)
+              .where(*done).group_by(Visit.project_id).subquery())
+    visits = func.coalesce(counts.c.visits, 0)
+    summary = {type_id: (n, zero, at_most_one) for type_id, n, zero, at_most_one in session.execute(
+        select(Project.project_type_id, func.count(), _count_if(visits == 0), _count_if(visits <= 1))
+        .outerjoin(counts, counts.c.project_id == Project.id).where(*done).group_by(Project.project_type_id))}
+    ranked = (select(Project.id, Project.name, Project.project_type_id, counts.c.visits,
+                     func.row_number().over(partition_by=Project.project_type_id,
+                                            order_by=(counts.c.visits.desc(), Project.id)).label("rank"))
+              .join(counts, counts.c.project_id == Project.id).where(*done, counts.c.visits > 1).subquery())
+    listed = session.execute(select(ranked).where(ranked.c.rank <= over_one_limit)
+                             .order_by(ranked.c.project_type_id, ranked.c.rank)).all()
+    reasons: dict[int, list[str]] = defaultdict(list)
+    if listed:
+        for project_id, reason in session.execute(
+                select(Visit.project_id, Visit.reason).where(Visit.project_id.in_([row.id for row in listed]))
+                .order_by(Visit.project_id, Visit.on, Visit.id)):
+            reasons[project_id].append(reason)
+    over: dict[int, list] = defaultdict(list)
+    for row in listed:
+        over[row.project_type_id].append({"project_id": row.id, "name": row.name, "visits": row.visits,
+                                          "reasons": reasons[row.id]})
+    rows = []
+    for ptype in session.scalars(select(ProjectType).order_by(ProjectType.code)):
+        n, zero, at_most_one = summary.get(ptype.id, (0, 0, 0))
+        rows.append({"project_type": ptype.code, "name": ptype.name, "completed": n, "zero_visit": zero,
+                     "zero_visit_rate": _rate(zero, n), "at_most_one": at_most_one,
+                     "at_most_one_rate": _rate(at_most_one, n), "over_one_count": n - at_most_one,
+                     "over_one": over.get(ptype.id, [])})
+    return rows
+
+
+# -- stars (星级, R17) --------------------------------------------------------------
+
+STARS = range(1, 6)
+
+
+def star_figures(session: Session) -> list[dict]:
+    """The catalog's items at each online service level 1..5 (zeros included) and their share of
+    all items (None for an empty catalog)."""
+    counts = dict(session.execute(select(ApprovalItem.star, func.count()).group_by(ApprovalItem.star)).all())
+    total = sum(counts.values())
+    return [{"star": star, "items": counts.get(star, 0), "share": _rate(counts.get(star, 0), total)}
+            for star in STARS]
 
 
 # -- trend -------------------------------------------------------------------------

@@ -55,13 +55,13 @@ class Escalation(db.Model):
 
 
 class Report(db.Model):
-    """A daily, weekly or monthly report (日清周结月通报), kept as CSV and XLSX."""
+    """A daily, weekly, monthly or quarterly report (日清周结月通报季公示), kept as CSV and XLSX."""
 
     __tablename__ = "reports"
     __table_args__ = (UniqueConstraint("period", "start", name="uq_reports_period_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    period: Mapped[str] = mapped_column(String(10))  # daily | weekly | monthly
+    period: Mapped[str] = mapped_column(String(10))  # daily | weekly | monthly | quarterly
     start: Mapped[date] = mapped_column(Date)
     end: Mapped[date] = mapped_column(Date)
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime)

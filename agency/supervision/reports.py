@@ -1,10 +1,11 @@
-"""Daily, weekly and monthly reports (日清周结月通报), kept as CSV and XLSX.
+"""Daily, weekly, monthly and quarterly reports (日清周结月通报季公示), kept as CSV and XLSX.
 
 The scheduler calls ``schedule_report(session, now, period)``, which writes an
 outbox job on the ``reports`` queue for the period that just ended; the job
 (``workers.reports.generate_report``) calls ``build_report``.  The figures are
 those of ``agency.supervision.figures``, so a report matches the rankings of
-the same period cell for cell.
+the same period cell for cell.  The monthly and quarterly reports add the visits
+per project type (最多跑一次, R18) and the catalog's star levels (R17).
 """
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ from agency.supervision import figures
 from agency.supervision.figures import Period
 from agency.supervision.models import Report
 
-PERIODS = ("daily", "weekly", "monthly")
-PERIOD_NAMES = {"daily": "日报", "weekly": "周报", "monthly": "月报"}
+PERIODS = ("daily", "weekly", "monthly", "quarterly")
+PERIOD_NAMES = {"daily": "日报", "weekly": "周报", "monthly": "月报", "quarterly": "季公示"}
+VISIT_PERIODS = ("monthly", "quarterly")  # reports with the visits and stars sections
 JOB = "workers.reports.generate_report"
 
 # (key, header) of each table; the same keys as the API.
@@ -48,8 +50,17 @@ TYPE_COLUMNS = (
 )
 OVER_COLUMNS = (("project_type", "类型编码"), ("id", "项目编号"), ("name", "项目"), ("working_days", "用时(工作日)"),
                 ("target_days", "目标(工作日)"), ("over_by", "超出(工作日)"))
+VISIT_COLUMNS = (
+    ("project_type", "类型编码"), ("name", "项目类型"), ("completed", "办结项目"), ("zero_visit", "不见面"),
+    ("zero_visit_rate", "不见面比例"), ("at_most_one", "最多跑一次"), ("at_most_one_rate", "最多跑一次比例"),
+    ("over_one_count", "跑动超过一次"),
+)
+OVER_ONE_COLUMNS = (("project_type", "类型编码"), ("project_id", "项目编号"), ("name", "项目"), ("visits", "跑动次数"),
+                    ("reasons", "到厅原因"))
+STAR_COLUMNS = (("star", "星级"), ("items", "事项数"), ("share", "占比"))
 CHECKPOINT_COLUMNS = (("id", "审计检查点编号"), ("at", "检查点时间"), ("chains", "本次锚定链数"), ("hash", "检查点哈希"))
-RATE_KEYS = {"on_time_rate", "early_rate"}
+RATE_KEYS = {"on_time_rate", "early_rate", "zero_visit_rate", "at_most_one_rate", "share"}
+QUARTER_MONTHS = (1, 4, 7, 10)
 
 
 def period_of(kind: str, start: date) -> Period:
@@ -64,6 +75,12 @@ def period_of(kind: str, start: date) -> Period:
         if start.day != 1:
             raise BadInput("a monthly report starts on the 1st", fields={"start": start.isoformat()})
         return Period(start, start.replace(day=monthrange(start.year, start.month)[1]))
+    if kind == "quarterly":
+        if start.day != 1 or start.month not in QUARTER_MONTHS:
+            raise BadInput("a quarterly report starts on 1 January, April, July or October",
+                           fields={"start": start.isoformat()})
+        end_month = start.month + 2
+        return Period(start, date(start.year, end_month, monthrange(start.year, end_month)[1]))
     raise BadInput(f"unknown period {kind!r}", fields={"period": f"one of {', '.join(PERIODS)}"})
 
 
@@ -76,7 +93,15 @@ def last_complete(kind: str, today: date) -> Period:
     if kind == "monthly":
         last_month_end = today.replace(day=1) - timedelta(days=1)
         return period_of(kind, last_month_end.replace(day=1))
+    if kind == "quarterly":
+        last_quarter_end = quarter_start(today) - timedelta(days=1)
+        return period_of(kind, quarter_start(last_quarter_end))
     raise BadInput(f"unknown period {kind!r}", fields={"period": f"one of {', '.join(PERIODS)}"})
+
+
+def quarter_start(day: date) -> date:
+    """The first day of the quarter holding ``day``."""
+    return date(day.year, QUARTER_MONTHS[(day.month - 1) // 3], 1)
 
 
 def _tz() -> tzinfo:
@@ -100,8 +125,18 @@ def tables(session: Session, calendar: WorkingCalendar, span: Period, tz: tzinfo
             "project_types": types, "over_target": over}
 
 
+def visit_tables(session: Session, span: Period, tz: tzinfo) -> dict[str, list[dict]]:
+    """The visits per project type (R18) and the catalog's star levels (R17), as the API gives them."""
+    visits = figures.visit_figures(session, span, tz)
+    over = [{"project_type": v["project_type"], **p, "reasons": "；".join(p["reasons"])}
+            for v in visits for p in v["over_one"]]
+    return {"visits": visits, "visits_over_one": over, "stars": figures.star_figures(session)}
+
+
 SECTIONS = (("departments", "部门排名", DEPARTMENT_COLUMNS), ("agents", "代办员", AGENT_COLUMNS),
             ("project_types", "项目类型（3550目标）", TYPE_COLUMNS), ("over_target", "超目标项目", OVER_COLUMNS),
+            ("visits", "跑动次数（最多跑一次）", VISIT_COLUMNS),  # monthly and quarterly
+            ("visits_over_one", "跑动超过一次的项目", OVER_ONE_COLUMNS), ("stars", "事项星级", STAR_COLUMNS),
             ("audit_checkpoint", "审计检查点", CHECKPOINT_COLUMNS))  # the daily report only
 
 
@@ -150,7 +185,8 @@ def write_xlsx(path: Path, title: str, data: dict) -> None:
             append_xlsx_row(sheet, [row.get(k) for k, _ in columns])
         for index, (k, _) in enumerate(columns, start=1):
             letter = sheet.cell(row=1, column=index).column_letter
-            sheet.column_dimensions[letter].width = {"name": 28, "department_name": 28, "hash": 66}.get(k, 14)
+            sheet.column_dimensions[letter].width = {"name": 28, "department_name": 28, "hash": 66,
+                                                     "reasons": 48}.get(k, 14)
             if k in RATE_KEYS:
                 for cell in sheet[letter][1:]:
                     cell.number_format = "0.00%"
@@ -200,6 +236,8 @@ def build_report(session: Session, now: datetime, kind: str, start: date, report
     stem = f"{kind}-{span.start.isoformat()}"
     csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
     data = tables(session, get_calendar(session), span, _tz())
+    if kind in VISIT_PERIODS:
+        data.update(visit_tables(session, span, _tz()))
     if kind == "daily":  # last, just before the files: on PostgreSQL it holds audit writers until the commit
         data["audit_checkpoint"] = audit_checkpoint_rows(session, now, _tz())
     title = report_title(kind, span)

@@ -41,7 +41,7 @@ TILE_HINTS = {
     "enterprise.complaints": _l("企业投诉的受理与处理"),
     "director.workload": _l("代办员工作量与项目分配"),
     "director.rankings": _l("部门与代办员的按时率、满意度排名"),
-    "director.reports": _l("日清周结月通报，可下载"),
+    "director.reports": _l("日清周结月通报季公示，可下载"),
     "director.settings": _l("维护事项目录与工作日历"),
     "supervision.board": _l("预警、黄牌与红牌"),
 }

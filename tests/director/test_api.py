@@ -29,7 +29,7 @@ def test_workload_shape(api, hall, unassigned):
 def test_director_calls_refuse_other_roles(api, hall, unassigned, role):
     client = api(hall[role])
     for path in ("/workload", f"/projects/{unassigned.id}/assignment-suggestion", "/reports/departments",
-                 "/reports/agents", "/reports"):
+                 "/reports/agents", "/reports", "/reports/visits", "/reports/stars"):
         assert client.get(path).status_code == 403, path
     assert client.post(f"/agents/{hall['agent'].id}/leave", json={"on_leave": True}).status_code == 403
 
@@ -96,7 +96,8 @@ def test_department_and_agent_reports(api, session, build, hall):
     assert client.get("/reports/departments?from=nope").status_code == 400
 
 
-@pytest.mark.parametrize("path", ["/reports/departments", "/reports/agents", "/reports/project-types"])
+@pytest.mark.parametrize("path", ["/reports/departments", "/reports/agents", "/reports/project-types",
+                                  "/reports/visits"])
 def test_a_reversed_period_is_400_never_one_day(api, hall, clock, path):
     clock.set("2026-11-25T10:00:00+08:00")
     client = api(hall["director"])
@@ -130,6 +131,44 @@ def test_kept_reports_list_and_download(app, api, session, now, build, hall):
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     assert client.get("/reports/999.csv").status_code == 404
     assert client.get("/reports?period=daily").get_json() == []
+
+
+def test_visits_report(api, session, now, hall):
+    from tests.supervision.visits_world import build_visits
+    projects = build_visits(session, now, hall)
+    client = api(hall["director"])
+    rows = client.get("/reports/visits?from=2026-11-01&to=2026-11-30").get_json()
+    assert [r["project_type"] for r in rows] == ["COMPLETION", "IND_PERMIT", "REAL_ESTATE", "STARTUP"]
+    real_estate = rows[2]
+    assert {k: real_estate[k] for k in ("completed", "zero_visit_rate", "at_most_one_rate", "over_one")} == {
+        "completed": 3, "zero_visit_rate": 0.3333, "at_most_one_rate": 0.6667,
+        "over_one": [{"project_id": projects["两次"].id, "name": "不动产登记两次", "visits": 2,
+                      "reasons": ["现场核验身份证原件", "补签不动产登记申请表"]}]}
+    assert rows[3]["completed"] == 0 and rows[3]["zero_visit_rate"] is None and rows[3]["over_one"] == []
+    earlier = client.get("/reports/visits?from=2026-10-01&to=2026-10-31").get_json()
+    assert all(r["completed"] == 0 for r in earlier)
+
+
+def test_stars_report(api, session, hall):
+    from sqlalchemy import func
+
+    from agency.catalog.models import ApprovalItem
+    rows = api(hall["director"]).get("/reports/stars").get_json()
+    assert [r["star"] for r in rows] == [1, 2, 3, 4, 5] and set(rows[0]) == {"star", "items", "share"}
+    total = session.scalar(select(func.count()).select_from(ApprovalItem))
+    for row in rows:
+        count = session.scalar(select(func.count()).select_from(ApprovalItem).where(ApprovalItem.star == row["star"]))
+        assert row["items"] == count and row["share"] == round(count / total, 4)
+    assert sum(r["share"] for r in rows) == pytest.approx(1, abs=5e-4)
+
+
+def test_kept_quarterly_reports_are_listed(app, api, session, now, build, hall):
+    report = build_report(session, now, "quarterly", date(2026, 7, 1), app.config["REPORT_DIR"])
+    session.commit()
+    client = api(hall["director"])
+    listed = client.get("/reports?period=quarterly").get_json()
+    assert [(r["id"], r["start"], r["end"]) for r in listed] == [(report.id, "2026-07-01", "2026-09-30")]
+    assert client.get(f"/reports/{report.id}.xlsx").data[:2] == b"PK"
 
 
 def test_cards_scoped_by_role(api, session, build, hall):

@@ -343,3 +343,29 @@ def test_the_banner_reads_running_deadlines_in_one_statement(signed_in, session,
         event.remove(engine, "before_cursor_execute", seen)
     assert "2027 年日历未确认" in html
     assert len([s for s in statements if re.search(r"\bFROM tasks\b", s)]) == 1
+
+
+def test_rankings_show_visits_beside_the_3550_figures_and_the_star_levels(signed_in, session, now, hall):
+    from tests.supervision.visits_world import build_visits
+    build_visits(session, now, hall)
+    html = signed_in().get("/director/rankings?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
+    visits = html[html.index('data-testid="visits"'):html.index('data-testid="stars"')]
+    row = re.search(r"<tr><td>不动产登记</td>(.*?)</tr>", visits, re.S).group(1)
+    assert re.findall(r'<td class="num">([^<]*)</td>', row) == ["3", "33.3%", "66.7%"]
+    assert "不动产登记两次" in row and "2 次：现场核验身份证原件；补签不动产登记申请表" in row
+    assert "不动产登记一次" not in visits and "不动产登记三次" not in visits
+    stars = html[html.index('data-testid="stars"'):]
+    assert "★★★★★</span> 5星" in stars and "★☆☆☆☆</span> 1星" in stars
+    assert html.index('data-testid="types"') < html.index('data-testid="visits"')  # next to the 3550 figures
+
+
+def test_reports_page_offers_and_lists_the_quarterly_report(app, signed_in, post, session, now, hall, run_jobs,
+                                                           clock):
+    clock.set("2026-10-08T10:00:00+08:00")
+    client = signed_in()
+    html = client.get("/director/reports").get_data(as_text=True)
+    assert '<option value="quarterly">季公示（上季度）</option>' in html
+    post("/director/reports", {"period": "quarterly"}, page="/director/reports")
+    run_jobs()
+    html = client.get("/director/reports").get_data(as_text=True)
+    assert re.search(r"<td>季公示</td><td class=\"nowrap\">2026-07-01 — 2026-09-30</td>", html)

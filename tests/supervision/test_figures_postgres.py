@@ -50,3 +50,26 @@ def test_figures_on_postgres(pg_week):
     assert [(w["tasks"], w["on_time"], w["early"]) for w in trend] == [(1, 1, 1), (7, 4, 2)]
     assert agent_loads(session)[a.id].open_tasks == 1 and workload(session)[0]["agent_id"] == a.id
     assert sum(d["red"] for d in board.cards_by_department(session, WEEK, TZ)) == 1
+
+
+def test_visits_and_stars_on_postgres(pg_app, now):
+    """R17/R18 figures on PostgreSQL: real projects completed with 0, 1 and 2 visits."""
+    from agency.extensions import db
+    from tests.support import build_hall
+    from tests.supervision.visits_world import build_visits
+    with pg_app.app_context():
+        session = db.session
+        hall = build_hall(session, now)
+        projects = build_visits(session, now, hall)
+        rows = {r["project_type"]: r for r in figures.visit_figures(session, Period(date(2026, 11, 1),
+                                                                                    date(2026, 11, 30)), TZ)}
+        real_estate = rows["REAL_ESTATE"]
+        assert (real_estate["completed"], real_estate["zero_visit_rate"], real_estate["at_most_one_rate"]) == (
+            3, 0.3333, 0.6667)
+        assert [(p["project_id"], p["visits"], p["reasons"]) for p in real_estate["over_one"]] == [
+            (projects["两次"].id, 2, ["现场核验身份证原件", "补签不动产登记申请表"])]
+        assert rows["STARTUP"]["completed"] == 0 and rows["STARTUP"]["zero_visit_rate"] is None
+        stars = figures.star_figures(session)
+        assert [s["star"] for s in stars] == [1, 2, 3, 4, 5]
+        assert sum(s["items"] for s in stars) == 23
+        session.rollback()

@@ -216,3 +216,93 @@ def test_the_spreadsheet_helper_quotes_csv_text_and_keeps_xlsx_text_as_strings()
     cells = list(sheet[1])
     assert [(c.value, c.data_type) for c in cells] == [
         ("=SUM(A1:A2)", "s"), (-2, "n"), (1.5, "n"), (None, "n"), ("bell", "s")]
+
+
+# -- the quarterly report (季公示) and the visits section of the monthly and quarterly reports ----------
+
+NEW_YEAR = datetime(2026, 12, 31, 18, 0, tzinfo=timezone.utc)  # Friday 1 January 2027, 02:00 in Shanghai
+
+
+def test_quarters():
+    from agency.errors import BadInput
+    assert last_complete("quarterly", date(2026, 11, 23)) == Period(date(2026, 7, 1), date(2026, 9, 30))
+    assert last_complete("quarterly", date(2026, 10, 1)) == Period(date(2026, 7, 1), date(2026, 9, 30))
+    assert last_complete("quarterly", date(2026, 9, 30)) == Period(date(2026, 4, 1), date(2026, 6, 30))
+    assert last_complete("quarterly", date(2027, 1, 1)) == Period(date(2026, 10, 1), date(2026, 12, 31))
+    assert period_of("quarterly", date(2026, 1, 1)).end == date(2026, 3, 31)
+    for start in (date(2026, 2, 1), date(2026, 4, 2)):
+        with pytest.raises(BadInput):
+            period_of("quarterly", start)
+
+
+def test_the_scheduler_runs_the_quarterly_report_on_the_first_day_of_each_quarter(ctx):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from workers.scheduler import declare_jobs
+    scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
+    declare_jobs(scheduler, ctx)
+    job = scheduler.get_job("report-quarterly")
+    assert job.args[1] == "quarterly"
+    fire = job.trigger.get_next_fire_time(None, MONDAY_MORNING.astimezone(hall_tz()))
+    assert fire.isoformat() == "2027-01-01T02:00:00+08:00"
+    fire = job.trigger.get_next_fire_time(None, fire.replace(minute=1))
+    assert fire.isoformat() == "2027-04-01T02:00:00+08:00"
+
+
+def test_quarterly_report_holds_the_quarters_rows_in_both_files(app, session, week, build, run_jobs):
+    # a task answered in the third quarter (30 September) stays out of the fourth quarter's report
+    build.task(week["project"], item="ZRGH-02", status="answered", started=at("2026-09-28 09:00"),
+               deadline=at("2026-10-09 17:30"), answered=at("2026-09-30 10:00"), promised=7)
+    session.commit()
+    schedule_report(session, NEW_YEAR, "quarterly")
+    session.commit()
+    assert run_jobs() >= 1
+    report = session.scalar(select(Report).where(Report.period == "quarterly"))
+    assert (report.start, report.end) == (date(2026, 10, 1), date(2026, 12, 31))
+    quarter = Period(report.start, report.end)
+    expected = figures.department_figures(session, get_calendar(session), quarter, hall_tz())
+    fgw = next(r for r in expected if r["department"] == "FGW")
+    zrgh = next(r for r in expected if r["department"] == "ZRGH")
+    # the fixture week plus its Sunday and Saturday neighbours (T9, T10): 8 FGW tasks, 5 on time
+    assert (fgw["tasks"], fgw["on_time_rate"], fgw["red"], fgw["satisfaction"]) == (8, 0.625, 2, 3.0)
+    assert zrgh["tasks"] == 1  # Z1 only, not the task of 30 September
+
+    with open(report.csv_path, encoding="utf-8-sig", newline="") as handle:
+        assert next(csv.reader(handle)) == ["代办服务季公示 2026-10-01 至 2026-12-31"]
+    sections = read_csv(report.csv_path)
+    assert sections["部门排名"][1:] == [[text(row[k]) for k, _ in DEPARTMENT_COLUMNS] for row in expected]
+    assert "跑动次数（最多跑一次）" in sections and "事项星级" in sections
+    book = load_workbook(report.xlsx_path)
+    assert [[c.value for c in row] for row in book["部门排名"].iter_rows(min_row=2)] == \
+        [[row[k] for k, _ in DEPARTMENT_COLUMNS] for row in expected]
+    assert {"跑动次数(最多跑一次)", "跑动超过一次的项目", "事项星级"} <= set(book.sheetnames)
+
+
+@pytest.mark.parametrize("period,start", [("monthly", date(2026, 11, 1)), ("quarterly", date(2026, 10, 1))])
+def test_monthly_and_quarterly_reports_give_the_visits(app, session, now, hall, period, start):
+    from agency.supervision.reports import OVER_ONE_COLUMNS, STAR_COLUMNS, VISIT_COLUMNS, build_report
+    from tests.supervision.visits_world import build_visits
+    projects = build_visits(session, now, hall)
+    report = build_report(session, now, period, start, app.config["REPORT_DIR"])
+    session.commit()
+    sections = read_csv(report.csv_path)
+    visits = sections["跑动次数（最多跑一次）"]
+    assert visits[0] == [h for _, h in VISIT_COLUMNS]
+    assert ["REAL_ESTATE", "不动产登记", "3", "1", "0.3333", "2", "0.6667", "1"] in visits[1:]
+    assert sections["跑动超过一次的项目"] == [[h for _, h in OVER_ONE_COLUMNS], [
+        "REAL_ESTATE", str(projects["两次"].id), "不动产登记两次", "2", "现场核验身份证原件；补签不动产登记申请表"]]
+    assert [row[0] for row in sections["事项星级"][1:]] == ["1", "2", "3", "4", "5"]
+    book = load_workbook(report.xlsx_path)
+    row = next([c.value for c in r] for r in book["跑动次数(最多跑一次)"].iter_rows(min_row=2)
+               if r[0].value == "REAL_ESTATE")
+    assert row == ["REAL_ESTATE", "不动产登记", 3, 1, 0.3333, 2, 0.6667, 1]
+    assert book["跑动次数(最多跑一次)"]["E2"].number_format == "0.00%"
+    assert [c.value for c in book["事项星级"][1]] == [h for _, h in STAR_COLUMNS]
+
+
+def test_weekly_report_has_no_visits_section(app, session, week, run_jobs):
+    schedule_report(session, MONDAY_MORNING, "weekly")
+    session.commit()
+    run_jobs()
+    report = session.scalar(select(Report).where(Report.period == "weekly"))
+    assert "跑动次数（最多跑一次）" not in read_csv(report.csv_path)
