@@ -45,7 +45,7 @@ def _token(client, username: str, password: str = PASSWORD) -> dict:
 
 
 def _signed_in(client) -> bool:
-    response = client.get("/account")
+    response = client.get("/home")
     assert response.status_code in (200, 302)
     return response.status_code == 200
 
@@ -61,7 +61,7 @@ def test_a_session_cookie_copied_before_sign_out_is_dead_after_it(app, make_user
     _sign_in(other_device, "copy.agent")
     assert _signed_in(browser) and _signed_in(other_device)
 
-    browser.post("/logout", data={"csrf_token": _csrf(browser, "/account")})
+    browser.post("/logout", data={"csrf_token": _csrf(browser, "/home")})
     browser.set_cookie("session", copied)  # the stolen copy, replayed
 
     response = browser.get("/home")
