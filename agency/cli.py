@@ -88,8 +88,8 @@ def deactivate_user_command(username):
     click.echo(f"{username} deactivated")
     for project in left.get("open_projects", []):
         click.echo(f"  to reassign: project {project.id} {project.name}")
-    if left.get("liaison_slot"):
-        click.echo(f"  to reassign: liaison slot {left['liaison_slot']['slot']} of {left['liaison_slot']['department']}")
+    if slot := left.get("liaison_slot"):
+        click.echo(f"  to reassign: liaison slot {slot['slot']} of {slot['department']}")
 
 
 @agency_cli.command("reactivate-user")

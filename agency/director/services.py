@@ -76,13 +76,12 @@ def release_liaison_slot(session: Session, now: datetime, actor: User, liaison: 
         raise RuleViolation(f"{liaison.display_name} 仍在用，请先停用或用A/B角互换")
     if liaison.liaison_slot is None:
         return
-    before = liaison.liaison_slot
+    before, where = liaison.liaison_slot, liaison.department.name if liaison.department else ""
     liaison.liaison_slot = None
     session.flush()
     record(session, now, Actor.of(actor), "user.slot_released", liaison, before={"liaison_slot": before},
            after={"liaison_slot": None},
-           detail=f"腾出 {liaison.department.name if liaison.department else ''} 的{'A角' if before == 'primary' else 'B角'}岗位"
-                  f"（{liaison.display_name} 已停用）")
+           detail=f"腾出{where}的{'A角' if before == 'primary' else 'B角'}岗位（{liaison.display_name} 已停用）")
 
 
 def assign_suggested(session: Session, now: datetime, actor: User, project: Project) -> Project:

@@ -169,3 +169,45 @@ def test_the_user_pages_deactivate_reset_and_revoke(session, hall, api, browser)
     session.expire_all()
     assert hall["director"].active is True
     assert browser("agent").get("/users").status_code in (302, 403)
+
+
+@pytest.mark.postgres
+def test_two_directors_deactivating_each_other_at_once_leave_one_active(pg_app, now):
+    """Each locks the active directors' rows first: the second waits, then sees only itself left."""
+    import threading
+
+    from agency.audit.services import Actor
+    from agency.errors import RuleViolation
+    from agency.extensions import db
+    from agency.people.services import deactivate_user
+    from tests.support import UserFactory
+
+    with pg_app.app_context():
+        make = UserFactory(db.session, now)
+        ids = [make("director", "d.one").id, make("director", "d.two").id]
+        db.session.remove()
+    barrier, outcomes = threading.Barrier(2), []
+
+    def deactivate(actor_id, target_id):
+        with pg_app.app_context():
+            try:
+                actor, target = db.session.get(User, actor_id), db.session.get(User, target_id)
+                barrier.wait()
+                deactivate_user(db.session, now, Actor.of(actor), target)
+                db.session.commit()
+                outcomes.append("deactivated")
+            except RuleViolation as error:
+                db.session.rollback()
+                outcomes.append(error.message)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=deactivate, args=pair) for pair in (ids, ids[::-1])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == sorted(["deactivated", "不能停用最后一位在岗的大厅主任"])
+    with pg_app.app_context():
+        assert db.session.scalars(select(User.active).where(User.id.in_(ids))).all().count(True) == 1
+        db.session.remove()
