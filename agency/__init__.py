@@ -54,7 +54,7 @@ def create_app(config: str | type | None = None) -> Flask:
     from agency.visits import api as visits_api
     from agency.guide import api as guide_api, views as guide_views
     app.register_blueprint(guide_views.bp)
-    api.init_app(app, [people_api.blp, catalog_api.blp, calendar_api.blp, projects_api.blp, tasks_api.blp,
-                       director_api.blp, supervision_api.blp, enterprise_api.blp, meetings_api.blp,
+    api.init_app(app, [people_api.blp, people_api.users_blp, catalog_api.blp, calendar_api.blp, projects_api.blp,
+                       tasks_api.blp, director_api.blp, supervision_api.blp, enterprise_api.blp, meetings_api.blp,
                        materials_api.blp, results_api.blp, visits_api.blp, guide_api.blp])
     return app

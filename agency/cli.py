@@ -65,6 +65,52 @@ def create_user_command(role, username, password, department_code, name, phone, 
     click.echo(user.id)
 
 
+def _account_change(username: str, change) -> None:
+    """Run ``change(user)`` for the user named ``username`` as the system; commit, or fail naming why."""
+    from agency.people.services import get_user_by_name
+    try:
+        change(get_user_by_name(db.session, username))
+    except DomainError as error:
+        db.session.rollback()
+        _fail(f"{error.message} {json.dumps(error.fields, ensure_ascii=False) if error.fields else ''}".strip())
+    db.session.commit()
+
+
+@agency_cli.command("deactivate-user")
+@click.argument("username")
+def deactivate_user_command(username):
+    """The user can no longer sign in; its sessions and API tokens stop at once."""
+    from agency.director.services import work_to_reassign
+    from agency.people.services import deactivate_user
+    left = {}
+    _account_change(username, lambda user: left.update(
+        work_to_reassign(db.session, deactivate_user(db.session, clock.now(), SYSTEM, user))))
+    click.echo(f"{username} deactivated")
+    for project in left.get("open_projects", []):
+        click.echo(f"  to reassign: project {project.id} {project.name}")
+    if slot := left.get("liaison_slot"):
+        click.echo(f"  to reassign: liaison slot {slot['slot']} of {slot['department']}")
+
+
+@agency_cli.command("reactivate-user")
+@click.argument("username")
+def reactivate_user_command(username):
+    """The user may sign in again (old sessions and tokens stay dead)."""
+    from agency.people.services import reactivate_user
+    _account_change(username, lambda user: reactivate_user(db.session, clock.now(), SYSTEM, user))
+    click.echo(f"{username} reactivated")
+
+
+@agency_cli.command("reset-password")
+@click.argument("username")
+@click.option("--password", required=True)
+def reset_password_command(username, password):
+    """Set a user's password (the password rule applies); its sessions and API tokens end."""
+    from agency.people.services import reset_password
+    _account_change(username, lambda user: reset_password(db.session, clock.now(), SYSTEM, user, password))
+    click.echo(f"password of {username} reset")
+
+
 def _import(kind: str, path: str) -> None:
     from agency.catalog.services import import_catalog, import_project_types
     from agency.errors import DomainError

@@ -89,7 +89,8 @@ class Base:
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")  # failed sign-ins per client address
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per 5 minutes")  # ... per account
     API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "12"))
     # flask-smorest / OpenAPI
     API_TITLE = "Agency service (代办) API"

@@ -76,10 +76,10 @@ def authenticate_request():
     from agency.people.services import user_for_token
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    user = user_for_token(db.session, clock.now(), token.strip()) if scheme.lower() == "bearer" and token else None
-    if user is None:
+    found = user_for_token(db.session, clock.now(), token.strip()) if scheme.lower() == "bearer" and token else None
+    if found is None:
         return error_body(401, "unauthorized", "a valid bearer token is required (POST /api/v1/auth/token)")
-    g.api_user = user
+    g.api_user, g.api_token_id = found
     return None
 
 

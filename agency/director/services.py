@@ -51,6 +51,39 @@ def open_projects_of(session: Session, agent: User) -> list[Project]:
                                 .order_by(Project.id)))
 
 
+def work_to_reassign(session: Session, user: User) -> dict:
+    """What a user carries that someone else must take while it is inactive: its open projects (as
+    agent) and its liaison slot."""
+    slot = ({"department": user.department.code, "slot": user.liaison_slot}
+            if user.role == "liaison" and user.liaison_slot and user.department is not None else None)
+    return {"open_projects": open_projects_of(session, user) if user.role == "agent" else [], "liaison_slot": slot}
+
+
+def orphaned_work(session: Session) -> tuple[list[Project], list[User]]:
+    """For the board: open projects whose agent is inactive, and liaison slots held by inactive users."""
+    projects = session.scalars(select(Project).join(User, Project.agent_id == User.id)
+                               .where(User.active.is_(False), open_project_clause())
+                               .options(selectinload(Project.agent)).order_by(User.id, Project.id)).all()
+    slots = session.scalars(select(User).where(User.role == "liaison", User.active.is_(False),
+                                               User.liaison_slot.is_not(None))
+                            .options(selectinload(User.department)).order_by(User.department_id)).all()
+    return list(projects), list(slots)
+
+
+def release_liaison_slot(session: Session, now: datetime, actor: User, liaison: User) -> None:
+    """Free the slot of an inactive liaison, so another can take it (R8)."""
+    if liaison.active:
+        raise RuleViolation(f"{liaison.display_name} 仍在用，请先停用或用A/B角互换")
+    if liaison.liaison_slot is None:
+        return
+    before, where = liaison.liaison_slot, liaison.department.name if liaison.department else ""
+    liaison.liaison_slot = None
+    session.flush()
+    record(session, now, Actor.of(actor), "user.slot_released", liaison, before={"liaison_slot": before},
+           after={"liaison_slot": None},
+           detail=f"腾出{where}的{'A角' if before == 'primary' else 'B角'}岗位（{liaison.display_name} 已停用）")
+
+
 def assign_suggested(session: Session, now: datetime, actor: User, project: Project) -> Project:
     """Assign the suggested agent (one action from the board)."""
     return assign_agent(session, now, actor, project, suggest_agent(session, project).agent_id)

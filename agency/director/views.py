@@ -106,7 +106,8 @@ def workload_board():
     return render_template(
         "director/workload.html", rows=rows, unassigned=projects, unassigned_total=total, suggestions=suggestions,
         agents=_agents(), type_names={t.code: t.name for t in types}, types=types,
-        unreachable=services.unreachable_departments(db.session), action=forms.ActionForm())
+        unreachable=services.unreachable_departments(db.session), orphaned=services.orphaned_work(db.session),
+        action=forms.ActionForm())
 
 
 @bp.post("/projects/<int:project_id>/assign")
@@ -225,6 +226,20 @@ def liaison_leave(user_id):
     else:
         _form_failed(form)
     return _back("director.liaisons")
+
+
+@bp.post("/liaisons/<int:user_id>/release")
+@role_required("director")
+def release_slot(user_id):
+    """Free the slot of a deactivated liaison (then swap the slots or create a liaison for it)."""
+    person = services.get_liaison(db.session, user_id)
+    if forms.ActionForm().validate_on_submit():
+        try:
+            services.release_liaison_slot(db.session, clock.now(), current_user, person)
+            _done(_("已腾出 %(name)s 的联络员岗位", name=person.display_name))
+        except DomainError as error:
+            _failed(error)
+    return _back("director.workload")
 
 
 @bp.post("/departments/<int:department_id>/swap")

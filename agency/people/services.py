@@ -5,13 +5,14 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agency.audit.services import Actor, record
 from agency.catalog.models import Department
-from agency.errors import BadInput, RuleViolation
+from agency.errors import BadInput, NotFound, RuleViolation
 from agency.people.models import LIAISON_SLOTS, ROLES, ApiToken, User
+from agency.people.passwords import MESSAGES as PASSWORD_MESSAGES, password_problem
 
 # Argon2id, RFC 9106 "low memory" profile (t=3, m=64 MiB, p=4).  The test
 # configuration picks the cheapest profile so a suite can create many users.
@@ -69,8 +70,8 @@ def create_user(session: Session, now: datetime, actor: Actor, *, role: str, use
         errors["username"] = "required, at most 80 characters"
     elif session.scalar(select(User.id).where(User.username == username)):
         errors["username"] = "already taken"
-    if len(password or "") < 8:
-        errors["password"] = "at least 8 characters"
+    if problem := password_problem(password):
+        errors["password"] = PASSWORD_MESSAGES[problem]
     department = None
     if role == "liaison":
         department = session.scalar(select(Department).where(Department.code == (department_code or "")))
@@ -108,15 +109,115 @@ def issue_token(session: Session, now: datetime, user: User, hours: int) -> str:
     return token
 
 
-def user_for_token(session: Session, now: datetime, token: str) -> User | None:
-    """The active user of a live (unrevoked, unexpired) token, else None.
+def user_for_token(session: Session, now: datetime, token: str) -> tuple[User, int] | None:
+    """The active user of a live (unrevoked, unexpired) token and the token's id, else None.
 
-    One statement: every API request pays for it before doing anything else.
+    One statement, and no cache: every API request pays for it before doing anything else, and so
+    sees a revoked token or a deactivated user at once, in every process (STYLE.md).
     """
-    return session.scalar(
-        select(User).join(ApiToken, ApiToken.user_id == User.id)
+    row = session.execute(
+        select(User, ApiToken.id).join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None),
-               ApiToken.expires_at > now, User.active.is_(True)))
+               ApiToken.expires_at > now, User.active.is_(True))).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def live_tokens(session: Session, now: datetime, user: User) -> list[ApiToken]:
+    """The user's tokens that still open the API, newest first."""
+    return list(session.scalars(select(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .order_by(ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, now: datetime, actor: User, token_id: int) -> ApiToken:
+    """Revoke one token: the actor's own, or anyone's for the director; another's is NotFound."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.id and actor.role != "director"):
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+    return token
+
+
+def revoke_tokens(session: Session, now: datetime, user: User) -> int:
+    """Revoke every live token of the user; how many."""
+    return session.execute(update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .values(revoked_at=now)).rowcount
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every page session of the user: their cookies carry the old nonce (``User.get_id``)."""
+    user.session_nonce = secrets.token_hex(8)
+    session.flush()
+
+
+def _set_password(session: Session, now: datetime, actor: Actor, user: User, password: str, action: str) -> None:
+    if problem := password_problem(password):
+        raise BadInput("invalid password", fields={"password": PASSWORD_MESSAGES[problem]})
+    user.password_hash = hash_password(password)
+    end_sessions(session, user)
+    revoked = revoke_tokens(session, now, user)
+    record(session, now, actor, action, user, after={"tokens_revoked": revoked},
+           detail=f"{user.display_name} 的密码已更改，其登录会话与 API 令牌全部失效")
+
+
+def change_password(session: Session, now: datetime, user: User, current: str, new: str) -> None:
+    """The user's own change: the current password first.  Every session and token of the user ends."""
+    if not check_password(user, current):
+        raise BadInput("wrong password", fields={"current_password": "wrong password"})
+    _set_password(session, now, Actor.of(user), user, new, "user.password_changed")
+
+
+def reset_password(session: Session, now: datetime, actor: Actor, user: User, new: str) -> None:
+    """The director (or the CLI) sets a user's password.  Every session and token of the user ends."""
+    _set_password(session, now, actor, user, new, "user.password_reset")
+
+
+def deactivate_user(session: Session, now: datetime, actor: Actor, user: User) -> User:
+    """The user can no longer sign in; its sessions and tokens stop at once.  Refused for oneself and
+    for the last active director.  Its open projects and liaison slot wait for reassignment."""
+    if actor.id == user.id:
+        raise RuleViolation("不能停用自己的账号", fields={"user": "yourself"})
+    if not user.active:
+        return user
+    if user.role == "director":
+        # Lock the active directors' rows: two directors cannot deactivate each other at once.
+        directors = session.scalars(select(User.id).where(User.role == "director", User.active.is_(True))
+                                    .with_for_update()).all()
+        if set(directors) <= {user.id}:
+            raise RuleViolation("不能停用最后一位在岗的大厅主任", fields={"user": "the last active director"})
+    user.active = False
+    end_sessions(session, user)
+    revoked = revoke_tokens(session, now, user)
+    record(session, now, actor, "user.deactivated", user, before={"active": True},
+           after={"active": False, "tokens_revoked": revoked}, detail=f"停用账号 {user.display_name}")
+    return user
+
+
+def reactivate_user(session: Session, now: datetime, actor: Actor, user: User) -> User:
+    """The user may sign in again (with new sessions and tokens: the old ones stay dead)."""
+    if not user.active:
+        user.active = True
+        record(session, now, actor, "user.reactivated", user, before={"active": False}, after={"active": True},
+               detail=f"恢复账号 {user.display_name}")
+        session.flush()
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def get_user_by_name(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
 
 
 def set_leave(session: Session, now: datetime, actor: Actor, user: User, on_leave: bool) -> None:

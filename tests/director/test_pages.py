@@ -19,7 +19,7 @@ from tests.supervision.conftest import at
 from tests.supervision.fixture_week import build_week
 
 PAGES = ["/director/workload", "/director/liaisons", "/director/settings", "/director/rankings", "/director/reports",
-         "/supervision/"]
+         "/supervision/", "/users"]
 
 
 def read_csrf(html: str) -> str:

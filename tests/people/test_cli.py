@@ -34,7 +34,9 @@ def test_create_user_prints_the_id_and_the_user_can_sign_in(app, session, catalo
     (["--role", "liaison", "--username", "x.user", "--password", "long-enough-1"], 1, "a liaison needs a department"),
     (["--role", "liaison", "--username", "x.user", "--password", "long-enough-1", "--department", "NOPE"], 1,
      "unknown department 'NOPE'"),
-    (["--role", "agent", "--username", "x.user", "--password", "short"], 1, "at least 8 characters"),
+    (["--role", "agent", "--username", "x.user", "--password", "short"], 1, "at least 12 characters"),
+    (["--role", "agent", "--username", "x.user", "--password", "elevenchars"], 1, "at least 12 characters"),
+    (["--role", "agent", "--username", "x.user", "--password", "QWERTY123456"], 1, "most common passwords"),
     (["--role", "agent", "--username", "x.user", "--password", "long-enough-1", "--department", "ZJ"], 1,
      "only a liaison belongs to a department"),
 ])
