@@ -113,6 +113,7 @@ class AgentFigures(Schema):
 class OverTarget(Schema):
     id = fields.Integer()
     name = fields.String()
+    project_code = fields.String()
     working_days = fields.Integer()
     target_days = fields.Integer()
     over_by = fields.Integer()
@@ -131,6 +132,7 @@ class ProjectTypeFigures(Schema):
 class OverOneVisit(Schema):
     project_id = fields.Integer()
     name = fields.String(metadata={"description": "the project's name (the director's view)"})
+    project_code = fields.String()
     visits = fields.Integer()
     reasons = fields.List(fields.String(), metadata={"description": "reasons of its visits, in date order"})
 

@@ -343,8 +343,9 @@ def project_type_figures(session: Session, calendar: WorkingCalendar, period: Pe
     return rows
 
 
-def _over(pid, name, days, target) -> dict:
-    return {"id": pid, "name": name, "working_days": int(days), "target_days": target, "over_by": int(days) - target}
+def _over(pid, name, code, days, target) -> dict:
+    return {"id": pid, "name": name, "project_code": code or "", "working_days": int(days), "target_days": target,
+            "over_by": int(days) - target}
 
 
 def _type_figures_sql(session, used, done, limit):
@@ -353,14 +354,15 @@ def _type_figures_sql(session, used, done, limit):
         select(Project.project_type_id, func.count(), func.sum(used), _count_if(over))
         .join(ProjectType, ProjectType.id == Project.project_type_id).where(*done)
         .group_by(Project.project_type_id))}
-    ranked = (select(Project.id, Project.name, Project.project_type_id, used.label("days"), ProjectType.target_days,
+    ranked = (select(Project.id, Project.name, Project.project_code, Project.project_type_id, used.label("days"),
+                     ProjectType.target_days,
                      func.row_number().over(partition_by=Project.project_type_id,
                                             order_by=(used.desc(), Project.id)).label("rank"))
               .join(ProjectType, ProjectType.id == Project.project_type_id).where(*done, over).subquery())
     lists: dict[int, list] = defaultdict(list)
     for row in session.execute(select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.project_type_id,
                                                                                       ranked.c.rank)):
-        lists[row.project_type_id].append(_over(row.id, row.name, row.days, row.target_days))
+        lists[row.project_type_id].append(_over(row.id, row.name, row.project_code, row.days, row.target_days))
     return summary, lists
 
 
@@ -384,10 +386,10 @@ def _type_figures_grouped(session, calendar, entrusted, finished, done, limit):
         if chosen and limit > 0:
             days = {(a, b): d for a, b, d, _ in chosen}
             found = session.execute(
-                select(Project.id, Project.name, entrusted, finished)
+                select(Project.id, Project.name, Project.project_code, entrusted, finished)
                 .where(*done, Project.project_type_id == type_id,
                        tuple_(entrusted, finished).in_(list(days)))).all()
-            projects = [_over(pid, name, days[(a, b)], target) for pid, name, a, b in found]
+            projects = [_over(pid, name, code, days[(a, b)], target) for pid, name, code, a, b in found]
             lists[type_id] = sorted(projects, key=lambda p: (-p["working_days"], p["id"]))[:limit]
     return summary, lists
 
@@ -411,7 +413,7 @@ def visit_figures(session: Session, period: Period, tz: tzinfo, over_one_limit: 
     summary = {type_id: (n, zero, at_most_one) for type_id, n, zero, at_most_one in session.execute(
         select(Project.project_type_id, func.count(), _count_if(visits == 0), _count_if(visits <= 1))
         .outerjoin(counts, counts.c.project_id == Project.id).where(*done).group_by(Project.project_type_id))}
-    ranked = (select(Project.id, Project.name, Project.project_type_id, counts.c.visits,
+    ranked = (select(Project.id, Project.name, Project.project_code, Project.project_type_id, counts.c.visits,
                      func.row_number().over(partition_by=Project.project_type_id,
                                             order_by=(counts.c.visits.desc(), Project.id)).label("rank"))
               .join(counts, counts.c.project_id == Project.id).where(*done, counts.c.visits > 1).subquery())
@@ -425,7 +427,8 @@ def visit_figures(session: Session, period: Period, tz: tzinfo, over_one_limit: 
             reasons[project_id].append(reason)
     over: dict[int, list] = defaultdict(list)
     for row in listed:
-        over[row.project_type_id].append({"project_id": row.id, "name": row.name, "visits": row.visits,
+        over[row.project_type_id].append({"project_id": row.id, "name": row.name,
+                                          "project_code": row.project_code or "", "visits": row.visits,
                                           "reasons": reasons[row.id]})
     rows = []
     for ptype in session.scalars(select(ProjectType).order_by(ProjectType.code)):

@@ -48,14 +48,16 @@ TYPE_COLUMNS = (
     ("project_type", "类型编码"), ("name", "项目类型"), ("target_days", "目标(工作日)"), ("completed", "办结项目"),
     ("avg_working_days", "平均用时(工作日)"), ("over_target", "超目标项目"),
 )
-OVER_COLUMNS = (("project_type", "类型编码"), ("id", "项目编号"), ("name", "项目"), ("working_days", "用时(工作日)"),
+OVER_COLUMNS = (("project_type", "类型编码"), ("id", "项目编号"), ("name", "项目"), ("project_code", "项目代码"),
+                ("working_days", "用时(工作日)"),
                 ("target_days", "目标(工作日)"), ("over_by", "超出(工作日)"))
 VISIT_COLUMNS = (
     ("project_type", "类型编码"), ("name", "项目类型"), ("completed", "办结项目"), ("zero_visit", "不见面"),
     ("zero_visit_rate", "不见面比例"), ("at_most_one", "最多跑一次"), ("at_most_one_rate", "最多跑一次比例"),
     ("over_one_count", "跑动超过一次"),
 )
-OVER_ONE_COLUMNS = (("project_type", "类型编码"), ("project_id", "项目编号"), ("name", "项目"), ("visits", "跑动次数"),
+OVER_ONE_COLUMNS = (("project_type", "类型编码"), ("project_id", "项目编号"), ("name", "项目"), ("project_code", "项目代码"),
+                    ("visits", "跑动次数"),
                     ("reasons", "到厅原因"))
 STAR_COLUMNS = (("star", "星级"), ("items", "事项数"), ("share", "占比"))
 CHECKPOINT_COLUMNS = (("id", "审计检查点编号"), ("at", "检查点时间"), ("chains", "本次锚定链数"), ("hash", "检查点哈希"))

@@ -142,7 +142,7 @@ def test_visits_report(api, session, now, hall):
     real_estate = rows[2]
     assert {k: real_estate[k] for k in ("completed", "zero_visit_rate", "at_most_one_rate", "over_one")} == {
         "completed": 3, "zero_visit_rate": 0.3333, "at_most_one_rate": 0.6667,
-        "over_one": [{"project_id": projects["两次"].id, "name": "不动产登记两次", "visits": 2,
+        "over_one": [{"project_id": projects["两次"].id, "name": "不动产登记两次", "project_code": "", "visits": 2,
                       "reasons": ["现场核验身份证原件", "补签不动产登记申请表"]}]}
     assert rows[3]["completed"] == 0 and rows[3]["zero_visit_rate"] is None and rows[3]["over_one"] == []
     earlier = client.get("/reports/visits?from=2026-10-01&to=2026-10-31").get_json()

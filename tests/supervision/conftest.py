@@ -34,7 +34,7 @@ class Builder:
         return user
 
     def project(self, *, type_code="IND_PERMIT", agent=None, investment=500, status="in_progress",
-                entrusted=None, completed=None, name=None, stage_status="open"):
+                entrusted=None, completed=None, name=None, stage_status="open", project_code=None):
         self.count += 1
         ptype = self.session.scalar(select(ProjectType).where(ProjectType.code == type_code))
         entrusted = entrusted or at("2026-11-02 10:00")
@@ -42,7 +42,7 @@ class Builder:
                           agent_id=agent.id if agent else None, investment_wan=Decimal(str(investment)),
                           tracking_code=f"DBTEST{self.count:04d}", status=status, entrusted_at=entrusted,
                           created_at=entrusted, completed_at=completed, contact_name="联系人",
-                          terminated_at=completed if status == "terminated" else None)
+                          terminated_at=completed if status == "terminated" else None, project_code=project_code)
         self.session.add(project)
         self.session.flush()
         first = ptype.stages[0]

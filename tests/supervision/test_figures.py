@@ -76,8 +76,8 @@ def test_project_type_figures_against_the_3550_target(session, week):
     startup = by(rows, "project_type", "STARTUP")
     assert (startup["target_days"], startup["completed"], startup["avg_working_days"]) == (3, 2, 2.5)
     assert startup["over_target"] == 1
-    assert startup["over_target_projects"] == [{"id": week["p2"].id, "name": "食品科技开办", "working_days": 4,
-                                                "target_days": 3, "over_by": 1}]
+    assert startup["over_target_projects"] == [{"id": week["p2"].id, "name": "食品科技开办", "project_code": "",
+                                                "working_days": 4, "target_days": 3, "over_by": 1}]
     ind = by(rows, "project_type", "IND_PERMIT")
     assert (ind["completed"], ind["avg_working_days"], ind["over_target"], ind["over_target_projects"]) == (1, 13.0, 0, [])
     assert by(rows, "project_type", "COMPLETION")["avg_working_days"] is None

@@ -172,9 +172,9 @@ def test_names_that_look_like_formulas_stay_text_in_both_files(app, session, bui
     """Enterprise-chosen names (a project over its 3550 target) and an agent's name reach the report as
     text: quoted in the CSV (OWASP), string cells in the XLSX; numbers stay numbers."""
     agent = make_user("agent", "evil", name="=cmd|' /C calc'!A0")
-    for name in HOSTILE:  # STARTUP's target is 3 working days; Mon 16 -> Fri 20 is 4: over target
+    for n, name in enumerate(HOSTILE):  # STARTUP's target is 3 working days; Mon 16 -> Fri 20 is 4: over target
         build.project(type_code="STARTUP", agent=agent, status="completed", entrusted=at("2026-11-16 09:00"),
-                      completed=at("2026-11-20 16:00"), name=name)
+                      completed=at("2026-11-20 16:00"), name=name, project_code=f"2026-330106-34-03-00000{n}")
     session.commit()
     schedule_report(session, MONDAY_MORNING, "weekly")
     session.commit()
@@ -184,7 +184,8 @@ def test_names_that_look_like_formulas_stay_text_in_both_files(app, session, bui
     over = read_csv(report.csv_path)["超目标项目"]
     assert over[0] == [h for _, h in OVER_COLUMNS]
     assert sorted(row[2] for row in over[1:]) == sorted("'" + name for name in HOSTILE)
-    assert {tuple(row[3:]) for row in over[1:]} == {("4", "3", "1")}  # numbers are written as they are
+    assert sorted(row[3] for row in over[1:]) == [f"2026-330106-34-03-00000{n}" for n in range(len(HOSTILE))]
+    assert {tuple(row[4:]) for row in over[1:]} == {("4", "3", "1")}  # numbers are written as they are
     (agent_row,) = [r for r in read_csv(report.csv_path)["代办员"][1:] if r[0] == str(agent.id)]
     assert agent_row[1] == "'=cmd|' /C calc'!A0"
     with open(report.csv_path, encoding="utf-8-sig", newline="") as handle:
@@ -195,8 +196,9 @@ def test_names_that_look_like_formulas_stay_text_in_both_files(app, session, bui
     names = {row[2].value: row[2] for row in sheet.iter_rows(min_row=2)}
     assert sorted(names) == sorted(HOSTILE)  # the exact name, unquoted: a text cell needs no quote
     assert {cell.data_type for cell in names.values()} == {"s"}
-    assert [[c.value for c in row[3:]] for row in sheet.iter_rows(min_row=2)] == [[4, 3, 1]] * len(HOSTILE)
-    assert {c.data_type for row in sheet.iter_rows(min_row=2) for c in row[3:]} == {"n"}
+    assert [[c.value for c in row[4:]] for row in sheet.iter_rows(min_row=2)] == [[4, 3, 1]] * len(HOSTILE)
+    assert {c.data_type for row in sheet.iter_rows(min_row=2) for c in row[4:]} == {"n"}
+    assert {row[3].value[:5] for row in sheet.iter_rows(min_row=2)} == {"2026-"}  # the project code (R17)
     for sheet in book.worksheets:  # no cell anywhere is a formula
         for row in sheet.iter_rows():
             for cell in row:
@@ -290,7 +292,7 @@ def test_monthly_and_quarterly_reports_give_the_visits(app, session, now, hall, 
     assert visits[0] == [h for _, h in VISIT_COLUMNS]
     assert ["REAL_ESTATE", "不动产登记", "3", "1", "0.3333", "2", "0.6667", "1"] in visits[1:]
     assert sections["跑动超过一次的项目"] == [[h for _, h in OVER_ONE_COLUMNS], [
-        "REAL_ESTATE", str(projects["两次"].id), "不动产登记两次", "2", "现场核验身份证原件；补签不动产登记申请表"]]
+        "REAL_ESTATE", str(projects["两次"].id), "不动产登记两次", "", "2", "现场核验身份证原件；补签不动产登记申请表"]]
     assert [row[0] for row in sections["事项星级"][1:]] == ["1", "2", "3", "4", "5"]
     book = load_workbook(report.xlsx_path)
     row = next([c.value for c in r] for r in book["跑动次数(最多跑一次)"].iter_rows(min_row=2)

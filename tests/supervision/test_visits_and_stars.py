@@ -30,7 +30,7 @@ def test_shares_with_no_visit_and_at_most_one(session, visited):
     assert (real_estate["zero_visit"], real_estate["zero_visit_rate"]) == (1, round(1 / 3, 4))
     assert (real_estate["at_most_one"], real_estate["at_most_one_rate"]) == (2, round(2 / 3, 4))
     assert real_estate["over_one_count"] == 1
-    assert real_estate["over_one"] == [{"project_id": visited["两次"].id, "name": "不动产登记两次", "visits": 2,
+    assert real_estate["over_one"] == [{"project_id": visited["两次"].id, "name": "不动产登记两次", "project_code": "", "visits": 2,
                                         "reasons": ["现场核验身份证原件", "补签不动产登记申请表"]}]
     assert rows["STARTUP"] == {"project_type": "STARTUP", "name": "企业开办", "completed": 0, "zero_visit": 0,
                                "zero_visit_rate": None, "at_most_one": 0, "at_most_one_rate": None,
