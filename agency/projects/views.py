@@ -21,7 +21,7 @@ from agency.projects.forms import (AGREEMENT_TEXT, STAGE_LABELS, STATUS_LABELS, 
                                    WithdrawForm)
 from agency.projects.models import PROJECT_STATUSES, Project
 from agency.projects.timeline import timeline, working_days_elapsed
-from agency.materials.services import checklist
+from agency.materials.services import checklist, plan_dispatch
 from agency.materials.views import anchor as material_anchor
 from agency.tasks import services as task_services
 from agency.tasks.models import RUNNING_STATUSES
@@ -261,8 +261,9 @@ def dispatch(project_id: int):
                                                form.deferrals())
     except DomainError as error:
         if isinstance(error, RuleViolation):
+            db.session.rollback()
             return _failed(project, error, _("当前不能派发，原因如下。"), dispatch_form=form,
-                           refusal=_refusal(project, error))
+                           refusal=_refusal(project, error, form))
         if isinstance(error, BadInput) and "deferred" in error.fields:
             message = _("承诺补齐日期不能早于今天。")
         elif isinstance(error, BadInput):
@@ -276,17 +277,30 @@ def dispatch(project_id: int):
     return redirect(url_for("projects.show", project_id=project.id))
 
 
-def _refusal(project: Project, error: RuleViolation) -> dict:
-    """Why a dispatch was refused, in words: the agreement, the project code, materials by name (R2, R14, R17)."""
+def _refusal(project: Project, error: RuleViolation, form: DispatchForm) -> dict:
+    """Why a dispatch was refused, in words, all at once: the agreement, the project code and the materials
+    by name (R2, R14, R17).  The service stops at the first; the materials are asked of plan_dispatch."""
+    fields = dict(error.fields)
+    if "missing" not in fields and "deferred" not in fields:
+        stage = services.next_stage(project)
+        template = next((t for t in project.project_type.stages if stage and t.order == stage.order), None)
+        codes = [c for c in (template.item_codes if template else [])
+                 if not form.pick.data or c in (form.items.data or [])]
+        try:
+            plan_dispatch(db.session, clock.now(), project, list(items_by_code(db.session, codes).values()),
+                          form.deferrals())
+        except DomainError as more:
+            fields.update(more.fields)
+        db.session.rollback()
     reasons = []
-    if "agreement" in error.fields:
+    if project.agreement_accepted_at is None:
         reasons.append(_("委托代办协议尚未签署：企业在线签署，或由代办员登记纸质协议后才能派发。"))
-    if "project_code" in error.fields:
+    if project.project_type.needs_project_code and not project.project_code:
         reasons.append(_("尚未登记项目代码：本类型项目派发前须登记投资项目统一代码。"))
-    if "deferred" in error.fields:
-        reasons.append(_("以下材料不允许容缺受理：%(names)s。", names="、".join(error.fields["deferred"])))
+    if isinstance(fields.get("deferred"), list):
+        reasons.append(_("以下材料不允许容缺受理：%(names)s。", names="、".join(fields["deferred"])))
     entries = checklist(db.session, project)
-    missing = [(name, material_anchor(entries, name)) for name in error.fields.get("missing", [])]
+    missing = [(name, material_anchor(entries, name)) for name in fields.get("missing", [])]
     return {"reasons": reasons, "missing": missing}
 
 

@@ -10,12 +10,15 @@ from agency.materials.services import file_material, prereview
 from agency.notifications.models import Message
 from agency.tasks.models import MaterialFile
 from tests.materials.conftest import PDF_BYTES
+from agency.extensions import limiter
 from tests.pages import login, page_client, post, text
 from tests.tasks import count, entrust, snapshot
 
 
 @pytest.fixture
 def client(app):
+    """A signed-out page client; the shared app\'s login rate limit starts afresh (a test signs in often)."""
+    limiter.reset()
     return page_client(app)
 
 
