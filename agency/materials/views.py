@@ -61,12 +61,14 @@ def render_checklist(project: Project, status: int = 200, *, error: str | None =
         reviewable = [e for e in entries if e.status == "uploaded"] if carrying else []
         prereview_form = PrereviewForm(formdata=None, data={"decisions": [{"name": e.name} for e in reviewable]})
     review = {d.form.name.data: d.form for d in prereview_form.decisions}
+    # the entries whose decision was refused, linked from the message at the top (the page opens there)
+    refused = [(name, anchor(entries, name)) for name, d in review.items() if d.errors]
     counts = {s: sum(1 for e in entries if e.status == s) for s in STATUSES}
     items = {i.code: i for i in services.template_items(db.session, project)}
     return render_template(
         "materials/checklist.html", project=project, entries=entries, error=error, counts=counts, items=items,
         may_file=services.may_file(user, project) and project.is_open, carrying=carrying,
-        failed_upload=upload, prereview_form=prereview_form, review=review, upload_form=FileForm(formdata=None),
+        failed_upload=upload, prereview_form=prereview_form, review=review, refused=refused, upload_form=FileForm(formdata=None),
     ), status
 
 
@@ -109,7 +111,7 @@ def prereview(project_id: int):
     project = get_project(db.session, _me(), project_id)
     form = PrereviewForm()
     if not form.validate_on_submit() or form.returns_without_reason():
-        return render_checklist(project, 400, error=_("预审未提交，请按提示修改。"), prereview_form=form)
+        return render_checklist(project, 400, error=_("预审未提交，请按提示修改："), prereview_form=form)
     decisions = form.chosen()
     if not decisions:
         return render_checklist(project, 400, error=_("请至少对一项材料选择“通过”或“退回”。"), prereview_form=form)

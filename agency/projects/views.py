@@ -196,7 +196,7 @@ def render_project(project: Project, status: int = 200, *, error: str | None = N
         "projects/show.html", project=project, by_stage=by_stage, error=error,
         is_agent=carrying, is_director=is_director, is_owner=is_owner,
         elapsed=working_days_elapsed(db.session, project, now), target_days=project.project_type.target_days,
-        events=timeline(db.session, project), next_stage=next_stage, dispatch_form=dispatch_form,
+        events=grouped(timeline(db.session, project)), next_stage=next_stage, dispatch_form=dispatch_form,
         handover_form=(forms.get("handover_form") or HandoverForm(formdata=None)) if carrying and project.is_open
         else None,
         assign_form=assign_form, suggestion=_suggestion(project) if assign_form is not None else None,
@@ -210,6 +210,23 @@ def render_project(project: Project, status: int = 200, *, error: str | None = N
         failed_rating=forms.get("rating_form"),  # the enterprise panel's rating form, refused with its messages
         failed=forms,  # refused forms of the panels (results, visits), with their values and messages
     ), status
+
+
+# events that come in runs (an enterprise files its whole checklist at once): one line per run on the page
+RUNS = ("material.filed",)
+
+
+def grouped(events: list[dict]) -> list[dict]:
+    """The timeline with each run of one actor's ``RUNS`` events folded into its first (``more``: the rest)."""
+    out = []
+    for event in events:
+        last = out[-1] if out else None
+        if (last and event["action"] in RUNS and last["action"] == event["action"]
+                and last["actor"] == event["actor"]):
+            last["more"].append(event)
+        else:
+            out.append({**event, "more": []})
+    return out
 
 
 def _material_counts(project: Project) -> dict:
