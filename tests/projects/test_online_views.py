@@ -58,7 +58,8 @@ def test_agent_defers_a_deferrable_material_with_a_promised_date(client, session
     offered = re.findall(r'name="(deferred-\d+)-name"[^>]*value="([^"]+)"', html)
     assert [name for _, name in offered] == ["营业执照"]  # deferrable by GA-01, SW-01, RS-01; not ready
     prefix = offered[0][0]
-    refused = post(client, f"{page}/dispatch", {"pick": "1", "items": ["GA-01"]}, token_from=page)
+    refused = post(client, f"{page}/dispatch", {"pick": "1", "items": ["GA-01"], f"{prefix}-name": "营业执照",
+                                                f"{prefix}-until": ""}, token_from=page)  # shown, not chosen
     assert refused.status_code == 422 and ">营业执照</a>" in text(refused)
     past = post(client, f"{page}/dispatch", {"pick": "1", "items": ["GA-01"], f"{prefix}-name": "营业执照",
                                              f"{prefix}-chosen": "y", f"{prefix}-until": "2026-11-20"}, token_from=page)

@@ -48,7 +48,7 @@ def hall_server(sqlite_template, tmp_path_factory):
         db.engine.dispose()
 
 
-EXPECTED = re.compile(r"Failed to load resource: .* status of (400|415) ")  # the refused forms the test posts
+EXPECTED = re.compile(r"Failed to load resource: .* status of (400|415|422) ")  # the refused forms the test posts
 
 
 def watch_console(page) -> list[str]:
@@ -145,6 +145,19 @@ def test_file_prereview_and_download_a_licence(hall_server, open_page, tmp_path)
     assert entry(agent, "节能报告").locator(".badge").first.inner_text() == "预审通过"
     assert agent.locator("li.entry .prereview-choice").count() == 0
     shoot(agent, "checklist-after-prereview")
+
+    # A dispatch now is refused, in words: the agreement, the project code and the missing materials by name.
+    agent.goto(server(f"/projects/{ids['a']}"))
+    agent.locator("form.dispatch button[type=submit]").click()
+    agent.wait_for_load_state()
+    refusal = agent.locator(".dispatch-refusal")
+    assert "委托代办协议尚未签署" in refusal.inner_text() and "尚未登记项目代码" in refusal.inner_text()
+    assert refusal.get_by_role("link", name="企业营业执照").is_visible()
+    screenshot(agent, "online-dispatch-refused-desktop-zh")
+    agent.set_viewport_size(PHONE)
+    assert fits_width(agent)
+    screenshot(agent, "online-dispatch-refused-phone-zh")
+    agent.set_viewport_size(DESKTOP)
 
     # The enterprise reads the return next to its entry.
     ent.goto(checklist)
