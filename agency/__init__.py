@@ -49,10 +49,13 @@ def create_app(config: str | type | None = None) -> Flask:
     from agency.enterprise import api as enterprise_api, views as enterprise_views
     app.register_blueprint(enterprise_views.bp)
     app.register_blueprint(meetings_views.bp)
-    from agency.materials import api as materials_api
-    from agency.results import api as results_api
-    from agency.visits import api as visits_api
+    from agency.materials import api as materials_api, views as materials_views
+    from agency.results import api as results_api, views as results_views
+    from agency.visits import api as visits_api, views as visits_views
     from agency.guide import api as guide_api, views as guide_views
+    app.register_blueprint(materials_views.bp)
+    app.register_blueprint(results_views.bp)
+    app.register_blueprint(visits_views.bp)
     app.register_blueprint(guide_views.bp)
     api.init_app(app, [people_api.blp, people_api.users_blp, catalog_api.blp, calendar_api.blp, projects_api.blp,
                        tasks_api.blp, director_api.blp, supervision_api.blp, enterprise_api.blp, meetings_api.blp,

@@ -1,7 +1,8 @@
 """Forms of the project pages (CSRF on every one)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -49,11 +50,33 @@ class ActionForm(FlaskForm):
     """A button that changes state: only the CSRF token."""
 
 
+class DeferForm(Form):
+    """A deferrable material (容缺受理, R15): dispatch without it, promising it by ``until``."""
+
+    name = HiddenField()
+    chosen = BooleanField(_l("容缺受理"))
+    until = DateField(_l("承诺补齐日期"), validators=[Optional()])
+
+
 class DispatchForm(FlaskForm):
     # "pick" marks that the item checkboxes were shown, so none ticked means none (not the whole stage).
     pick = HiddenField(default="1")
     items = SelectMultipleField(_l("本阶段事项"), widget=ListWidget(prefix_label=False),
                                 option_widget=CheckboxInput(), validate_choice=False)
+    deferred = FieldList(FormField(DeferForm), max_entries=50)
+
+    def deferrals(self) -> list[dict]:
+        """The materials chosen for deferral, as agency.projects.services.dispatch_stage takes them."""
+        return [{"name": d.form.name.data, "until": d.form.until.data} for d in self.deferred if d.form.chosen.data]
+
+
+class ProjectCodeForm(FlaskForm):
+    project_code = StringField(_l("项目代码"), validators=[DataRequired(_l("请填写项目代码")), Length(max=40)],
+                               description=_l("投资项目统一代码，格式 YYYY-AAAAAA-II-TT-NNNNNN（年份-区划代码-行业-类型-流水号）"))
+
+
+class PaperAgreementForm(FlaskForm):
+    signed_on = DateField(_l("纸质协议签署日期"), validators=[DataRequired(_l("请填写纸质协议的签署日期"))])
 
 
 class HandoverForm(FlaskForm):

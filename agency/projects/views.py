@@ -11,18 +11,22 @@ from agency import clock
 from agency.audit.services import Actor
 from agency.catalog.models import ProjectType
 from agency.catalog.services import items_by_code
-from agency.errors import BadInput, DomainError, NotFound, TransitionNotAllowed
+from agency.errors import BadInput, DomainError, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
 from agency.extensions import db
 from agency.people.access import get_project, get_task, is_assigned_agent, visible_projects
 from agency.people.models import User
 from agency.projects import services
 from agency.projects.forms import (AGREEMENT_TEXT, STAGE_LABELS, STATUS_LABELS, ActionForm, AssignForm,
-                                   DispatchForm, EntrustForm, HandoverForm, WithdrawForm)
+                                   DispatchForm, EntrustForm, HandoverForm, PaperAgreementForm, ProjectCodeForm,
+                                   WithdrawForm)
 from agency.projects.models import PROJECT_STATUSES, Project
 from agency.projects.timeline import timeline, working_days_elapsed
+from agency.materials.services import checklist, plan_dispatch
+from agency.materials.views import anchor as material_anchor
 from agency.tasks import services as task_services
 from agency.tasks.models import RUNNING_STATUSES
 from agency.tasks.views import task_rows
+from agency.visits.services import visit_count
 from agency.web.access import role_required
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -64,17 +68,19 @@ def _progress(project: Project) -> dict:
 @bp.get("", endpoint="mine")
 @role_required("agent", "enterprise")
 def mine():
-    projects = db.session.scalars(visible_projects(current_user).order_by(Project.id.desc())).all()
+    q = (request.args.get("q") or "").strip()
+    query = services.search(visible_projects(current_user), q)
+    projects = db.session.scalars(query.order_by(Project.id.desc())).all()
     projects.sort(key=lambda p: not p.is_open)
     rows = [(p, _progress(p)) for p in projects]
-    return render_template("projects/mine.html", rows=rows, user=current_user)
+    return render_template("projects/mine.html", rows=rows, user=current_user, q=q)
 
 
 @bp.get("/all", endpoint="all")
 @role_required("director")
 def all_projects():
     status = request.args.get("status") or ""
-    return _render_all(status)
+    return _render_all(status, q=request.args.get("q") or "")
 
 
 def _agents() -> list[User]:
@@ -82,15 +88,16 @@ def _agents() -> list[User]:
                               .order_by(User.name, User.username)).all()
 
 
-def _render_all(status: str, http_status: int = 200, error: str | None = None):
-    query = visible_projects(current_user)
+def _render_all(status: str, http_status: int = 200, error: str | None = None, q: str = ""):
+    q = q.strip()
+    query = services.search(visible_projects(current_user), q)
     if status in PROJECT_STATUSES:
         query = query.where(Project.status == status)
     else:
         status = ""
     projects = db.session.scalars(query.order_by(Project.agent_id.is_not(None), Project.id.desc())).all()
     return render_template("projects/all.html", rows=[(p, _progress(p)) for p in projects], status=status,
-                           statuses=PROJECT_STATUSES, agents=_agents(), error=error), http_status
+                           statuses=PROJECT_STATUSES, agents=_agents(), error=error, q=q), http_status
 
 
 # --- entrust -------------------------------------------------------------------------------------
@@ -144,21 +151,28 @@ def _suggestion(project: Project):
 
 
 def _dispatch_form(project: Project, form: DispatchForm | None = None):
-    """The form for the next stage, or None when nothing can be dispatched now."""
+    """The form for the next stage and its deferrable materials ({name: item codes}), or Nones when nothing
+    can be dispatched now.  A deferrable material is offered only while it is not ready (R15)."""
     if project.status not in ("entrusted", "in_progress") or project.halted_at is not None:
-        return None, None
+        return None, None, {}
     if any(s.status == "open" for s in project.stages):
-        return None, None
+        return None, None, {}
     stage = services.next_stage(project)
     if stage is None:
-        return None, None
+        return None, None, {}
     template = next((t for t in project.project_type.stages if t.order == stage.order), None)
     codes = list(template.item_codes) if template else []
     items = items_by_code(db.session, codes)
-    form = form or DispatchForm(formdata=None, items=codes)
+    ready = {e.name for e in checklist(db.session, project) if e.ready}
+    deferrable = {}
+    for code in codes:
+        for name in (items[code].deferrable_materials if code in items else []):
+            if name not in ready:
+                deferrable.setdefault(name, []).append(code)
+    form = form or DispatchForm(formdata=None, items=codes, deferred=[{"name": n} for n in deferrable])
     form.items.choices = [SelectChoice(c, f"{c} {items[c].name}（{items[c].department.name}）" if c in items else c)
                           for c in codes]
-    return stage, form
+    return stage, form, deferrable
 
 
 def render_project(project: Project, status: int = 200, *, error: str | None = None, **forms):
@@ -171,7 +185,9 @@ def render_project(project: Project, status: int = 200, *, error: str | None = N
     by_stage = {}
     for row in rows:
         by_stage.setdefault(row.task.stage_id, []).append(row)
-    next_stage, dispatch_form = _dispatch_form(project, forms.get("dispatch_form")) if carrying else (None, None)
+    next_stage, dispatch_form, deferrable = (_dispatch_form(project, forms.get("dispatch_form")) if carrying
+                                             else (None, None, {}))
+    may_set_code = project.is_open and (is_owner or carrying)
     assign_form = None
     if is_director and project.is_open:
         assign_form = forms.get("assign_form") or AssignForm(formdata=None, agent_id=project.agent_id or 0)
@@ -180,14 +196,45 @@ def render_project(project: Project, status: int = 200, *, error: str | None = N
         "projects/show.html", project=project, by_stage=by_stage, error=error,
         is_agent=carrying, is_director=is_director, is_owner=is_owner,
         elapsed=working_days_elapsed(db.session, project, now), target_days=project.project_type.target_days,
-        events=timeline(db.session, project), next_stage=next_stage, dispatch_form=dispatch_form,
+        events=grouped(timeline(db.session, project)), next_stage=next_stage, dispatch_form=dispatch_form,
         handover_form=(forms.get("handover_form") or HandoverForm(formdata=None)) if carrying and project.is_open
         else None,
         assign_form=assign_form, suggestion=_suggestion(project) if assign_form is not None else None,
         action_form=ActionForm(formdata=None),
-        agreement=AGREEMENT_TEXT,
+        agreement=AGREEMENT_TEXT, deferrable=deferrable, refusal=forms.get("refusal"),
+        code_form=(forms.get("code_form") or ProjectCodeForm(formdata=None, project_code=project.project_code))
+        if may_set_code else None,
+        paper_form=(forms.get("paper_form") or PaperAgreementForm(formdata=None))
+        if carrying and project.is_open and project.agreement_accepted_at is None else None,
+        materials=_material_counts(project), visit_count=visit_count(db.session, project),
         failed_rating=forms.get("rating_form"),  # the enterprise panel's rating form, refused with its messages
+        failed=forms,  # refused forms of the panels (results, visits), with their values and messages
     ), status
+
+
+# events that come in runs (an enterprise files its whole checklist at once): one line per run on the page
+RUNS = ("material.filed",)
+
+
+def grouped(events: list[dict]) -> list[dict]:
+    """The timeline with each run of one actor's ``RUNS`` events folded into its first (``more``: the rest)."""
+    out = []
+    for event in events:
+        last = out[-1] if out else None
+        if (last and event["action"] in RUNS and last["action"] == event["action"]
+                and last["actor"] == event["actor"]):
+            last["more"].append(event)
+        else:
+            out.append({**event, "more": []})
+    return out
+
+
+def _material_counts(project: Project) -> dict:
+    """How far the checklist is: entries ready for a dispatch, and all of them."""
+    entries = checklist(db.session, project)
+    return {"ready": sum(1 for e in entries if e.ready or e.optional), "total": len(entries),
+            "returned": sum(1 for e in entries if e.status == "returned"),
+            "to_review": sum(1 for e in entries if e.status == "uploaded")}
 
 
 def _agent_choices() -> list[SelectChoice]:
@@ -222,18 +269,56 @@ def dispatch(project_id: int):
     project = _carried(project_id)
     form = DispatchForm()
     if not form.validate_on_submit():
-        abort(400)
+        if "csrf_token" in form and form.csrf_token.errors:
+            abort(400)
+        return render_project(project, 400, error=_("未派发，请按提示修改。"), dispatch_form=form)
     codes = list(form.items.data or []) if form.pick.data else None
     try:
-        stage, tasks = services.dispatch_stage(db.session, clock.now(), Actor.of(current_user), project, codes)
+        stage, tasks = services.dispatch_stage(db.session, clock.now(), Actor.of(current_user), project, codes,
+                                               form.deferrals())
     except DomainError as error:
-        message = (_("请至少选择一项本阶段的审批事项。") if isinstance(error, BadInput)
-                   else _("当前不能派发：上一阶段尚未办结，或项目已暂停、已终止，或全部阶段均已派发。"))
+        if isinstance(error, RuleViolation):
+            db.session.rollback()
+            return _failed(project, error, _("当前不能派发，原因如下。"), dispatch_form=form,
+                           refusal=_refusal(project, error, form))
+        if isinstance(error, BadInput) and "deferred" in error.fields:
+            message = _("承诺补齐日期不能早于今天。")
+        elif isinstance(error, BadInput):
+            message = _("请至少选择一项本阶段的审批事项。")
+        else:
+            message = _("当前不能派发：上一阶段尚未办结，或项目已暂停、已终止，或全部阶段均已派发。")
         return _failed(project, error, message, dispatch_form=form if isinstance(error, BadInput) else None)
     db.session.commit()
     flash(_("已派发第%(order)s阶段“%(name)s”：%(n)s个部门任务并联审批。", order=stage.order, name=stage.name,
             n=len(tasks)), "success")
     return redirect(url_for("projects.show", project_id=project.id))
+
+
+def _refusal(project: Project, error: RuleViolation, form: DispatchForm) -> dict:
+    """Why a dispatch was refused, in words, all at once: the agreement, the project code and the materials
+    by name (R2, R14, R17).  The service stops at the first; the materials are asked of plan_dispatch."""
+    fields = dict(error.fields)
+    if "missing" not in fields and "deferred" not in fields:
+        stage = services.next_stage(project)
+        template = next((t for t in project.project_type.stages if stage and t.order == stage.order), None)
+        codes = [c for c in (template.item_codes if template else [])
+                 if not form.pick.data or c in (form.items.data or [])]
+        try:
+            plan_dispatch(db.session, clock.now(), project, list(items_by_code(db.session, codes).values()),
+                          form.deferrals())
+        except DomainError as more:
+            fields.update(more.fields)
+        db.session.rollback()
+    reasons = []
+    if project.agreement_accepted_at is None:
+        reasons.append(_("委托代办协议尚未签署：企业在线签署，或由代办员登记纸质协议后才能派发。"))
+    if project.project_type.needs_project_code and not project.project_code:
+        reasons.append(_("尚未登记项目代码：本类型项目派发前须登记投资项目统一代码。"))
+    if isinstance(fields.get("deferred"), list):
+        reasons.append(_("以下材料不允许容缺受理：%(names)s。", names="、".join(fields["deferred"])))
+    entries = checklist(db.session, project)
+    missing = [(name, material_anchor(entries, name)) for name in fields.get("missing", [])]
+    return {"reasons": reasons, "missing": missing}
 
 
 @bp.post("/<int:project_id>/tasks/<int:task_id>/materials-supplied", endpoint="materials_supplied")
@@ -299,7 +384,7 @@ def assign(project_id: int):
     if error:
         if from_list:
             query = parse_qs(urlsplit(back).query)
-            return _render_all((query.get("status") or [""])[0], http_status, error)
+            return _render_all((query.get("status") or [""])[0], http_status, error, (query.get("q") or [""])[0])
         return render_project(project, http_status, error=error, assign_form=form)
     db.session.commit()
     flash(_("已指派代办员：%(name)s（项目“%(project)s”）。", name=project.agent.display_name, project=project.name),
@@ -316,6 +401,46 @@ def sign_agreement(project_id: int):
     services.accept_agreement(db.session, clock.now(), _me(), project)
     db.session.commit()
     flash(_("已签署委托代办协议。"), "success")
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
+@bp.post("/<int:project_id>/agreement/paper", endpoint="paper_agreement")
+@role_required("agent")
+def paper_agreement(project_id: int):
+    """The carrying agent records the paper agreement the enterprise signed, with its date."""
+    project = _carried(project_id)
+    form = PaperAgreementForm()
+    if not form.validate_on_submit():
+        return render_project(project, 400, error=_("纸质协议未登记，请按提示修改。"), paper_form=form)
+    try:
+        services.accept_agreement(db.session, clock.now(), _me(), project, paper_signed_on=form.signed_on.data)
+    except DomainError as error:
+        if isinstance(error, BadInput):
+            form.signed_on.errors = [_("签署日期不能晚于今天")]
+        return _failed(project, error, _("纸质协议未登记，请按提示修改。"), paper_form=form)
+    db.session.commit()
+    flash(_("已登记纸质委托代办协议（%(on)s签署）。", on=form.signed_on.data.isoformat()), "success")
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
+@bp.post("/<int:project_id>/code", endpoint="set_code")
+@role_required("enterprise", "agent")
+def set_code(project_id: int):
+    """The national investment project code (R17), given by the enterprise or the carrying agent."""
+    project = get_project(db.session, current_user, project_id)
+    form = ProjectCodeForm()
+    if not form.validate_on_submit():
+        return render_project(project, 400, error=_("项目代码未保存，请按提示修改。"), code_form=form)
+    try:
+        services.set_project_code(db.session, clock.now(), _me(), project, form.project_code.data)
+    except DomainError as error:
+        if isinstance(error, Forbidden):
+            raise
+        if isinstance(error, BadInput):
+            form.project_code.errors = [_("项目代码格式不正确，应为 YYYY-AAAAAA-II-TT-NNNNNN，如 2026-330106-34-03-000001")]
+        return _failed(project, error, _("项目代码未保存，请按提示修改。"), code_form=form)
+    db.session.commit()
+    flash(_("已登记项目代码：%(code)s", code=project.project_code), "success")
     return redirect(url_for("projects.show", project_id=project.id))
 
 

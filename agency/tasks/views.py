@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from agency import clock
 from agency.audit.services import Actor
@@ -11,9 +11,13 @@ from agency.calendar.services import get_calendar
 from agency.errors import BadInput, DomainError, NotFound, TransitionNotAllowed
 from agency.extensions import db
 from agency.people.access import get_task, visible_tasks
+from agency.results.models import DEEMED_NOTICE
+from agency.results.services import attach_result_file, result_path
 from agency.projects.forms import ActionForm
 from agency.tasks import services
-from agency.tasks.forms import DECISION_LABELS, REASON_LABELS, STATUS_LABELS, AnswerForm, SupplementForm
+from agency.enterprise.files import task_checklist
+from agency.materials.services import owed_materials
+from agency.tasks.forms import DECISION_LABELS, REASON_LABELS, STATUS_LABELS, AnswerForm, ResultFileForm, SupplementForm
 from agency.tasks.models import OPEN_STATUSES, RUNNING_STATUSES, Task
 from agency.web.access import role_required
 
@@ -79,15 +83,20 @@ def inbox():
                            department=current_user.department)
 
 
-def _render(task: Task, status: int = 200, *, error: str | None = None, supplement_form=None, answer_form=None):
+def _render(task: Task, status: int = 200, *, error: str | None = None, supplement_form=None, answer_form=None,
+            result_file_form=None):
     is_liaison = current_user.role == "liaison" and current_user.department_id == task.department_id
     row = task_rows([task], clock.now())[0]
+    result = task.result
     return render_template(
         "tasks/show.html", task=task, row=row, error=error, is_liaison=is_liaison,
         can_accept=is_liaison and task.status == "pending",
         can_answer=is_liaison and task.status in RUNNING_STATUSES,
         supplement_form=supplement_form or SupplementForm(formdata=None),
         answer_form=answer_form or AnswerForm(formdata=None),
+        checklist=task_checklist(task), owed=owed_materials(task), result=result,
+        result_file_form=(result_file_form or ResultFileForm(formdata=None))
+        if is_liaison and result is not None and result.kind != DEEMED_NOTICE else None,
     ), status
 
 
@@ -160,9 +169,43 @@ def answer(task_id: int):
         return _render(task, 400, answer_form=form)
     try:
         services.answer_task(db.session, clock.now(), Actor.of(current_user), task, form.decision.data,
-                             form.opinion.data or "")
+                             form.opinion.data or "", result=form.result())
     except DomainError as error:
         return _failed(task, error, answer_form=form)
     db.session.commit()
     flash(_("已答复：%(decision)s", decision=decision(form.decision.data)), "success")
     return redirect(url_for("tasks.show", task_id=task.id))
+
+
+# Errors of attach_result_file, said to a person.
+RESULT_FILE_MESSAGES = {400: _l("文件名不正确或文件为空，请重新选择 PDF 文件。"),
+                        409: _l("该办件没有本部门出具的办理结果，不能上传电子证照。"),
+                        413: _l("文件过大，超过了上传大小限制。"),
+                        415: _l("电子证照须为 PDF 文件。")}
+
+
+@bp.post("/<int:task_id>/result-file", endpoint="result_file")
+@role_required("liaison")
+def result_file(task_id: int):
+    """The electronic result (a PDF) of a task answered with consent (R16)."""
+    task = get_task(db.session, current_user, task_id)
+    form = ResultFileForm()
+    if not form.validate_on_submit():
+        return _render(task, 400, result_file_form=form)
+    try:
+        result = attach_result_file(db.session, clock.now(), current_user._get_current_object(), task,
+                                    form.file.data.filename, form.file.data.stream)
+    except DomainError as error:
+        if isinstance(error, NotFound):
+            raise
+        db.session.rollback()
+        form.file.errors = [str(RESULT_FILE_MESSAGES.get(error.status, error.message))]
+        return _render(db.session.get(Task, task.id), error.status, result_file_form=form)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        result_path(result).unlink(missing_ok=True)
+        raise
+    flash(_("已上传电子证照：%(name)s", name=result.filename), "success")
+    return redirect(url_for("tasks.show", task_id=task.id) + "#result")
