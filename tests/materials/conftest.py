@@ -1,10 +1,15 @@
-"""The online journey (R14-R18) through the API, as the enterprise, its agent and the liaisons drive it."""
+"""The online journey (R14-R18) through the API, as the enterprise, its agent and the liaisons drive it.
+
+Every test of this folder runs twice: on the embedded SQLite (the hall copied from its template,
+as tests/tasks does) and on the real PostgreSQL (the hall built into the run's database).
+"""
 import io
 
 import pytest
+from sqlalchemy import select
 
-from tests.support import ENTRUST, PDF_BYTES
-from tests.tasks import app, hall, hall_template, shared_app  # noqa: F401  (fixtures)
+from tests.support import ENTRUST, PDF_BYTES, build_hall
+from tests.tasks import fresh_database, hall_template, shared_app  # noqa: F401  (fixtures)
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -74,6 +79,28 @@ class Journey:
         """Required materials of ``items`` that no result of the project supplies."""
         return [name for name, e in self.checklist(project_id).items()
                 if not e["optional"] and not e["issued_by"] and set(e["items"]) & set(items)]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def app(request, monkeypatch):
+    """The hall's app on SQLite (a fresh copy of the hall template) or on the run's PostgreSQL."""
+    monkeypatch.delenv("AGENCY_NOW", raising=False)
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_app")
+    application, path = request.getfixturevalue("shared_app")
+    fresh_database(application, path, request.getfixturevalue("hall_template")[0])
+    return application
+
+
+@pytest.fixture
+def hall(app, session, now, request):  # noqa: F811
+    """The hall's people: read from the SQLite template, or built on PostgreSQL."""
+    from agency.people.models import User
+    if session.get_bind().dialect.name == "postgresql":
+        return build_hall(session, now)
+    names = request.getfixturevalue("hall_template")[1]
+    users = {u.username: u for u in session.scalars(select(User))}
+    return {name: users[username] for name, username in names.items()}
 
 
 @pytest.fixture
