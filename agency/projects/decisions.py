@@ -7,7 +7,7 @@ everything before it writes, under the project's lock, so a refused call leaves 
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from agency.audit.services import Actor, record
 from agency.calendar.services import get_calendar
@@ -93,9 +93,11 @@ def resubmit_task(session: Session, now: datetime, user: User, task: Task, note:
 def waiting_after_refusal(session: Session, now: datetime) -> list[dict]:
     """Open projects waiting for their agent's decision after a refusal, the longest waiting first,
     each with how long it has waited: working days (R1) and hours."""
-    projects = session.scalars(select(Project).where(Project.halted_at.is_not(None),
-                                                     Project.status.in_(("entrusted", "in_progress")))
-                               .order_by(Project.halted_at, Project.id)).all()
+    projects = session.scalars(
+        select(Project).where(Project.halted_at.is_not(None), Project.status.in_(("entrusted", "in_progress")))
+        .order_by(Project.halted_at, Project.id)
+        .options(joinedload(Project.agent),
+                 selectinload(Project.tasks).options(joinedload(Task.item), joinedload(Task.department)))).all()
     calendar, tz = get_calendar(session), hall_tz()
     return [{"project": p, "since": p.halted_at, "hours": int((now - p.halted_at).total_seconds() // 3600),
              "working_days": calendar.working_days_left(p.halted_at, now, tz),

@@ -345,3 +345,6 @@ def withdraw(project_id: int):
     db.session.commit()
     flash(_("已撤回委托，项目终止。"), "success")
     return redirect(url_for("projects.show", project_id=project.id))
+
+
+from agency.projects import decision_views  # noqa: E402,F401  (end, resubmit, suspend, resume: routes of this blueprint)
