@@ -24,7 +24,7 @@ from agency.director.schemas import MAX_PERIOD_DAYS, period_between
 from agency.errors import BadInput, DomainError
 from agency.extensions import db
 from agency.people.models import User
-from agency.projects.decisions import waiting_after_refusal
+from agency.projects.decisions import awaiting_decision, waiting_after_refusal
 from agency.projects.models import Project
 from agency.projects.services import assign_agent
 from agency.supervision import figures
@@ -514,7 +514,7 @@ def home_figures(session, user, now):
     unassigned = unassigned_projects(session, limit=0)[1]
     figures_.append(Figure(_("待指派项目"), unassigned, "warn" if unassigned else "ok", url_for("director.workload")))
     escalations = session.scalar(select(func.count()).select_from(Escalation).where(Escalation.resolved_at.is_(None)))
-    awaiting = len(waiting_after_refusal(session, now))
+    awaiting = session.scalar(select(func.count()).select_from(Project).where(awaiting_decision()))
     if awaiting:
         figures_.append(Figure(_("不予办理待决定"), awaiting, "bad", url_for("director.workload") + "#awaiting"))
     figures_.append(Figure(_("待督办"), escalations, "bad" if escalations else "ok", url_for("supervision.board")))

@@ -90,11 +90,16 @@ def resubmit_task(session: Session, now: datetime, user: User, task: Task, note:
     return new
 
 
+def awaiting_decision():
+    """SQL of ``Project.awaits_decision``: open, and stopped by a refusal."""
+    return Project.halted_at.is_not(None) & Project.status.in_(("entrusted", "in_progress"))
+
+
 def waiting_after_refusal(session: Session, now: datetime) -> list[dict]:
     """Open projects waiting for their agent's decision after a refusal, the longest waiting first,
     each with how long it has waited: working days (R1) and hours."""
     projects = session.scalars(
-        select(Project).where(Project.halted_at.is_not(None), Project.status.in_(("entrusted", "in_progress")))
+        select(Project).where(awaiting_decision())
         .order_by(Project.halted_at, Project.id)
         .options(joinedload(Project.agent),
                  selectinload(Project.tasks).options(joinedload(Task.item), joinedload(Task.department)))).all()

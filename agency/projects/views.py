@@ -56,7 +56,7 @@ def _me() -> User:
 def _progress(project: Project) -> dict:
     """Current stage and the next deadline of its running tasks."""
     current = next((s for s in project.stages if s.status == "open"), None)
-    deadlines = [t.deadline for t in project.tasks if t.status in RUNNING_STATUSES]
+    deadlines = [t.deadline for t in project.tasks if t.status in RUNNING_STATUSES and not t.is_suspended]
     return {"stage": current, "next_stage": services.next_stage(project),
             "next_deadline": min(deadlines) if deadlines else None}
 

@@ -56,7 +56,8 @@ def clock_window(session: Session, start: datetime, days: int) -> tuple[datetime
     return deadline, calendar.warning_time(deadline, tz, closing)
 
 
-def create_tasks(session: Session, now: datetime, project, stage, items, supersedes: Task | None = None) -> list[Task]:
+def create_tasks(session: Session, now: datetime, project, stage, items,
+                 supersedes: Task | None = None) -> list[Task]:
     """One task per approval item, each sent to its department's queue (R3): one flush for them all.
 
     ``supersedes``: the refused task a resubmission replaces (one item); the unique
@@ -250,7 +251,8 @@ def apply_timeouts(session: Session, now: datetime, tasks: list[Task]) -> dict:
 def _escalate_timeout(session: Session, now: datetime, task: Task) -> bool:
     """An item that the law does not let be deemed: the director is asked to step in, once."""
     _lock(session, task)
-    if not _move_many(session, [task], RUNNING_STATUSES, where=(Task.deadline <= now, Task.suspended_days_left.is_(None)),
+    if not _move_many(session, [task], RUNNING_STATUSES,
+                      where=(Task.deadline <= now, Task.suspended_days_left.is_(None)),
                       unless_done="escalated_at", escalated_at=now):
         return False
     escalate(session, now, task, "timeout_deemed_consent_forbidden")

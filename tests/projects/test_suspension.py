@@ -241,3 +241,20 @@ def test_the_project_page_shows_the_suspension_and_its_actions(app, session, hal
     assert post(agent, f"/projects/{project.id}/resume", token_from=f"/projects/{project.id}").status_code == 302
     session.expire_all()
     assert not session.get(Project, project.id).suspended
+
+
+def test_materials_supplied_while_suspended_hold_the_full_limit_until_resumption(api, session, hall, running,
+                                                                                 clock):  # noqa: F811
+    from agency.tasks.services import supply_materials
+    project, tasks = running
+    fgw03 = tasks["FGW-03"]
+    request_supplement(session, shanghai("2026-11-25 10:00"), as_actor(liaison_of(hall, fgw03)), fgw03, ["节能报告"])
+    session.commit()
+    _suspend(api, hall, project, clock)
+    supply_materials(session, shanghai("2026-12-10 10:00"), as_actor(hall["ent"]), fgw03)
+    session.commit()
+    assert (fgw03.status, fgw03.suspended_days_left) == ("accepted", 10)  # R4's full limit, clock still stopped
+    assert run_sweep(session, shanghai("2026-12-29 10:00"))["deemed_consent"] == 0
+    clock.set(RESUMED)
+    body = {t["item"]: t for t in api(hall["agent"]).post(f"/projects/{project.id}/resume").get_json()["tasks"]}
+    assert datetime.fromisoformat(body["FGW-03"]["deadline"]) == deadline_from(session, RESUMED, 10)
