@@ -7,7 +7,7 @@ from agency.jobs.models import OutboxJob  # noqa: F401
 from agency.meetings.models import Invitation, Meeting  # noqa: F401
 from agency.notifications.models import Delivery, Message  # noqa: F401
 from agency.people.models import ApiToken, User  # noqa: F401
-from agency.projects.models import ContactCard, Project, Stage  # noqa: F401
+from agency.projects.models import ContactCard, Project, ProjectSuspension, Stage  # noqa: F401
 from agency.supervision.models import Card, Escalation, Report  # noqa: F401
 from agency.tasks.models import MaterialFile, SupplementRequest, Task  # noqa: F401
 from agency.materials.models import Deferral, ProjectMaterial  # noqa: F401

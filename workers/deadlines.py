@@ -23,16 +23,18 @@ from agency.tasks.services import apply_timeouts, apply_warnings
 BATCH = 500
 
 
+# A suspended project's tasks (suspended_days_left set) are running but stopped: never due (R2).
 def _timeouts_due(now: datetime):
-    return select(Task.id).where(RUNNING_CLAUSE, Task.escalated_at.is_(None), Task.deadline <= now)
+    return select(Task.id).where(RUNNING_CLAUSE, Task.suspended_days_left.is_(None), Task.escalated_at.is_(None),
+                                 Task.deadline <= now)
 
 
 def _warnings_due(now: datetime):
     # No "deadline > now" here: with it PostgreSQL prefers the inbox index and reads every open task.
     # Timeouts run first, so what is past its deadline is closed (or escalated, excluded) already;
     # apply_warnings checks the deadline again on the rows it updates.
-    return select(Task.id).where(RUNNING_CLAUSE, Task.warned_at.is_(None), Task.warn_at <= now,
-                                 Task.escalated_at.is_(None))
+    return select(Task.id).where(RUNNING_CLAUSE, Task.suspended_days_left.is_(None), Task.warned_at.is_(None),
+                                 Task.warn_at <= now, Task.escalated_at.is_(None))
 
 
 def what_is_due(session: Session, now: datetime) -> dict[str, bool]:

@@ -25,6 +25,7 @@ from agency.director.schemas import MAX_PERIOD_DAYS, period_between
 from agency.errors import BadInput, DomainError
 from agency.extensions import db
 from agency.people.models import User
+from agency.projects.decisions import awaiting_decision, waiting_after_refusal
 from agency.projects.models import Project
 from agency.projects.services import assign_agent
 from agency.supervision import figures
@@ -107,7 +108,7 @@ def workload_board():
         "director/workload.html", rows=rows, unassigned=projects, unassigned_total=total, suggestions=suggestions,
         agents=_agents(), type_names={t.code: t.name for t in types}, types=types,
         unreachable=services.unreachable_departments(db.session), orphaned=services.orphaned_work(db.session),
-        action=forms.ActionForm())
+        action=forms.ActionForm(), awaiting=waiting_after_refusal(db.session, clock.now()))
 
 
 @bp.post("/projects/<int:project_id>/assign")
@@ -530,6 +531,9 @@ def home_figures(session, user, now):
     unassigned = unassigned_projects(session, limit=0)[1]
     figures_.append(Figure(_("待指派项目"), unassigned, "warn" if unassigned else "ok", url_for("director.workload")))
     escalations = session.scalar(select(func.count()).select_from(Escalation).where(Escalation.resolved_at.is_(None)))
+    awaiting = session.scalar(select(func.count()).select_from(Project).where(awaiting_decision()))
+    if awaiting:
+        figures_.append(Figure(_("不予办理待决定"), awaiting, "bad", url_for("director.workload") + "#awaiting"))
     figures_.append(Figure(_("待督办"), escalations, "bad" if escalations else "ok", url_for("supervision.board")))
     month = figures.Period(_today().replace(day=1), _today())
     lo, hi = month.bounds(clock.hall_tz())

@@ -6,11 +6,11 @@ from agency.api import Blueprint, current_user, error_body, roles
 from agency.audit.services import Actor
 from agency.extensions import db
 from agency.people.access import get_project, is_assigned_agent, visible_projects
-from agency.projects import services
+from agency.projects import decisions, services
 from agency.projects.models import Project
 from agency.projects.schemas import (AgreementInput, AssignInput, DispatchAnswer, DispatchInput, EntrustInput,
-                                     ProjectDetailSchema, ProjectPatch, ProjectQuery, ProjectSchema, TimelineEntry,
-                                     WithdrawInput)
+                                     ProjectDetailSchema, ProjectPatch, ProjectQuery, ProjectSchema, ReasonInput,
+                                     TimelineEntry, WithdrawInput)
 from agency.projects.timeline import timeline
 
 blp = Blueprint("projects_api", __name__, description="Projects from entrustment to completion")
@@ -102,6 +102,38 @@ def dispatch(data, project_id):
 def withdraw(data, project_id):
     project = get_project(db.session, current_user(), project_id)
     services.withdraw_project(db.session, clock.now(), current_user(), project, data["reason"])
+    db.session.commit()
+    return project
+
+
+@blp.post("/projects/<int:project_id>/end")
+@blp.arguments(ReasonInput)
+@blp.response(200, ProjectDetailSchema)
+def end(data, project_id):
+    """After a refusal, the carrying agent ends the project: terminated (cause refused), open tasks cancelled."""
+    project = get_project(db.session, current_user(), project_id)
+    decisions.end_project(db.session, clock.now(), current_user(), project, data["reason"])
+    db.session.commit()
+    return project
+
+
+@blp.post("/projects/<int:project_id>/suspend")
+@blp.arguments(ReasonInput)
+@blp.response(200, ProjectDetailSchema)
+def suspend(data, project_id):
+    """At the enterprise's request the carrying agent suspends the project: every running clock stops."""
+    project = get_project(db.session, current_user(), project_id)
+    decisions.suspend_project(db.session, clock.now(), current_user(), project, data["reason"])
+    db.session.commit()
+    return project
+
+
+@blp.post("/projects/<int:project_id>/resume")
+@blp.response(200, ProjectDetailSchema)
+def resume(project_id):
+    """The carrying agent resumes it: each task gets back the working days it had left."""
+    project = get_project(db.session, current_user(), project_id)
+    decisions.resume_project(db.session, clock.now(), current_user(), project)
     db.session.commit()
     return project
 

@@ -98,3 +98,9 @@ class StatusFilter(FlaskForm):
         csrf = False
 
     status = SelectField(_l("状态"), validators=[Optional()])
+
+
+class DecisionForm(FlaskForm):
+    """End, suspend (a reason) or resubmit (what was rectified): the one text is required."""
+
+    text = TextAreaField(_l("说明"), validators=[DataRequired(_l("请填写原因或整改说明")), Length(max=2000)])

@@ -1,7 +1,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.dbtypes import UTCDateTime
@@ -43,6 +43,7 @@ class Project(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     termination_reason: Mapped[str] = mapped_column(Text, default="")
+    termination_cause: Mapped[str | None] = mapped_column(String(20))  # withdrawn | refused (R2)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     project_type = relationship("ProjectType")
@@ -55,6 +56,17 @@ class Project(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in ("completed", "terminated")
+
+    @property
+    def awaits_decision(self) -> bool:
+        """A refusal stopped it: the agent ends it or resubmits the refused item (R2)."""
+        return self.is_open and self.halted_at is not None
+
+    @property
+    def refusals_undecided(self) -> list:
+        """Refused tasks not yet superseded by a resubmission."""
+        superseded = {t.supersedes_id for t in self.tasks if t.supersedes_id is not None}
+        return [t for t in self.tasks if t.is_refused and t.id not in superseded]
 
 
 class Stage(db.Model):
@@ -73,6 +85,36 @@ class Stage(db.Model):
 
     project = relationship(Project, back_populates="stages")
     tasks = relationship("Task", back_populates="stage", order_by="Task.id")
+
+    @property
+    def is_done(self) -> bool:
+        """The stage rule (R3): every task closed in consent, cancelled, or superseded by a resubmission."""
+        superseded = {t.supersedes_id for t in self.tasks if t.supersedes_id is not None}
+        return all(t.is_consent or t.status == "cancelled" or t.id in superseded for t in self.tasks)
+
+
+class ProjectSuspension(db.Model):
+    """A period the project was suspended at the enterprise's request (R2): its clocks stopped.
+
+    At most one is open (``ended_at`` NULL) per project.  The working days it covers are left
+    out of the project's working days elapsed (agency.projects.timeline, the "3550" figures).
+    """
+
+    __tablename__ = "project_suspensions"
+    __table_args__ = (
+        Index("uq_project_suspensions_open", "project_id", unique=True,
+              postgresql_where=text("ended_at IS NULL"), sqlite_where=text("ended_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    project = relationship(Project)
 
 
 class ContactCard(db.Model):

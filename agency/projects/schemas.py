@@ -47,6 +47,10 @@ class ProjectSchema(Schema):
     completed_at = LocalDateTime(allow_none=True)
     terminated_at = LocalDateTime(allow_none=True)
     termination_reason = fields.String()
+    termination_cause = fields.String(allow_none=True, metadata={"description": "withdrawn or refused"})
+    awaits_decision = fields.Boolean(metadata={
+        "description": "a refusal stopped it: its agent ends it (/end) or resubmits the refused task (/resubmit)"})
+    suspended = fields.Boolean(metadata={"description": "suspended at the enterprise's request: clocks stopped"})
 
 
 class ProjectDetailSchema(ProjectSchema):
@@ -105,6 +109,12 @@ class DispatchAnswer(Schema):
 
 class WithdrawInput(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ReasonInput(Schema):
+    """POST /projects/{id}/end and /suspend: the reason is required (checked by the service, after
+    who may do it, so that a party that may not gets 403 whatever it sends)."""
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class TimelineEntry(Schema):

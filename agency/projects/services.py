@@ -5,8 +5,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
 
 from agency.audit.services import SYSTEM, Actor, record
 from agency.catalog.services import get_project_type, items_by_code
@@ -15,60 +14,12 @@ from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, Transiti
 from agency.notifications.services import notify, notify_many
 from agency.people.access import is_assigned_agent
 from agency.people.models import User
-from agency.projects.models import Project, Stage
+from agency.projects.locks import lock_project, lock_projects  # noqa: F401  (also imported from here)
+from agency.projects.models import Project, ProjectSuspension, Stage
 from agency.tasks.models import OPEN_STATUSES, Task
-from agency.transaction import remembered
+from agency.tasks.services import cancel_task, create_tasks, on_task_closed
 
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-def lock_project(session: Session, project_id: int) -> Project:
-    """Serialise every change to one project's tasks and stages until commit.
-
-    Every task transition takes this lock first, so stage completion is
-    judged on committed facts and lock order is always project, then task.
-    """
-    return lock_projects(session, [project_id])[0]
-
-
-def lock_projects(session: Session, project_ids) -> list[Project]:
-    """Lock projects (in id order, the order every writer uses) and read them afresh with what rules need.
-
-    Once the locks are held, each project is read again with its people, its
-    stages and every task (with item and department), in a fixed number of
-    statements for any number of projects (populate_existing): objects this
-    session loaded before waiting (a request's project, a sweep's batch) would
-    otherwise still show what another transaction has since changed.  A
-    project locked earlier in the same transaction is not read again: no one
-    else can have changed it since, and the session keeps it until the end.
-    """
-    locked = remembered(session, _LOCKED)
-    wanted = sorted(set(project_ids))
-    ids = [i for i in wanted if i not in locked]
-    if ids:
-        # One project (a request): joins, the fewest round trips.  A batch (the sweep): separate
-        # IN queries, so the few distinct people and catalog rows are read once, not once per row.
-        load = selectinload if len(ids) > 1 else joinedload
-        projects = session.scalars(
-            select(Project).where(Project.id.in_(ids)).order_by(Project.id).with_for_update(of=Project)
-            .options(load(Project.agent), load(Project.enterprise),
-                     selectinload(Project.stages).selectinload(Stage.tasks)
-                     .options(load(Task.item), load(Task.department)))
-            .execution_options(populate_existing=True)).unique().all()
-        if len(projects) != len(ids):
-            raise NotFound(f"project {sorted(set(ids) - {p.id for p in projects})} not found")
-        for project in projects:  # every task belongs to one of its project's stages
-            set_committed_value(project, "tasks", sorted((t for s in project.stages for t in s.tasks),
-                                                         key=lambda t: t.id))
-            for stage in project.stages:
-                for task in stage.tasks:
-                    set_committed_value(task, "project", project)
-                    set_committed_value(task, "stage", stage)
-            locked[project.id] = project  # a strong reference: the identity map's are weak
-    return [locked[i] for i in wanted]
-
-
-_LOCKED = "agency_locked_projects"
 
 
 def new_tracking_code(session: Session) -> str:
@@ -218,21 +169,33 @@ def withdraw_project(session: Session, now: datetime, actor: User, project: Proj
 
 
 def terminate_project(session: Session, now: datetime, actor: Actor, project: Project, reason: str,
-                      action: str) -> None:
-    from agency.tasks.services import cancel_task
+                      action: str, cause: str = "withdrawn", told: list[User] = ()) -> None:
+    """Terminated (R2): withdrawn by the enterprise, or ended after a refusal; open tasks cancelled."""
     for task in project.tasks:
         if task.status in OPEN_STATUSES:
             cancel_task(session, now, actor, task, reason)
     for stage in project.stages:
         if stage.status in ("waiting", "open"):
             stage.status = "cancelled"
+    end_suspension(session, now, actor, project)
     before = project.status
     project.status, project.terminated_at, project.termination_reason = "terminated", now, reason
+    project.termination_cause = cause
     record(session, now, actor, f"project.{action}", project, before={"status": before},
-           after={"status": "terminated", "reason": reason}, detail=reason)
-    people = [project.agent, project.enterprise]
+           after={"status": "terminated", "cause": cause, "reason": reason}, detail=reason)
+    people = [project.agent, project.enterprise, *told]
     notify_many(session, now, people, f"项目已终止：{project.name}", reason, key=f"terminated:{project.id}",
                 link=f"/projects/{project.id}", project_id=project.id)
+
+
+def end_suspension(session: Session, now: datetime, actor: Actor, project: Project):
+    """Close the project's open suspension period, if any; the period closed (or None)."""
+    period = session.scalar(select(ProjectSuspension).where(ProjectSuspension.project_id == project.id,
+                                                            ProjectSuspension.ended_at.is_(None)))
+    if period is not None:
+        period.ended_at, period.ended_by_id = now, actor.id
+    project.suspended = False
+    return period
 
 
 def next_stage(project: Project) -> Stage | None:
@@ -248,7 +211,6 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
     R14, R15, R17).  ``deferred`` names materials dispatched as owed, each with a promised date.
     """
     from agency.materials.services import defer, plan_dispatch
-    from agency.tasks.services import create_tasks
     lock_project(session, project.id)
     stage, items = _next_dispatch(session, project, item_codes)
     owed = plan_dispatch(session, now, project, items, deferred)
@@ -271,7 +233,9 @@ def _next_dispatch(session: Session, project: Project, item_codes: list[str] | N
     if project.status not in ("entrusted", "in_progress"):
         raise TransitionNotAllowed(f"project is {project.status}; nothing can be dispatched")
     if project.halted_at is not None:
-        raise TransitionNotAllowed("a refusal stopped this project; the director decides how it goes on")
+        raise TransitionNotAllowed("a refusal stopped this project; its agent ends it or resubmits the item")
+    if project.suspended:
+        raise TransitionNotAllowed("the project is suspended; resume it first")
     current = next((s for s in project.stages if s.status == "open"), None)
     if current is not None:
         raise TransitionNotAllowed(f"stage {current.order} ({current.name}) is still running")
@@ -318,19 +282,26 @@ def dispatch_next_by_itself(session: Session, now: datetime, project: Project) -
 
 
 def after_task_closed(session: Session, now: datetime, task: Task) -> None:
-    """React to a closed task: a refusal halts, a stage all in consent opens the next (R3)."""
+    """React to a closed task (registered with the task services, below): a refusal waits for the
+    agent's decision (R2); a stage done (``Stage.is_done``) closes and opens the next (R3)."""
     project, stage = task.project, task.stage
-    if task.status == "answered" and task.outcome == "refuse":
+    if task.is_refused:
         halt_project(session, now, project, task)
         return
-    if stage.status != "open" or any(t.is_open for t in stage.tasks):
-        return
-    if not all(t.is_consent or t.status == "cancelled" for t in stage.tasks):
+    if stage.status != "open" or not stage.is_done:
         return
     stage.status, stage.closed_at = "closed", now
     record(session, now, SYSTEM, "stage.closed", stage, project_id=project.id, after={"stage": stage.order},
            detail=f"第{stage.order}阶段“{stage.name}”全部同意，阶段办结")
-    if project.halted_at is not None:
+    go_on(session, now, project)
+
+
+def go_on(session: Session, now: datetime, project: Project) -> None:
+    """Between two stages: the next goes out by itself, or the last one completes the project;
+    not while a refusal awaits a decision, nor while suspended (resuming calls this again)."""
+    if project.halted_at is not None or project.suspended or project.status != "in_progress":
+        return
+    if any(s.status == "open" for s in project.stages) or not any(s.status == "closed" for s in project.stages):
         return
     if next_stage(project) is not None:
         dispatch_next_by_itself(session, now, project)
@@ -339,10 +310,11 @@ def after_task_closed(session: Session, now: datetime, task: Task) -> None:
 
 
 def halt_project(session: Session, now: datetime, project: Project, task: Task) -> None:
+    """A refusal: the project waits for its agent to end it or resubmit the item; agent and director told."""
     if project.halted_at is None:
         project.halted_at = now
         record(session, now, SYSTEM, "project.halted", project, after={"task_id": task.id},
-               detail=f"{task.department.name}不予办理“{task.item.name}”，项目暂停推进")
+               detail=f"{task.department.name}不予办理“{task.item.name}”，项目暂停推进，待代办员决定终止或整改后重新提交")
     directors = session.scalars(select(User).where(User.role == "director", User.active.is_(True))).all()
     notify_many(session, now, [project.agent, *directors], f"不予办理：{project.name}",
                 f"{task.department.name}对“{task.item.name}”不予办理：{task.opinion}",
@@ -372,3 +344,6 @@ def request_handover(session: Session, now: datetime, user: User, project: Proje
                        f"代办员{user.display_name}申请移交项目“{project.name}”：{note}",
                        key=f"handover:{project.id}:{user.id}:{now.isoformat()}", link=f"/projects/{project.id}",
                        project_id=project.id)
+
+
+on_task_closed(after_task_closed)  # the one way back from a task to its project (agency.tasks.services)

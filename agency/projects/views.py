@@ -60,7 +60,7 @@ def _me() -> User:
 def _progress(project: Project) -> dict:
     """Current stage and the next deadline of its running tasks."""
     current = next((s for s in project.stages if s.status == "open"), None)
-    deadlines = [t.deadline for t in project.tasks if t.status in RUNNING_STATUSES]
+    deadlines = [t.deadline for t in project.tasks if t.status in RUNNING_STATUSES and not t.is_suspended]
     return {"stage": current, "next_stage": services.next_stage(project),
             "next_deadline": min(deadlines) if deadlines else None}
 
@@ -470,3 +470,6 @@ def withdraw(project_id: int):
     db.session.commit()
     flash(_("已撤回委托，项目终止。"), "success")
     return redirect(url_for("projects.show", project_id=project.id))
+
+
+from agency.projects import decision_views  # noqa: E402,F401  (end, resubmit, suspend, resume: routes of this blueprint)

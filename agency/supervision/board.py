@@ -81,7 +81,8 @@ def tasks_due_today(session: Session, now: datetime, tz: tzinfo, limit: int = DU
     """Running tasks (clock not stopped, not escalated) whose deadline falls today, soonest first
     (at most ``limit``), and how many there are."""
     start, end = day_bounds(now, tz)
-    where = (RUNNING_CLAUSE, Task.escalated_at.is_(None), Task.deadline >= start, Task.deadline < end)
+    where = (RUNNING_CLAUSE, Task.suspended_days_left.is_(None), Task.escalated_at.is_(None), Task.deadline >= start,
+             Task.deadline < end)
     total = session.scalar(select(func.count()).select_from(Task).where(*where))
     tasks = session.scalars(select(Task).where(*where).order_by(Task.deadline, Task.id).limit(limit)
                             .options(selectinload(Task.item), selectinload(Task.project),

@@ -68,7 +68,7 @@ from agency.calendar.workdays import FIRST_DAY, WorkingCalendar
 from agency.catalog.models import ApprovalItem, Department, ProjectType
 from agency.enterprise.models import Rating
 from agency.people.models import User
-from agency.projects.models import Project
+from agency.projects.models import Project, ProjectSuspension
 from agency.supervision.models import Card
 from agency.tasks.models import Task
 from agency.visits.models import Visit
@@ -206,6 +206,21 @@ def _working_day_sums(session: Session, calendar: WorkingCalendar, key, start_co
     return totals
 
 
+def _suspended(session: Session, wd: WorkingDays, tz: tzinfo):
+    """SQL (PostgreSQL, ``wd.sql``): the working days the outer query's project spent suspended (R2),
+    summed over its suspension periods, 0 without any; a correlated subquery on the few periods."""
+    days = wd.between(day_number(session, ProjectSuspension.started_at, tz),
+                      day_number(session, ProjectSuspension.ended_at, tz))
+    return (select(func.coalesce(func.sum(days), 0)).where(ProjectSuspension.project_id == Project.id)
+            .correlate(Project).scalar_subquery())
+
+
+def _suspended_sums(session: Session, calendar: WorkingCalendar, key, where, tz) -> dict:
+    """key -> working days spent suspended by the projects of ``where`` (the embedded database's way)."""
+    return _working_day_sums(session, calendar, key, ProjectSuspension.started_at, ProjectSuspension.ended_at,
+                             [*where, ProjectSuspension.project_id == Project.id], tz)
+
+
 # A literal predicate, so PostgreSQL can prove a query matches the partial index ix_tasks_closed_answered_at.
 CLOSED_CLAUSE = text("tasks.status IN ('answered', 'deemed_consent')")
 
@@ -272,7 +287,8 @@ def agent_figures(session: Session, calendar: WorkingCalendar, period: Period, t
     ``open``: the agent's projects not completed nor terminated (now, not in
     the period); ``completed``: its projects completed in the period;
     ``avg_working_days``: mean working days from entrustment to completion of
-    those (local(entrusted_at) < d <= local(completed_at)); ``satisfaction``:
+    those (local(entrusted_at) < d <= local(completed_at)), less the working
+    days each spent suspended (R2; project_suspensions); ``satisfaction``:
     mean level of the ratings naming the agent created in the period.
     """
     lo, hi = period.bounds(tz)
@@ -286,7 +302,8 @@ def agent_figures(session: Session, calendar: WorkingCalendar, period: Period, t
     columns = [Project.agent_id, func.count()]
     if wd.sql:
         columns.append(func.sum(wd.between(day_number(session, Project.entrusted_at, tz),
-                                           day_number(session, Project.completed_at, tz))))
+                                           day_number(session, Project.completed_at, tz))
+                                - _suspended(session, wd, tz)))
     completed, used = {}, {}
     for row in session.execute(select(*columns).where(*done).group_by(Project.agent_id)):
         completed[row[0]] = row[1]
@@ -295,6 +312,8 @@ def agent_figures(session: Session, calendar: WorkingCalendar, period: Period, t
     if not wd.sql:
         used = _working_day_sums(session, calendar, Project.agent_id, Project.entrusted_at, Project.completed_at,
                                  done, tz)
+        for agent_id, days in _suspended_sums(session, calendar, Project.agent_id, done, tz).items():
+            used[agent_id] -= days
     ratings = {row.agent_id: row for row in session.execute(
         select(Rating.agent_id, func.avg(Rating.level).label("mean"), func.count().label("n"))
         .where(Rating.agent_id.is_not(None), Rating.created_at >= lo, Rating.created_at < hi)
@@ -316,22 +335,26 @@ def agent_figures(session: Session, calendar: WorkingCalendar, period: Period, t
 def project_type_figures(session: Session, calendar: WorkingCalendar, period: Period, tz: tzinfo,
                          over_target_limit: int = OVER_TARGET_LIMIT) -> list[dict]:
     """One row per project type (by code): projects completed in the period, mean working days
-    from entrustment to completion against ``target_days``, and those over the target (at most
-    ``over_target_limit`` listed per type, worst first).
+    from entrustment to completion (less the working days spent suspended, R2) against
+    ``target_days``, and those over the target (at most ``over_target_limit`` listed per type,
+    worst first).
 
     On PostgreSQL the working days of each project are computed in SQL
     (``WorkingDays``); elsewhere SQL groups the completed projects by (type,
     entrusted day, completed day) and the calendar is applied to each
-    distinct pair.
+    distinct pair; the few projects ever suspended are counted one by one.
     """
     lo, hi = period.bounds(tz)
     done = [Project.status == "completed", Project.completed_at >= lo, Project.completed_at < hi]
     entrusted, finished = day_number(session, Project.entrusted_at, tz), day_number(session, Project.completed_at, tz)
     wd = WorkingDays(session, calendar, period.end)
     if wd.sql:
-        summary, over_lists = _type_figures_sql(session, wd.between(entrusted, finished), done, over_target_limit)
+        summary, over_lists = _type_figures_sql(session, wd.between(entrusted, finished) - _suspended(session, wd, tz),
+                                                done, over_target_limit)
     else:
-        summary, over_lists = _type_figures_grouped(session, calendar, entrusted, finished, done, over_target_limit)
+        paused = _suspended_sums(session, calendar, Project.id, done, tz)
+        summary, over_lists = _type_figures_grouped(session, calendar, entrusted, finished, done, over_target_limit,
+                                                    paused)
     rows = []
     for ptype in session.scalars(select(ProjectType).order_by(ProjectType.code)):
         n, total, over = summary.get(ptype.id, (0, 0, 0))
@@ -366,13 +389,23 @@ def _type_figures_sql(session, used, done, limit):
     return summary, lists
 
 
-def _type_figures_grouped(session, calendar, entrusted, finished, done, limit):
+def _type_figures_grouped(session, calendar, entrusted, finished, done, limit, paused):
+    """``paused``: project id -> working days suspended, for the completed projects ever suspended;
+    those are left out of the grouping and counted one by one (a group of one, keyed by its id)."""
     targets = dict(session.execute(select(ProjectType.id, ProjectType.target_days)).all())
     pairs: dict[int, list] = defaultdict(list)
+    grouped = [*done, Project.id.not_in(list(paused))] if paused else done
     for type_id, a, b, n in session.execute(
-            select(Project.project_type_id, entrusted, finished, func.count()).where(*done)
+            select(Project.project_type_id, entrusted, finished, func.count()).where(*grouped)
             .group_by(Project.project_type_id, entrusted, finished)):
         pairs[type_id].append((a, b, calendar.working_days_between(day_of(a), day_of(b)), n))
+    names = {}
+    if paused:
+        for pid, name, code, type_id, a, b in session.execute(
+                select(Project.id, Project.name, Project.project_code, Project.project_type_id, entrusted, finished)
+                .where(*done, Project.id.in_(list(paused)))):
+            names[pid] = (name, code)
+            pairs[type_id].append((None, pid, calendar.working_days_between(day_of(a), day_of(b)) - paused[pid], 1))
     summary, lists = {}, {}
     for type_id, groups in pairs.items():
         target = targets[type_id]
@@ -384,12 +417,14 @@ def _type_figures_grouped(session, calendar, entrusted, finished, done, limit):
             if sum(g[3] for g in chosen) >= limit:
                 break
         if chosen and limit > 0:
-            days = {(a, b): d for a, b, d, _ in chosen}
-            found = session.execute(
-                select(Project.id, Project.name, Project.project_code, entrusted, finished)
-                .where(*done, Project.project_type_id == type_id,
-                       tuple_(entrusted, finished).in_(list(days)))).all()
-            projects = [_over(pid, name, code, days[(a, b)], target) for pid, name, code, a, b in found]
+            projects = [_over(pid, *names[pid], d, target) for a, pid, d, _ in chosen if a is None]
+            days = {(a, b): d for a, b, d, _ in chosen if a is not None}
+            if days:
+                found = session.execute(
+                    select(Project.id, Project.name, Project.project_code, entrusted, finished)
+                    .where(*grouped, Project.project_type_id == type_id,
+                           tuple_(entrusted, finished).in_(list(days)))).all()
+                projects += [_over(pid, name, code, days[(a, b)], target) for pid, name, code, a, b in found]
             lists[type_id] = sorted(projects, key=lambda p: (-p["working_days"], p["id"]))[:limit]
     return summary, lists
 

@@ -7,10 +7,11 @@ from agency.api import Blueprint, current_user, roles
 from agency.audit.services import Actor
 from agency.extensions import db
 from agency.people.access import get_task, visible_tasks
+from agency.projects.decisions import resubmit_task  # the project lifecycle creates a project's tasks
 from agency.tasks import services
 from agency.tasks.models import OPEN_CLAUSE, OPEN_STATUSES, Task
-from agency.tasks.schemas import (AnswerInput, SupplementInput, TaskQuery, TaskSchema, dump_task_rows,
-                                  task_rows)
+from agency.tasks.schemas import (AnswerInput, ResubmitInput, SupplementInput, TaskQuery, TaskSchema,
+                                  dump_task_rows, task_rows)
 
 blp = Blueprint("tasks_api", __name__, description="Department tasks (办件)")
 
@@ -130,3 +131,14 @@ def answer(data, task_id):
                          data.get("result"))
     db.session.commit()
     return task
+
+
+@blp.post("/tasks/<int:task_id>/resubmit")
+@blp.arguments(ResubmitInput)
+@blp.response(201, TaskSchema)
+def resubmit(data, task_id):
+    """After a refusal and rectification, the carrying agent resubmits the item: a new task, fresh clock."""
+    task = get_task(db.session, current_user(), task_id)
+    new = resubmit_task(db.session, clock.now(), current_user(), task, data["note"])
+    db.session.commit()
+    return new

@@ -13,6 +13,7 @@ DECISIONS = ("consent", "consent_with_conditions", "refuse")
 CONSENTING = ("consent", "consent_with_conditions")
 
 _RUNNING = "status IN ('pending', 'accepted')"
+_TICKING = _RUNNING + " AND suspended_days_left IS NULL"  # running, and its project not suspended
 _OPEN = "status IN ('pending', 'accepted', 'supplement')"
 _CLOSED = "status IN ('answered', 'deemed_consent')"
 # Literal predicates, so PostgreSQL can prove a query matches a partial index.
@@ -38,12 +39,13 @@ class Task(db.Model):
         Index("ix_tasks_open_by_deadline", "deadline", "id",
               postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
         # The sweep: running tasks by deadline, and those still to be warned.
+        # A suspended project's tasks (suspended_days_left set) are in neither: nothing is due.
         Index("ix_tasks_due", "deadline",
-              postgresql_where=text(_RUNNING + " AND escalated_at IS NULL"),
-              sqlite_where=text(_RUNNING + " AND escalated_at IS NULL")),
+              postgresql_where=text(_TICKING + " AND escalated_at IS NULL"),
+              sqlite_where=text(_TICKING + " AND escalated_at IS NULL")),
         Index("ix_tasks_warn", "warn_at",
-              postgresql_where=text(_RUNNING + " AND warned_at IS NULL"),
-              sqlite_where=text(_RUNNING + " AND warned_at IS NULL")),
+              postgresql_where=text(_TICKING + " AND warned_at IS NULL"),
+              sqlite_where=text(_TICKING + " AND warned_at IS NULL")),
         # The figures (agency.supervision.figures): closed tasks by the instant they closed.
         Index("ix_tasks_closed_answered_at", "answered_at",
               postgresql_where=text(_CLOSED), sqlite_where=text(_CLOSED)),
@@ -70,6 +72,11 @@ class Task(db.Model):
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     supplement_count: Mapped[int] = mapped_column(Integer, default=0)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the project is suspended (R2): the working days the clock had left; NULL while it runs.
+    suspended_days_left: Mapped[int | None] = mapped_column(Integer)
+    # A resubmission after a refusal names the refused task it supersedes; once only (R2).
+    supersedes_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("tasks.id"), unique=True)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -84,12 +91,22 @@ class Task(db.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def is_refused(self) -> bool:
+        return self.status == "answered" and self.outcome == "refuse"
+
+    @property
+    def is_suspended(self) -> bool:
+        """Its clock stopped with its project's suspension (status unchanged: pending or accepted)."""
+        return self.suspended_days_left is not None
+
+    @property
     def is_consent(self) -> bool:
         return self.status == "deemed_consent" or (self.status == "answered" and self.outcome in CONSENTING)
 
     def working_days_left(self, calendar, now: datetime, tz) -> int | None:
-        """Working days to the deadline while the clock runs; None when stopped or closed."""
-        if self.status not in RUNNING_STATUSES:
+        """Working days to the deadline while the clock runs; None when stopped (supplement,
+        suspension) or closed."""
+        if self.status not in RUNNING_STATUSES or self.suspended_days_left is not None:
             return None
         return calendar.working_days_left(now, self.deadline, tz)
 

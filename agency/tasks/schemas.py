@@ -41,6 +41,12 @@ class TaskSchema(Schema):
         lambda t: t.working_days_left(get_calendar(db.session), clock.now(), clock.hall_tz()),
         metadata={"description": "working days to the deadline; null while the clock is stopped or closed"})
     escalated = fields.Function(lambda t: t.escalated_at is not None)
+    suspended = fields.Function(lambda t: t.suspended_days_left is not None, metadata={
+        "description": "its project is suspended: the clock is stopped (status stays pending or accepted)"})
+    suspended_days_left = fields.Integer(allow_none=True, metadata={
+        "description": "while suspended, the working days it gets back on resumption; else null"})
+    supersedes_id = fields.Integer(allow_none=True, metadata={
+        "description": "a resubmission after a refusal: the refused task it replaces"})
     materials_requested = fields.Function(lambda t: t.supplements[-1].materials if t.supplements else [])
     result = fields.Nested(TaskResultSchema, allow_none=True,
                            metadata={"description": "null until answered with consent or deemed"})
@@ -69,7 +75,7 @@ TASK_ROW = (Task.id, Task.project_id, _PROJECT_NAME.label("project_name"), _STAG
             Department.code.label("department"), Department.name.label("department_name"),
             ApprovalItem.code.label("item"), ApprovalItem.name.label("item_name"), Task.status, Task.outcome,
             Task.outcome_reason, Task.opinion, Task.promised_days, Task.started_at, Task.deadline,
-            Task.answered_at, Task.supplement_count, Task.escalated_at,
+            Task.answered_at, Task.supplement_count, Task.escalated_at, Task.suspended_days_left, Task.supersedes_id,
             _LAST_MATERIALS.label("materials_requested"))
 
 
@@ -94,6 +100,7 @@ def dump_task_rows(rows) -> list[dict]:
         task = dict(zip(row._fields, row))
         task["working_days_left"] = Task.working_days_left(row, calendar, now, tz)  # the model's rule
         task["escalated"] = task.pop("escalated_at") is not None
+        task["suspended"] = row.suspended_days_left is not None
         if task["materials_requested"] is None:  # no supplement request
             task["materials_requested"] = []
         for key in ("started_at", "deadline", "answered_at"):  # LocalDateTime
@@ -175,3 +182,8 @@ class AnswerInput(Schema):
     opinion = fields.String(load_default="", validate=validate.Length(max=4000))
     result = fields.Nested(ResultInput, load_default=None, metadata={
         "description": "with consent: the result it issues (kind, number, issued_on; default an approval of today)"})
+
+
+class ResubmitInput(Schema):
+    """POST /tasks/{id}/resubmit: what was rectified (required, checked by the service)."""
+    note = fields.String(load_default="", validate=validate.Length(max=2000))

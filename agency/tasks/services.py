@@ -2,6 +2,11 @@
 
 Every closing transition is one conditional UPDATE (``WHERE status IN
 (...)``) taken under the project's lock, so a race has exactly one winner.
+
+The project lifecycle (agency.projects.services) owns its tasks: it creates
+and cancels them through this module and registers, with ``on_task_closed``,
+how a project reacts to a closed task.  This module never imports it: the
+dependency runs one way, projects to tasks.
 """
 from datetime import datetime
 
@@ -17,7 +22,7 @@ from agency.jobs.services import enqueue_job
 from agency.notifications.services import Notice, notify_many, send_notices
 from agency.supervision.services import escalate, give_card, give_cards
 from agency.people.models import User
-from agency.projects.services import after_task_closed, lock_projects
+from agency.projects.locks import lock_projects
 from agency.results.services import record_deemed_notices
 from agency.tasks.models import CONSENTING, DECISIONS, OPEN_STATUSES, RUNNING_STATUSES, SupplementRequest, Task
 from workers.queues import department_queue
@@ -25,6 +30,22 @@ from workers.queues import department_queue
 STATUS_NAMES = {"pending": "待受理", "accepted": "已受理", "supplement": "补正中", "answered": "已答复",
                 "deemed_consent": "默认同意", "cancelled": "已取消"}
 DECISION_NAMES = {"consent": "同意", "consent_with_conditions": "附条件同意", "refuse": "不予办理"}
+
+
+_CLOSED_HOOKS: list = []
+
+
+def on_task_closed(react) -> None:
+    """Register ``react(session, now, task)``, called under the project's lock after each task closes."""
+    if react not in _CLOSED_HOOKS:
+        _CLOSED_HOOKS.append(react)
+
+
+def _closed(session: Session, now: datetime, task: Task) -> None:
+    if not _CLOSED_HOOKS:  # a stage would never close nor a refusal stop anything: fail loudly
+        raise RuntimeError("no project lifecycle registered: import agency.projects.services")
+    for react in _CLOSED_HOOKS:
+        react(session, now, task)
 
 
 def clock_window(session: Session, start: datetime, days: int) -> tuple[datetime, datetime]:
@@ -35,14 +56,19 @@ def clock_window(session: Session, start: datetime, days: int) -> tuple[datetime
     return deadline, calendar.warning_time(deadline, tz, closing)
 
 
-def create_tasks(session: Session, now: datetime, project, stage, items) -> list[Task]:
-    """One task per approval item, each sent to its department's queue (R3): one flush for them all."""
+def create_tasks(session: Session, now: datetime, project, stage, items,
+                 supersedes: Task | None = None) -> list[Task]:
+    """One task per approval item, each sent to its department's queue (R3): one flush for them all.
+
+    ``supersedes``: the refused task a resubmission replaces (one item); the unique
+    ``tasks.supersedes_id`` lets a refused task be resubmitted once only (R2).
+    """
     tasks = []
     for item in items:
         deadline, warn_at = clock_window(session, now, item.promised_days)
         tasks.append(Task(project=project, stage=stage, department=item.department, item=item, status="pending",
                           promised_days=item.promised_days, started_at=now, deadline=deadline, warn_at=warn_at,
-                          created_at=now, opinion=""))
+                          created_at=now, opinion="", supersedes_id=supersedes.id if supersedes else None))
     session.add_all(tasks)
     session.flush()
     for task in tasks:  # a task just created has no job yet: no key to look up
@@ -107,7 +133,7 @@ def request_supplement(session: Session, now: datetime, actor: Actor, task: Task
         raise BadInput("list every missing material", fields={"materials": "a non-empty list is required"})
     _lock(session, task)
     before = task.status
-    if not _move(session, task, RUNNING_STATUSES, status="supplement", paused_at=now,
+    if not _move(session, task, RUNNING_STATUSES, status="supplement", paused_at=now, suspended_days_left=None,
                  supplement_count=task.supplement_count + 1, accepted_at=task.accepted_at or now):
         raise _refuse_move(task, "sent a supplement request")
     session.add(SupplementRequest(task_id=task.id, materials=materials, note=note, requested_at=now,
@@ -127,11 +153,13 @@ def request_supplement(session: Session, now: datetime, actor: Actor, task: Task
 
 
 def supply_materials(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
-    """Materials arrived: the clock restarts with the full promised limit (R4)."""
+    """Materials arrived: the clock restarts with the full promised limit (R4); while the project is
+    suspended it stays stopped, holding that limit for the resumption."""
     _lock(session, task)
     deadline, warn_at = clock_window(session, now, task.promised_days)
+    held = task.promised_days if task.project.suspended else None
     if not _move(session, task, ("supplement",), status="accepted", started_at=now, deadline=deadline,
-                 warn_at=warn_at, warned_at=None, paused_at=None):
+                 warn_at=warn_at, warned_at=None, paused_at=None, suspended_days_left=held):
         raise _refuse_move(task, "given materials (no supplement request is open)")
     for request in task.supplements:
         if request.supplied_at is None:
@@ -174,7 +202,7 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
                 link=f"/projects/{project.id}", project_id=project.id)
     if decision in CONSENTING:
         record_result(session, now, task, result)
-    after_task_closed(session, now, task)
+    _closed(session, now, task)
     return task
 
 
@@ -188,7 +216,8 @@ def deem_consent(session: Session, now: datetime, tasks: list[Task], reason: str
     """
     lock_projects(session, {t.project_id for t in tasks})
     before = {t.id: t.status for t in tasks}
-    won = _move_many(session, tasks, from_states, where=(Task.deadline <= due_by,) if due_by else (),
+    ticking = (Task.suspended_days_left.is_(None),)  # nothing is deemed while the project is suspended (R2)
+    won = _move_many(session, tasks, from_states, where=ticking + ((Task.deadline <= due_by,) if due_by else ()),
                      status="deemed_consent", outcome="consent", outcome_reason=reason, answered_at=now)
     lock_chains(session, {chain_of(t.project_id) for t in won})
     why = "超时默认同意" if reason == "timeout" else "缺席默认同意"
@@ -205,7 +234,7 @@ def deem_consent(session: Session, now: datetime, tasks: list[Task], reason: str
     send_notices(session, now, notices)
     record_deemed_notices(session, now, won)
     for task in won:
-        after_task_closed(session, now, task)
+        _closed(session, now, task)
     return won
 
 
@@ -222,8 +251,9 @@ def apply_timeouts(session: Session, now: datetime, tasks: list[Task]) -> dict:
 def _escalate_timeout(session: Session, now: datetime, task: Task) -> bool:
     """An item that the law does not let be deemed: the director is asked to step in, once."""
     _lock(session, task)
-    if not _move_many(session, [task], RUNNING_STATUSES, where=(Task.deadline <= now,), unless_done="escalated_at",
-                      escalated_at=now):
+    if not _move_many(session, [task], RUNNING_STATUSES,
+                      where=(Task.deadline <= now, Task.suspended_days_left.is_(None)),
+                      unless_done="escalated_at", escalated_at=now):
         return False
     escalate(session, now, task, "timeout_deemed_consent_forbidden")
     give_card(session, now, key=f"timeout:task:{task.id}", color="red", reason="timeout",
@@ -242,7 +272,8 @@ def apply_warnings(session: Session, now: datetime, tasks: list[Task]) -> int:
     """One working day left: a yellow-card warning, once per clock run; how many were warned."""
     lock_projects(session, {t.project_id for t in tasks})
     won = _move_many(session, tasks, RUNNING_STATUSES, where=(Task.warn_at <= now, Task.deadline > now,
-                                                               Task.escalated_at.is_(None)),
+                                                               Task.escalated_at.is_(None),
+                                                               Task.suspended_days_left.is_(None)),
                      unless_done="warned_at", warned_at=now)
     give_cards(session, now, [dict(key=f"warning:task:{t.id}:{t.supplement_count}", color="yellow", reason="warning",
                                    department_id=t.department_id, project_id=t.project_id, task_id=t.id,
@@ -268,3 +299,39 @@ def cancel_task(session: Session, now: datetime, actor: Actor, task: Task, reaso
     record(session, now, actor, "task.cancelled", task, before={"status": before}, after={"status": "cancelled"},
            detail=f"“{task.item.name}”已取消：{reason}")
     return True
+
+
+def stop_clocks(session: Session, now: datetime, tasks: list[Task]) -> dict[int, int]:
+    """The project is suspended (R2): each running clock stops, keeping the working days it had left.
+
+    Status, deadline and warning instant stay; ``suspended_days_left`` takes them out of the
+    sweep's partial indexes and of every deeming.  A task already past its deadline is due, not
+    running: it is left to the sweep.  One UPDATE; the caller holds the project's lock.
+    """
+    calendar, tz = get_calendar(session), hall_tz()
+    left = {t.id: calendar.working_days_left(now, t.deadline, tz) for t in tasks
+            if t.status in RUNNING_STATUSES and t.suspended_days_left is None and t.deadline > now}
+    if left:
+        session.execute(update(Task), [{"id": i, "suspended_days_left": n} for i, n in left.items()])
+        for task in tasks:
+            if task.id in left:
+                set_committed_value(task, "suspended_days_left", left[task.id])
+    return left
+
+
+def restart_clocks(session: Session, now: datetime, tasks: list[Task]) -> dict[int, datetime]:
+    """The project resumes (R2): each stopped clock gets back the working days it had left, counted
+    from ``now`` (closing time on the last one, as ``clock_window``); not the full limit (that is R4's
+    supplement).  One UPDATE; the caller holds the project's lock.  New deadlines by task id."""
+    rows = []
+    for task in tasks:
+        if task.suspended_days_left is not None and task.status in RUNNING_STATUSES:
+            deadline, warn_at = clock_window(session, now, task.suspended_days_left)
+            rows.append({"id": task.id, "deadline": deadline, "warn_at": warn_at, "suspended_days_left": None})
+    if rows:
+        session.execute(update(Task), rows)
+        by_id = {t.id: t for t in tasks}
+        for row in rows:
+            for name in ("deadline", "warn_at", "suspended_days_left"):
+                set_committed_value(by_id[row["id"]], name, row[name])
+    return {row["id"]: row["deadline"] for row in rows}
