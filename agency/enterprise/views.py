@@ -19,6 +19,7 @@ from agency.errors import DomainError, NotFound
 from agency.extensions import db, limiter
 from agency.people.access import get_project, get_task, is_assigned_agent, visible_projects
 from agency.people.models import User
+from agency.people.scope import scope_of
 from agency.projects.cards import current_card, tracking_url
 from agency.projects.models import Project
 from agency.projects.views import render_project
@@ -68,6 +69,7 @@ def enterprise_helpers():
 def project_panel(project: Project, user=None) -> dict:
     """What the enterprise-side panel of the project page shows to ``user``."""
     user = user or _me()
+    view = scope_of(db.session, user, project)
     owner = user.role == "enterprise" and project.enterprise_id == user.id
     carrying = is_assigned_agent(user, project)
     ratings = db.session.scalars(select(Rating).where(Rating.project_id == project.id).order_by(Rating.id)).all()
@@ -78,22 +80,20 @@ def project_panel(project: Project, user=None) -> dict:
     rateable = [d for d, tasks in departments.values()
                 if owner and d.id not in rated_departments and services.can_rate(project, tasks)]
     uploads = []
-    for task in project.tasks:
-        if owner or carrying or user.role == "director" or (user.role == "liaison"
-                                                            and user.department_id == task.department_id):
-            listing = materials_of(task)
-            if listing["files"] or listing["missing"]:
-                uploads.append((task, listing))
+    for task in view.tasks:
+        listing = materials_of(task)
+        if listing["files"] or listing["missing"]:
+            uploads.append((task, listing))
     return {
         "owner": owner, "carrying": carrying, "may_upload": owner or carrying,
         "card": current_card(db.session, project),
-        "ratings": ratings if (owner or user.role == "director") else [],
+        "ratings": view.ratings(),
         "project_rated": any(r.task_id is None for r in ratings),
         "may_rate_project": owner and not project.is_open and not any(r.task_id is None for r in ratings),
         "rateable_departments": rateable, "uploads": uploads,
         "rating_form": RatingForm(formdata=None), "upload_form": UploadForm(formdata=None),
-        "complaints": db.session.scalars(select(Complaint).where(Complaint.project_id == project.id)
-                                         .order_by(Complaint.id.desc())).all() if owner else [],
+        "complaints": db.session.scalars(select(Complaint).where(Complaint.id.in_(view.complaint_ids))
+                                         .order_by(Complaint.id.desc())).all(),
     }
 
 
@@ -104,6 +104,7 @@ def project_panel(project: Project, user=None) -> dict:
 def card(project_id: int):
     """The printable contact card: one card, 90 × 54 mm, to print and cut."""
     project = get_project(db.session, _me(), project_id)
+    scope_of(db.session, _me(), project).require("contact_card")
     fields = contact.card_fields(contact.card_of(db.session, project))
     return render_template("enterprise/card.html", card=fields, project=project,
                            qr_src=url_for("enterprise.card_qr", project_id=project.id), standalone=False)
@@ -113,6 +114,7 @@ def card(project_id: int):
 @login_required
 def card_qr(project_id: int):
     project = get_project(db.session, _me(), project_id)
+    scope_of(db.session, _me(), project).require("contact_card")
     contact.card_of(db.session, project)
     return Response(contact.qr_png(tracking_url(project)), mimetype="image/png",
                     headers={"Cache-Control": "private, no-store"})

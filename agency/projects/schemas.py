@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_dump, validate
 
 from agency import clock
 from agency.clock import local
@@ -47,6 +47,13 @@ class ProjectSchema(Schema):
     completed_at = LocalDateTime(allow_none=True)
     terminated_at = LocalDateTime(allow_none=True)
     termination_reason = fields.String()
+
+    @post_dump(pass_original=True)
+    def _scoped(self, data, project, **kwargs):
+        """Only what the caller may read of the project (agency.people.scope); a liaison's fields differ."""
+        from agency.api import current_user
+        from agency.people.scope import scope_of
+        return scope_of(db.session, current_user(), project).dump(data)
 
 
 class ProjectDetailSchema(ProjectSchema):
