@@ -15,7 +15,7 @@ from agency.enterprise.forms import (LEVEL_MESSAGE, AnswerForm, AssignForm, Comp
                                     UploadForm)
 from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating
 from agency.enterprise.schemas import RATING_COMMENT_MAX, notice_status
-from agency.errors import DomainError, NotFound
+from agency.errors import DomainError, Forbidden, NotFound
 from agency.extensions import db, limiter
 from agency.people.access import get_project, get_task, is_assigned_agent, visible_projects
 from agency.people.models import User
@@ -38,7 +38,6 @@ NOTICE_STATES = {"open": _l("待复函"), "replied": _l("已复函"), "overdue":
 COMPLAINT_STATES = {"open": _l("待分派"), "assigned": _l("处理中"), "answered": _l("已答复")}
 # Errors of services, said to a person (the API says them in English in its own shape).
 UPLOAD_MESSAGES = {400: _l("文件名或材料不正确：文件名不能包含路径，且须选择一次性告知中的材料。"),
-                   403: _l("只有委托企业或承办代办员可以上传补正材料。"),
                    409: _l("该办件当前没有待补正的材料。"),
                    413: _l("文件过大，超过了上传大小限制。"),
                    415: _l("不支持的文件类型，或扩展名与文件内容不符。请上传 PDF、PNG、JPEG、DOCX 或 XLSX。")}
@@ -164,7 +163,7 @@ def upload(task_id: int):
         row = services.upload_material(db.session, clock.now(), _me(), task, form.material.data,
                                        form.file.data.filename, form.file.data.stream)
     except DomainError as error:
-        if isinstance(error, NotFound):
+        if isinstance(error, (NotFound, Forbidden)):  # not this user's to do (R7): the error page, not a flash
             raise
         db.session.rollback()
         flash(str(UPLOAD_MESSAGES.get(error.status, error.message)), "error")
