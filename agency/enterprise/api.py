@@ -5,14 +5,15 @@ from agency import clock
 from agency.api import Blueprint, current_user, error_body, roles
 from agency.enterprise import contact, services
 from agency.enterprise.access import (get_complaint, get_material_file, get_notice, visible_complaints,
-                                      visible_notices, visible_ratings)
-from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating
+                                      visible_notices)
+from agency.enterprise.models import Complaint, DissatisfactionNotice
 from agency.enterprise.schemas import (AssignComplaintInput, CardQuery, ComplaintAnswerInput, ComplaintInput,
                                        ComplaintQuery, ComplaintSchema, ContactCardSchema, MaterialFileSchema,
                                        MaterialsAnswer, NoticeQuery, NoticeSchema, RatingInput, RatingSchema,
                                        ReplyInput)
 from agency.extensions import db
 from agency.people.access import get_project, get_task
+from agency.people.scope import scope_of
 from agency.enterprise.files import commit_or_discard, materials_of, send_material
 
 blp = Blueprint("enterprise_api", __name__, description="Contact cards, ratings, dissatisfaction notices, "
@@ -27,8 +28,9 @@ blp = Blueprint("enterprise_api", __name__, description="Contact cards, ratings,
 @blp.alt_response(200, description="?format=png: the QR code of the tracking link (image/png); "
                                    "?format=html: the printable card", success=True)
 def contact_card(query, project_id):
-    """The project's valid contact card (R9); 404 before an agent is assigned."""
+    """The project's valid contact card (R9); 404 before an agent is assigned, and for a liaison."""
     project = get_project(db.session, current_user(), project_id)
+    scope_of(db.session, current_user(), project).require("contact_card")
     card = contact.card_of(db.session, project)
     fields = contact.card_fields(card)
     if query["format"] == "png":
@@ -62,9 +64,9 @@ def rate(data, project_id):
 @blp.get("/projects/<int:project_id>/ratings")
 @blp.response(200, RatingSchema(many=True))
 def project_ratings(project_id):
+    """The project's ratings the caller may read (agency.enterprise.access.visible_ratings)."""
     project = get_project(db.session, current_user(), project_id)
-    return db.session.scalars(visible_ratings(current_user()).where(Rating.project_id == project.id)
-                              .order_by(Rating.id)).all()
+    return scope_of(db.session, current_user(), project).ratings()
 
 
 # ------------------------------------------------------------ dissatisfaction notices

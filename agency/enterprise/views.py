@@ -15,10 +15,11 @@ from agency.enterprise.forms import (LEVEL_MESSAGE, AnswerForm, AssignForm, Comp
                                     UploadForm)
 from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating
 from agency.enterprise.schemas import RATING_COMMENT_MAX, notice_status
-from agency.errors import DomainError, NotFound
+from agency.errors import DomainError, Forbidden, NotFound
 from agency.extensions import db, limiter
 from agency.people.access import get_project, get_task, is_assigned_agent, visible_projects
 from agency.people.models import User
+from agency.people.scope import scope_of
 from agency.projects.cards import current_card, tracking_url
 from agency.projects.models import Project
 from agency.projects.views import render_project
@@ -37,7 +38,6 @@ NOTICE_STATES = {"open": _l("待复函"), "replied": _l("已复函"), "overdue":
 COMPLAINT_STATES = {"open": _l("待分派"), "assigned": _l("处理中"), "answered": _l("已答复")}
 # Errors of services, said to a person (the API says them in English in its own shape).
 UPLOAD_MESSAGES = {400: _l("文件名或材料不正确：文件名不能包含路径，且须选择一次性告知中的材料。"),
-                   403: _l("只有委托企业或承办代办员可以上传补正材料。"),
                    409: _l("该办件当前没有待补正的材料。"),
                    413: _l("文件过大，超过了上传大小限制。"),
                    415: _l("不支持的文件类型，或扩展名与文件内容不符。请上传 PDF、PNG、JPEG、DOCX 或 XLSX。")}
@@ -68,6 +68,7 @@ def enterprise_helpers():
 def project_panel(project: Project, user=None) -> dict:
     """What the enterprise-side panel of the project page shows to ``user``."""
     user = user or _me()
+    view = scope_of(db.session, user, project)
     owner = user.role == "enterprise" and project.enterprise_id == user.id
     carrying = is_assigned_agent(user, project)
     ratings = db.session.scalars(select(Rating).where(Rating.project_id == project.id).order_by(Rating.id)).all()
@@ -78,22 +79,20 @@ def project_panel(project: Project, user=None) -> dict:
     rateable = [d for d, tasks in departments.values()
                 if owner and d.id not in rated_departments and services.can_rate(project, tasks)]
     uploads = []
-    for task in project.tasks:
-        if owner or carrying or user.role == "director" or (user.role == "liaison"
-                                                            and user.department_id == task.department_id):
-            listing = materials_of(task)
-            if listing["files"] or listing["missing"]:
-                uploads.append((task, listing))
+    for task in view.tasks:
+        listing = materials_of(task)
+        if listing["files"] or listing["missing"]:
+            uploads.append((task, listing))
     return {
         "owner": owner, "carrying": carrying, "may_upload": owner or carrying,
         "card": current_card(db.session, project),
-        "ratings": ratings if (owner or user.role == "director") else [],
+        "ratings": view.ratings(),
         "project_rated": any(r.task_id is None for r in ratings),
         "may_rate_project": owner and not project.is_open and not any(r.task_id is None for r in ratings),
         "rateable_departments": rateable, "uploads": uploads,
         "rating_form": RatingForm(formdata=None), "upload_form": UploadForm(formdata=None),
-        "complaints": db.session.scalars(select(Complaint).where(Complaint.project_id == project.id)
-                                         .order_by(Complaint.id.desc())).all() if owner else [],
+        "complaints": db.session.scalars(select(Complaint).where(Complaint.id.in_(view.complaint_ids))
+                                         .order_by(Complaint.id.desc())).all(),
     }
 
 
@@ -104,6 +103,7 @@ def project_panel(project: Project, user=None) -> dict:
 def card(project_id: int):
     """The printable contact card: one card, 90 × 54 mm, to print and cut."""
     project = get_project(db.session, _me(), project_id)
+    scope_of(db.session, _me(), project).require("contact_card")
     fields = contact.card_fields(contact.card_of(db.session, project))
     return render_template("enterprise/card.html", card=fields, project=project,
                            qr_src=url_for("enterprise.card_qr", project_id=project.id), standalone=False)
@@ -113,6 +113,7 @@ def card(project_id: int):
 @login_required
 def card_qr(project_id: int):
     project = get_project(db.session, _me(), project_id)
+    scope_of(db.session, _me(), project).require("contact_card")
     contact.card_of(db.session, project)
     return Response(contact.qr_png(tracking_url(project)), mimetype="image/png",
                     headers={"Cache-Control": "private, no-store"})
@@ -162,7 +163,7 @@ def upload(task_id: int):
         row = services.upload_material(db.session, clock.now(), _me(), task, form.material.data,
                                        form.file.data.filename, form.file.data.stream)
     except DomainError as error:
-        if isinstance(error, NotFound):
+        if isinstance(error, (NotFound, Forbidden)):  # not this user's to do (R7): the error page, not a flash
             raise
         db.session.rollback()
         flash(str(UPLOAD_MESSAGES.get(error.status, error.message)), "error")

@@ -9,6 +9,7 @@ from agency.extensions import db
 from agency.materials import services
 from agency.materials.schemas import EntrySchema, PrereviewInput
 from agency.people.access import get_project
+from agency.people.scope import scope_of
 
 blp = Blueprint("materials_api", __name__, description="File once, online: the material checklist and pre-review")
 
@@ -16,8 +17,10 @@ blp = Blueprint("materials_api", __name__, description="File once, online: the m
 @blp.get("/projects/<int:project_id>/materials")
 @blp.response(200, EntrySchema(many=True))
 def checklist(project_id):
-    """The checklist: one entry per distinct material name of the project's items."""
-    return services.checklist(db.session, get_project(db.session, current_user(), project_id))
+    """The checklist: one entry per distinct material name of the project's items (a liaison: those its tasks need)."""
+    project = get_project(db.session, current_user(), project_id)
+    view = scope_of(db.session, current_user(), project)
+    return [entry for entry in services.checklist(db.session, project) if view.sees_material(entry.name)]
 
 
 @blp.post("/projects/<int:project_id>/materials")
@@ -46,7 +49,8 @@ def file_material(project_id):
 def history(project_id):
     """Every file filed for the checklist, the replaced ones too, oldest first."""
     project = get_project(db.session, current_user(), project_id)
-    return services.filed_files(db.session, project)
+    view = scope_of(db.session, current_user(), project)
+    return [row for row in services.filed_files(db.session, project) if view.sees_material(row.material)]
 
 
 @blp.post("/projects/<int:project_id>/prereview")

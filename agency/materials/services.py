@@ -25,7 +25,7 @@ from agency.enterprise import uploads
 from agency.errors import BadInput, Forbidden, RuleViolation, TransitionNotAllowed
 from agency.materials.models import Deferral, ProjectMaterial
 from agency.notifications.services import Notice, notify, send_notices
-from agency.people.access import is_assigned_agent
+from agency.people.access import is_assigned_agent, require_carrying_agent
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.tasks.models import CONSENTING, MaterialFile, Task
@@ -181,8 +181,7 @@ def prereview(session: Session, now: datetime, agent: User, project: Project, de
     """The carrying agent accepts or returns filed materials; every return of the call reaches the
     enterprise in one message (one-time notice for the project).  All or nothing."""
     from agency.projects.services import lock_project
-    if not is_assigned_agent(agent, project):
-        raise Forbidden("only the agent carrying the project pre-reviews its materials")
+    require_carrying_agent(agent, project, "pre-review its materials")
     if not decisions:
         raise BadInput("decide on at least one material", fields={"decisions": "a non-empty list is required"})
     entries = {e.name: e for e in checklist(session, project)}

@@ -19,14 +19,14 @@ from agency.audit.services import SYSTEM, Actor, record
 from agency.calendar.services import get_calendar
 from agency.catalog.models import Department
 from agency.clock import local
-from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
+from agency.errors import BadInput, NotFound, RuleViolation, TransitionNotAllowed
 from agency.jobs.services import enqueue_job
 from agency.meetings import ics, rules
 from agency.meetings.minutes import build_minutes
 from agency.meetings.models import (DECISION_NAMES, MEETING_KINDS, OPEN_MEETING_STATUSES, WRITTEN_DECISIONS,
                                     Invitation, Meeting)
 from agency.notifications.services import notify_many
-from agency.people.access import is_assigned_agent
+from agency.people.access import require_carrying_agent
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.tasks.models import OPEN_STATUSES, RUNNING_STATUSES, Task
@@ -45,8 +45,7 @@ def _link(meeting: Meeting) -> str:
 
 
 def _require_agent(user: User, project: Project) -> None:
-    if not is_assigned_agent(user, project):
-        raise Forbidden("only the agent carrying the project arranges its meetings")
+    require_carrying_agent(user, project, "arrange its meetings")
 
 
 def _directors(session: Session) -> list[User]:

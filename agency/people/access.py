@@ -6,7 +6,7 @@ check is on the object, not only the role: another party's object is a 404.
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from agency.errors import NotFound
+from agency.errors import Forbidden, NotFound
 from agency.meetings.models import Invitation, Meeting
 from agency.people.models import User
 from agency.projects.models import Project
@@ -72,3 +72,13 @@ def is_assigned_agent(user: User, project: Project) -> bool:
     if user.role != "agent":
         return False
     return project.agent_id == user.id or (project.agent_id is None and project.first_contact_agent_id == user.id)
+
+
+def require_carrying_agent(user, project: Project, doing: str = "act on it") -> None:
+    """Forbidden (403) unless ``user`` (a User or an Actor) is the agent carrying ``project``.
+
+    Every agent's state change goes through this, in its service: the first contact keeps reading the
+    project after a reassignment (``visible_projects``), but only the carrying agent acts (R7).
+    """
+    if not is_assigned_agent(user, project):
+        raise Forbidden(f"only the agent carrying the project may {doing}")

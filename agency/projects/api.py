@@ -41,6 +41,8 @@ def list_projects(query):
 @blp.get("/projects/<int:project_id>")
 @blp.response(200, ProjectDetailSchema)
 def read(project_id):
+    """The project as the caller may read it: a liaison gets its identity and stage and its own department's
+    tasks, without the enterprise's contact, the agreement, delivery and visits (agency.people.scope)."""
     return get_project(db.session, current_user(), project_id)
 
 
@@ -141,5 +143,6 @@ def resume(project_id):
 @blp.get("/projects/<int:project_id>/timeline")
 @blp.response(200, TimelineEntry(many=True))
 def project_timeline(project_id):
-    return timeline(db.session, get_project(db.session, current_user(), project_id))
+    """The project's events the caller may read (a liaison: its tasks, its meetings and the project's life)."""
+    return timeline(db.session, get_project(db.session, current_user(), project_id), current_user())
 

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_dump, validate
 
 from agency import clock
 from agency.clock import local
@@ -51,6 +51,13 @@ class ProjectSchema(Schema):
     awaits_decision = fields.Boolean(metadata={
         "description": "a refusal stopped it: its agent ends it (/end) or resubmits the refused task (/resubmit)"})
     suspended = fields.Boolean(metadata={"description": "suspended at the enterprise's request: clocks stopped"})
+
+    @post_dump(pass_original=True)
+    def _scoped(self, data, project, **kwargs):
+        """Only what the caller may read of the project (agency.people.scope); a liaison's fields differ."""
+        from agency.api import current_user
+        from agency.people.scope import scope_of
+        return scope_of(db.session, current_user(), project).dump(data)
 
 
 class ProjectDetailSchema(ProjectSchema):

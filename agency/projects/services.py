@@ -12,7 +12,7 @@ from agency.catalog.services import get_project_type, items_by_code
 from agency.clock import hall_tz, local
 from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
 from agency.notifications.services import notify, notify_many
-from agency.people.access import is_assigned_agent
+from agency.people.access import is_assigned_agent, require_carrying_agent
 from agency.people.models import User
 from agency.projects.locks import lock_project, lock_projects  # noqa: F401  (also imported from here)
 from agency.projects.models import Project, ProjectSuspension, Stage
@@ -211,6 +211,8 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
     R14, R15, R17).  ``deferred`` names materials dispatched as owed, each with a promised date.
     """
     from agency.materials.services import defer, plan_dispatch
+    if actor.role == "agent":
+        require_carrying_agent(actor, project, "dispatch it")
     lock_project(session, project.id)
     stage, items = _next_dispatch(session, project, item_codes)
     owed = plan_dispatch(session, now, project, items, deferred)
@@ -332,6 +334,7 @@ def complete_project(session: Session, now: datetime, project: Project) -> None:
 
 def request_handover(session: Session, now: datetime, user: User, project: Project, note: str) -> int:
     """The carrying agent asks the director to hand the project over; audited, and every director is told."""
+    require_carrying_agent(user, project, "ask for its handover")
     note = (note or "").strip()
     if not note:
         raise BadInput("a note is required", fields={"note": "required"})

@@ -1,4 +1,4 @@
-"""What the enterprise and the agent read: the project's story, from the audit log."""
+"""The project's story, from the audit log, as one reader may read it (agency.people.scope)."""
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,13 +13,17 @@ from agency.projects.models import Project, ProjectSuspension
 ROLE_NAMES = {"system": "系统", "enterprise": "企业", "agent": "代办员", "liaison": "部门联络员", "director": "大厅主任"}
 
 
-def timeline(session: Session, project: Project) -> list[dict]:
+def timeline(session: Session, project: Project, reader: User) -> list[dict]:
+    """The project's events ``reader`` may read, oldest first."""
+    from agency.people.scope import scope_of
+    view = scope_of(session, reader, project)
     rows = session.execute(
         select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
         .where(AuditEvent.project_id == project.id).order_by(AuditEvent.seq)
     ).all()
     return [{"at": event.at, "actor": user.display_name if user else ROLE_NAMES.get(event.actor_role, event.actor_role),
-             "actor_role": event.actor_role, "action": event.action, "detail": event.detail} for event, user in rows]
+             "actor_role": event.actor_role, "action": event.action, "detail": event.detail} for event, user in rows
+            if view.sees_event(event)]
 
 
 def working_days_elapsed(session: Session, project: Project, now: datetime) -> int:

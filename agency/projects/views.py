@@ -15,6 +15,7 @@ from agency.errors import BadInput, DomainError, Forbidden, NotFound, RuleViolat
 from agency.extensions import db
 from agency.people.access import get_project, get_task, is_assigned_agent, visible_projects
 from agency.people.models import User
+from agency.people.scope import scope_of
 from agency.projects import services
 from agency.projects.forms import (AGREEMENT_TEXT, STAGE_LABELS, STATUS_LABELS, ActionForm, AssignForm,
                                    DispatchForm, EntrustForm, HandoverForm, PaperAgreementForm, ProjectCodeForm,
@@ -181,7 +182,8 @@ def render_project(project: Project, status: int = 200, *, error: str | None = N
     carrying = is_assigned_agent(user, project)
     is_director = user.role == "director"
     is_owner = user.role == "enterprise" and project.enterprise_id == user.id
-    rows = task_rows(project.tasks, now)
+    view = scope_of(db.session, user, project)
+    rows = task_rows(view.tasks, now)
     by_stage = {}
     for row in rows:
         by_stage.setdefault(row.task.stage_id, []).append(row)
@@ -196,7 +198,8 @@ def render_project(project: Project, status: int = 200, *, error: str | None = N
         "projects/show.html", project=project, by_stage=by_stage, error=error,
         is_agent=carrying, is_director=is_director, is_owner=is_owner,
         elapsed=working_days_elapsed(db.session, project, now), target_days=project.project_type.target_days,
-        events=grouped(timeline(db.session, project)), next_stage=next_stage, dispatch_form=dispatch_form,
+        events=grouped(timeline(db.session, project, user)), view=view, next_stage=next_stage,
+        dispatch_form=dispatch_form,
         handover_form=(forms.get("handover_form") or HandoverForm(formdata=None)) if carrying and project.is_open
         else None,
         assign_form=assign_form, suggestion=_suggestion(project) if assign_form is not None else None,

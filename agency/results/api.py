@@ -6,6 +6,7 @@ from agency.api import Blueprint, current_user, error_body, roles
 from agency.errors import NotFound
 from agency.extensions import db
 from agency.people.access import get_project, get_task
+from agency.people.scope import scope_of
 from agency.results import services
 from agency.results.models import DEEMED_NOTICE, Shipment
 from agency.results.schemas import (DeliveryInput, DeliverySchema, ResultSchema, ShipmentInput, ShipmentSchema,
@@ -18,9 +19,10 @@ blp = Blueprint("results_api", __name__, description="Results (电子证照) and
 @blp.get("/projects/<int:project_id>/results")
 @blp.response(200, ResultSchema(many=True))
 def results(project_id):
-    """Every result of the project; ``download_url`` for the enterprise, its agent and the director."""
+    """Every result of the project (a liaison: its department's); ``download_url`` for the enterprise, its agent
+    and the director."""
     project = get_project(db.session, current_user(), project_id)
-    return services.results_of(db.session, project)
+    return scope_of(db.session, current_user(), project).results(services.results_of(db.session, project))
 
 
 @blp.get("/results/<int:task_id>/file")
@@ -89,7 +91,10 @@ def choose_delivery(data, project_id):
 @blp.get("/projects/<int:project_id>/shipments")
 @blp.response(200, ShipmentSchema(many=True))
 def shipments(project_id):
+    """The postal deliveries of results (none for a liaison: delivery is between the enterprise and the hall)."""
     project = get_project(db.session, current_user(), project_id)
+    if not scope_of(db.session, current_user(), project).may_see("shipments"):
+        return []
     return db.session.query(Shipment).filter_by(project_id=project.id).order_by(Shipment.id).all()
 
 

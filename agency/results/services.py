@@ -15,10 +15,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from agency.audit.services import Actor, record
 from agency.clock import local
 from agency.enterprise import uploads
-from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
+from agency.errors import BadInput, NotFound, RuleViolation, TransitionNotAllowed
 from agency.materials.services import fill_from_results, owed_materials
 from agency.notifications.services import notify
-from agency.people.access import is_assigned_agent
+from agency.people.access import is_assigned_agent, require_carrying_agent
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.results.models import DEEMED_NOTICE, DELIVERY_METHODS, RESULT_KINDS, Shipment, TaskResult
@@ -137,8 +137,7 @@ def choose_delivery(session: Session, now: datetime, enterprise: User, project: 
 
 def ship(session: Session, now: datetime, agent: User, project: Project, task_ids: list[int], waybill: str) -> Shipment:
     """The agent posts released results: the waybill is on the timeline."""
-    if not is_assigned_agent(agent, project):
-        raise Forbidden("only the agent carrying the project records a shipment")
+    require_carrying_agent(agent, project, "record a shipment")
     waybill = (waybill or "").strip()
     if not waybill:
         raise BadInput("give the waybill number", fields={"waybill": "required"})
@@ -165,8 +164,7 @@ def ship(session: Session, now: datetime, agent: User, project: Project, task_id
 
 def sign_for(session: Session, now: datetime, agent: User, shipment: Shipment, signed_at: datetime | None = None) -> Shipment:
     """The enterprise signed for the shipment (the agent records when)."""
-    if not is_assigned_agent(agent, shipment.project):
-        raise Forbidden("only the agent carrying the project records a shipment")
+    require_carrying_agent(agent, shipment.project, "record a shipment")
     if shipment.signed_at is not None:
         raise TransitionNotAllowed("this shipment has already been signed for")
     shipment.signed_at = signed_at or now

@@ -155,6 +155,9 @@ def request_supplement(session: Session, now: datetime, actor: Actor, task: Task
 def supply_materials(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
     """Materials arrived: the clock restarts with the full promised limit (R4); while the project is
     suspended it stays stopped, holding that limit for the resumption."""
+    if actor.role == "agent":
+        from agency.people.access import require_carrying_agent
+        require_carrying_agent(actor, task.project, "register its materials")
     _lock(session, task)
     deadline, warn_at = clock_window(session, now, task.promised_days)
     held = task.promised_days if task.project.suspended else None

@@ -5,6 +5,7 @@ from agency import clock
 from agency.api import Blueprint, current_user, roles
 from agency.extensions import db
 from agency.people.access import get_project
+from agency.people.scope import scope_of
 from agency.visits import services
 
 blp = Blueprint("visits_api", __name__, description="Visits to the hall (跑动次数, 最多跑一次)")
@@ -37,4 +38,8 @@ def record(data, project_id):
 @blp.get("/projects/<int:project_id>/visits")
 @blp.response(200, VisitSchema(many=True))
 def visits(project_id):
-    return services.visits_of(db.session, get_project(db.session, current_user(), project_id))
+    """The enterprise's visits to the hall (none for a liaison)."""
+    project = get_project(db.session, current_user(), project_id)
+    if not scope_of(db.session, current_user(), project).may_see("visits"):
+        return []
+    return services.visits_of(db.session, project)

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from agency.audit.services import Actor, record
 from agency.clock import local
-from agency.errors import BadInput, Forbidden, TransitionNotAllowed
-from agency.people.access import is_assigned_agent
+from agency.errors import BadInput, TransitionNotAllowed
+from agency.people.access import require_carrying_agent
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.visits.models import Visit
@@ -15,8 +15,7 @@ from agency.visits.models import Visit
 
 def record_visit(session: Session, now: datetime, agent: User, project: Project, on: date, reason: str) -> Visit:
     """The agent records a visit of the enterprise to the hall, with its date and reason."""
-    if not is_assigned_agent(agent, project):
-        raise Forbidden("only the agent carrying the project records its visits")
+    require_carrying_agent(agent, project, "record its visits")
     reason = (reason or "").strip()
     errors = {}
     if not reason:

@@ -78,7 +78,7 @@ def test_delivery_records_the_time_and_reaches_the_liaison_with_an_ics(session, 
     (event,) = calendar.walk("VEVENT")
     assert event.decoded("DTSTART") == WEDNESDAY
     assert int(event["SEQUENCE"]) == 0
-    assert "meeting.invitation_delivered" in [e["action"] for e in timeline(session, project)]
+    assert "meeting.invitation_delivered" in [e["action"] for e in timeline(session, project, hall["agent"])]
 
 
 def test_the_notice_period_is_one_working_day_at_the_same_clock_time(session, app):
@@ -149,7 +149,7 @@ def test_absent_duly_invited_is_deemed_and_its_open_tasks_close_with_reason_abse
     zrgh_tasks = tasks_of(project, "ZRGH")
     assert {(t.status, t.outcome, t.outcome_reason) for t in zrgh_tasks} == {("deemed_consent", "consent", "absence")}
     assert {t.status for t in tasks_of(project, "FGW")} == {"pending"}
-    actions = [e["action"] for e in timeline(session, project)]
+    actions = [e["action"] for e in timeline(session, project, hall["agent"])]
     assert actions.count("task.deemed_consent") == len(zrgh_tasks) and "meeting.closed" in actions
 
 
