@@ -236,7 +236,7 @@ def dispatch(project_id: int):
     return redirect(url_for("projects.show", project_id=project.id))
 
 
-@bp.post("/<int:project_id>/tasks/<int:task_id>/materials-supplied", endpoint="materials_supplied")
+@bp.post("/<int:project_id>/tasks/<bigint:task_id>/materials-supplied", endpoint="materials_supplied")
 @role_required("agent")
 def materials_supplied(project_id: int, task_id: int):
     project = _carried(project_id)

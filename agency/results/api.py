@@ -2,7 +2,7 @@
 from flask import Response, current_app, render_template, request, send_file
 
 from agency import clock
-from agency.api import Blueprint, current_user, error_body, roles
+from agency.api import Blueprint, current_user, error_body, produces, roles
 from agency.errors import NotFound
 from agency.extensions import db
 from agency.people.access import get_project, get_task
@@ -26,8 +26,8 @@ def results(project_id):
     return found
 
 
-@blp.get("/results/<int:task_id>/file")
-@blp.response(200, description="the electronic result (PDF), as an attachment")
+@blp.get("/results/<bigint:task_id>/file")
+@produces(200, "the electronic result (PDF), as an attachment", "application/pdf")
 def download(task_id):
     result = services.result_for_download(db.session, current_user(), task_id)
     if result.sha256 is None:
@@ -44,8 +44,8 @@ def download(task_id):
     return response
 
 
-@blp.get("/results/<int:task_id>/notice")
-@blp.response(200, description="the notice of deemed consent, a printable page (text/html)")
+@blp.get("/results/<bigint:task_id>/notice")
+@produces(200, "the notice of deemed consent, a printable page", "text/html")
 def deemed_notice(task_id):
     result = services.result_for_download(db.session, current_user(), task_id)
     if result.kind != DEEMED_NOTICE:
@@ -55,7 +55,7 @@ def deemed_notice(task_id):
     return Response(html, mimetype="text/html", headers={"Cache-Control": "private, no-store"})
 
 
-@blp.post("/tasks/<int:task_id>/result-file")
+@blp.post("/tasks/<bigint:task_id>/result-file")
 @roles("liaison")
 @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],

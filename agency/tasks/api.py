@@ -80,13 +80,13 @@ def next_link(query, last) -> str:
     return f'<{url_for("tasks_api.list_tasks", _external=True, **params)}>; rel="next"'
 
 
-@blp.get("/tasks/<int:task_id>")
+@blp.get("/tasks/<bigint:task_id>")
 @blp.response(200, TaskSchema)
 def read(task_id):
     return get_task(db.session, current_user(), task_id)
 
 
-@blp.post("/tasks/<int:task_id>/accept")
+@blp.post("/tasks/<bigint:task_id>/accept")
 @roles("liaison")
 @blp.response(200, TaskSchema)
 def accept(task_id):
@@ -96,7 +96,7 @@ def accept(task_id):
     return task
 
 
-@blp.post("/tasks/<int:task_id>/supplement")
+@blp.post("/tasks/<bigint:task_id>/supplement")
 @roles("liaison")
 @blp.arguments(SupplementInput)
 @blp.response(200, TaskSchema)
@@ -109,7 +109,7 @@ def supplement(data, task_id):
     return task
 
 
-@blp.post("/tasks/<int:task_id>/materials-supplied")
+@blp.post("/tasks/<bigint:task_id>/materials-supplied")
 @roles("agent", "enterprise")
 @blp.response(200, TaskSchema)
 def materials_supplied(task_id):
@@ -120,7 +120,7 @@ def materials_supplied(task_id):
     return task
 
 
-@blp.post("/tasks/<int:task_id>/answer")
+@blp.post("/tasks/<bigint:task_id>/answer")
 @roles("liaison")
 @blp.arguments(AnswerInput)
 @blp.response(200, TaskSchema)

@@ -91,7 +91,7 @@ def _render(task: Task, status: int = 200, *, error: str | None = None, suppleme
     ), status
 
 
-@bp.get("/<int:task_id>", endpoint="show")
+@bp.get("/<bigint:task_id>", endpoint="show")
 @login_required
 def show(task_id: int):
     return _render(get_task(db.session, current_user, task_id))
@@ -117,7 +117,7 @@ def _failed(task: Task, error: DomainError, **forms):
     return _render(task, error.status, error=message, **forms)
 
 
-@bp.post("/<int:task_id>/accept", endpoint="accept")
+@bp.post("/<bigint:task_id>/accept", endpoint="accept")
 @role_required("liaison")
 def accept(task_id: int):
     task = get_task(db.session, current_user, task_id)
@@ -132,7 +132,7 @@ def accept(task_id: int):
     return redirect(url_for("tasks.show", task_id=task.id))
 
 
-@bp.post("/<int:task_id>/supplement", endpoint="supplement")
+@bp.post("/<bigint:task_id>/supplement", endpoint="supplement")
 @role_required("liaison")
 def supplement(task_id: int):
     task = get_task(db.session, current_user, task_id)
@@ -151,7 +151,7 @@ def supplement(task_id: int):
     return redirect(url_for("tasks.show", task_id=task.id))
 
 
-@bp.post("/<int:task_id>/answer", endpoint="answer")
+@bp.post("/<bigint:task_id>/answer", endpoint="answer")
 @role_required("liaison")
 def answer(task_id: int):
     task = get_task(db.session, current_user, task_id)
