@@ -114,7 +114,7 @@ class ComplaintAnswerInput(Schema):
 
 class MaterialFileSchema(Schema):
     id = fields.Integer()
-    task_id = fields.Integer()
+    task_id = fields.Integer(allow_none=True, metadata={"description": "null for a file of the project's checklist"})
     material = fields.String()
     filename = fields.String()
     size = fields.Integer()

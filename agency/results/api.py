@@ -1,5 +1,5 @@
 """Results and delivery over JSON (R16): list, download, attach the electronic licence, post it."""
-from flask import Response, current_app, render_template, request, send_file
+from flask import Response, current_app, jsonify, render_template, request, send_file
 
 from agency import clock
 from agency.api import Blueprint, current_user, error_body, produces, roles
@@ -21,8 +21,8 @@ def results(project_id):
     """Every result of the project; ``download_url`` for the enterprise, its agent and the director."""
     project = get_project(db.session, current_user(), project_id)
     found = services.results_of(db.session, project)
-    if not services.may_download_results(current_user(), project):
-        return ResultSchema(many=True, exclude=("download_url",)).dump(found)
+    if not services.may_download_results(current_user(), project):  # written here: not dumped a second time
+        return jsonify(ResultSchema(many=True, exclude=("download_url",)).dump(found))
     return found
 
 

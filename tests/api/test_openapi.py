@@ -107,3 +107,22 @@ def test_what_is_documented_is_what_is_sent(world):
     assert client.get(f"/projects/{project}/contact-card?format=html").mimetype == "text/html"
     assert client.get(f"/meetings/{meeting}/invite.ics").mimetype == "text/calendar"
 
+
+# -- what schemathesis found -------------------------------------------------------------------------
+
+def test_a_liaison_lists_results_without_download_links(world):
+    """The list was dumped twice for whoever may not download (a liaison): a 500."""
+    response = world.as_("liaison").get(f"/projects/{world.ids['project']}/results")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    results = response.get_json()
+    assert results and all("download_url" not in r for r in results)
+    assert {r["task_id"] for r in results} == {world.ids["answered_task"]}
+    assert all("download_url" in r for r in world.as_("enterprise").get(
+        f"/projects/{world.ids['project']}/results").get_json())
+
+
+def test_a_checklist_file_has_no_task(world, spec):
+    """A file filed once for the project's checklist belongs to no task: task_id is null, as documented."""
+    files = world.as_("agent").get(f"/projects/{world.ids['project']}/materials/history").get_json()
+    assert files and all(f["task_id"] is None for f in files)
+    assert spec["components"]["schemas"]["MaterialFile"]["properties"]["task_id"]["nullable"] is True
