@@ -67,7 +67,8 @@ class Base:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads"))
     REPORT_DIR = os.environ.get("REPORT_DIR", str(INSTANCE / "reports"))
     MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
-    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 64 * 1024
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 64 * 1024  # a multipart upload with its form fields
+    MAX_JSON_BYTES = int(os.environ.get("MAX_JSON_BYTES", str(1024 * 1024)))  # any other API request body
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")  # console | smtp | memory
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

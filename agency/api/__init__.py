@@ -1,13 +1,18 @@
 """The REST API under /api/v1: flask-smorest (marshmallow + OpenAPI), bearer
 tokens, and the error shape of API.md for every failure."""
+from copy import deepcopy
 from functools import wraps
 
 import flask_smorest
 from flask import g, jsonify, request
-from webargs.flaskparser import FlaskParser
+from flask_smorest.utils import deepupdate
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from agency import clock
+from agency.api import body, fields as api_fields
+from agency.api.openapi import ErrorResponses, ErrorSchema
 from agency.errors import DomainError
 from agency.extensions import csrf, db
 
@@ -21,12 +26,20 @@ PUBLIC_ENDPOINTS = {"auth_api.token", "api-docs.openapi_json", "guide_api.guide_
 class _Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400  # API.md: bad input is 400
 
+    def _raw_load_json(self, req):
+        """The JSON body within its bounds (depth, storable text): agency.api.body."""
+        if not is_json_request(req):
+            return core.missing
+        return body.parse_json(req.get_data(cache=True))
+
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
 
 
 class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema  # the "Error" component: API.md's shape, not flask-smorest's
+
     def _register_error_handlers(self):
         """Errors are rendered by ``register_error_handlers`` in the shape of API.md."""
 
@@ -34,7 +47,19 @@ class Api(flask_smorest.Api):
 api = Api(spec_kwargs={
     "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
     "security": [{"bearerAuth": []}],
+    "extra_plugins": [ErrorResponses(PUBLIC_ENDPOINTS)],
 })
+api.register_converter(api_fields.IdConverter, api_fields.id_parameter)
+api.register_field(api_fields.Money, "string", "decimal")
+
+
+def produces(status: int, description: str, *media_types: str):
+    """``@produces(200, "...", "text/csv")``: document an answer that is a file or a page, not JSON (its
+    content types), beside any JSON one that ``@blp.response`` documents."""
+    content = {media: {"schema": {"type": "string"} if media.startswith("text/")
+                       else {"type": "string", "format": "binary"}} for media in media_types}
+    # an int status, as flask-smorest keys the responses it documents (a "200" would replace them)
+    return Blueprint.doc(responses={status: {"description": description, "content": content}})
 
 
 def error_body(status: int, code: str, message: str, fields: dict | None = None):
@@ -60,8 +85,21 @@ def render_http_error(error: HTTPException):
         for part in fields.values():
             flat.update(part if isinstance(part, dict) else {"_": part})
         fields = flat
-    message = data.get("message") or ("invalid input" if fields else error.description)
-    return error_body(error.code or 500, _HTTP_CODES.get(error.code, "error"), message, fields)
+    message = data.get("message") or (invalid_input(fields) if fields else error.description)
+    response = error_body(error.code or 500, _HTTP_CODES.get(error.code, "error"), message, fields)
+    for name, value in error.get_headers():  # e.g. Allow on a 405 (RFC 9110), Retry-After
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def invalid_input(fields: dict) -> str:
+    """"invalid input: start: a date from ...; days: ..." (the first messages of the first fields)."""
+    said = []
+    for name, problem in list(fields.items())[:3]:
+        first = problem[0] if isinstance(problem, list) and problem and isinstance(problem[0], str) else "invalid"
+        said.append(f"{name}: {first}")
+    return "invalid input: " + "; ".join(said)
 
 
 def render_domain_error(error: DomainError):
@@ -88,15 +126,24 @@ def current_user():
 
 
 def roles(*allowed: str):
-    """Restrict an API handler to roles; object checks stay in the handler (agency.people.access)."""
+    """Restrict an API handler to roles; object checks stay in the handler (agency.people.access).
+
+    The OpenAPI document names them (``x-roles``) and gives the operation its 403."""
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if g.api_user.role not in allowed:
                 return error_body(403, "forbidden", f"this call is for: {', '.join(allowed)}")
             return view(*args, **kwargs)
+        wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+        wrapper._apidoc["manual_doc"] = deepupdate(wrapper._apidoc.get("manual_doc", {}), {"x-roles": list(allowed)})
         return wrapper
     return decorate
+
+
+def bound_request():
+    if is_api_request():
+        body.bound_request()
 
 
 def init_app(app, blueprints) -> None:
@@ -105,3 +152,4 @@ def init_app(app, blueprints) -> None:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix=PREFIX)
     app.before_request(authenticate_request)
+    app.before_request(bound_request)

@@ -1,8 +1,10 @@
 from marshmallow import Schema, fields, validate
 
+from agency.api.fields import WorkingDay
+
 
 class WorkingDaysQuery(Schema):
-    start = fields.Date(required=True)
+    start = WorkingDay(required=True)
     days = fields.Integer(required=True, validate=validate.Range(min=0, max=3650))
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 from flask import send_file
 
 from agency import clock
-from agency.api import Blueprint, current_user, roles
+from agency.api import Blueprint, current_user, produces, roles
 from agency.calendar.services import get_calendar
 from agency.director import services
 from agency.director.schemas import (AgentFigures, DepartmentFigures, LeaveAnswer, LeaveInput, PeriodQuery,
@@ -17,6 +17,8 @@ from agency.people.access import get_project
 from agency.supervision import figures
 from agency.supervision.models import Report
 from agency.supervision.reports import list_reports
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 blp = Blueprint("director_api", __name__, description="The hall director: workload, assignment, rankings, reports")
 
@@ -129,19 +131,20 @@ def report_file(report_id: int, kind: str):
     path = Path(getattr(report, f"{kind}_path")) if report is not None else None
     if path is None or not path.is_file():
         raise NotFound(f"report {report_id} not found")
-    mimetype = ("text/csv" if kind == "csv"
-                else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    mimetype = "text/csv" if kind == "csv" else XLSX
     return send_file(path, mimetype=mimetype, as_attachment=True,
                      download_name=f"report-{report.period}-{report.start.isoformat()}.{kind}")
 
 
 @blp.get("/reports/<int:report_id>.csv")
 @roles("director")
+@produces(200, "the kept report, a CSV file (UTF-8)", "text/csv")
 def report_csv(report_id):
     return report_file(report_id, "csv")
 
 
 @blp.get("/reports/<int:report_id>.xlsx")
 @roles("director")
+@produces(200, "the kept report, an Excel workbook", XLSX)
 def report_xlsx(report_id):
     return report_file(report_id, "xlsx")

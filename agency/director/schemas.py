@@ -2,7 +2,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from agency.api.fields import LocalDateTime
+from agency.api.fields import BoundedDate, Id, LocalDateTime
 from agency.errors import BadInput
 from agency.supervision.figures import Period
 from agency.supervision.reports import PERIODS
@@ -28,7 +28,7 @@ class SuggestionSchema(Schema):
 
 class LeaveInput(Schema):
     on_leave = fields.Boolean(required=True)
-    reassign_to = fields.Integer(load_default=None, metadata={"description": "hand every open project to this agent"})
+    reassign_to = Id(load_default=None, metadata={"description": "hand every open project to this agent"})
     reassign_suggested = fields.Boolean(load_default=False,
                                         metadata={"description": "hand each open project to its suggested agent"})
 
@@ -50,7 +50,8 @@ class LeaveAnswer(Schema):
 
 
 class SkillsInput(Schema):
-    skills = fields.List(fields.String(validate=validate.Length(min=1, max=30)), required=True)
+    skills = fields.List(fields.String(validate=validate.Length(min=1, max=30)), required=True,
+                         validate=validate.Length(max=100))
 
 
 class SkillsAnswer(Schema):
@@ -60,8 +61,8 @@ class SkillsAnswer(Schema):
 
 class PeriodQuery(Schema):
     """``from``/``to`` of the rankings and reports; checked, with their defaults, by ``period_between``."""
-    start = fields.Date(data_key="from", load_default=None)
-    end = fields.Date(data_key="to", load_default=None)
+    start = BoundedDate(data_key="from", load_default=None)
+    end = BoundedDate(data_key="to", load_default=None)
 
 
 def period_between(start: date | None, end: date | None, today: date) -> Period:

@@ -2,7 +2,7 @@
 from flask import Response, render_template, request
 
 from agency import clock
-from agency.api import Blueprint, current_user, error_body, roles
+from agency.api import Blueprint, current_user, error_body, produces, roles
 from agency.enterprise import contact, services
 from agency.enterprise.access import (get_complaint, get_material_file, get_notice, visible_complaints,
                                       visible_notices)
@@ -15,6 +15,7 @@ from agency.extensions import db
 from agency.people.access import get_project, get_task
 from agency.people.scope import scope_of
 from agency.enterprise.files import commit_or_discard, materials_of, send_material
+from agency.enterprise.uploads import ALLOWED_TYPES
 
 blp = Blueprint("enterprise_api", __name__, description="Contact cards, ratings, dissatisfaction notices, "
                                                         "complaints and materials (the enterprise's side)")
@@ -25,8 +26,8 @@ blp = Blueprint("enterprise_api", __name__, description="Contact cards, ratings,
 @blp.get("/projects/<int:project_id>/contact-card")
 @blp.arguments(CardQuery, location="query")
 @blp.response(200, ContactCardSchema)
-@blp.alt_response(200, description="?format=png: the QR code of the tracking link (image/png); "
-                                   "?format=html: the printable card", success=True)
+@produces(200, "the card (JSON); ?format=png: the QR code of the tracking link; ?format=html: the printable card",
+          "image/png", "text/html")
 def contact_card(query, project_id):
     """The project's valid contact card (R9); 404 before an agent is assigned, and for a liaison."""
     project = get_project(db.session, current_user(), project_id)
@@ -161,7 +162,7 @@ def answer_complaint(data, complaint_id):
 
 # ------------------------------------------------------------ materials
 
-@blp.post("/tasks/<int:task_id>/materials")
+@blp.post("/tasks/<bigint:task_id>/materials")
 @roles("enterprise", "agent")
 @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["material", "file"],
@@ -181,7 +182,7 @@ def upload_material(task_id):
     return row
 
 
-@blp.get("/tasks/<int:task_id>/materials")
+@blp.get("/tasks/<bigint:task_id>/materials")
 @blp.response(200, MaterialsAnswer)
 def list_materials(task_id):
     task = get_task(db.session, current_user(), task_id)
@@ -189,6 +190,6 @@ def list_materials(task_id):
 
 
 @blp.get("/materials/<int:file_id>")
-@blp.response(200, description="the file, as an attachment")
+@produces(200, "the file, as an attachment, of the type read from its content", *ALLOWED_TYPES)
 def download_material(file_id):
     return send_material(get_material_file(db.session, current_user(), file_id))

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from agency.api.fields import LocalDateTime
+from agency.api.fields import Id, LocalDateTime
 from agency.materials.schemas import EntrySchema
 from agency.enterprise.services import LEVEL_NAMES
 
@@ -81,7 +81,7 @@ class ReplyInput(Schema):
 
 
 class ComplaintInput(Schema):
-    project_id = fields.Integer(required=True, strict=True)
+    project_id = Id(required=True, strict=True)
     text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
@@ -104,7 +104,7 @@ class ComplaintQuery(Schema):
 
 
 class AssignComplaintInput(Schema):
-    assignee_id = fields.Integer(required=True, strict=True)
+    assignee_id = Id(required=True, strict=True)
     due_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=60))
 
 
@@ -114,7 +114,7 @@ class ComplaintAnswerInput(Schema):
 
 class MaterialFileSchema(Schema):
     id = fields.Integer()
-    task_id = fields.Integer()
+    task_id = fields.Integer(allow_none=True, metadata={"description": "null for a file of the project's checklist"})
     material = fields.String()
     filename = fields.String()
     size = fields.Integer()

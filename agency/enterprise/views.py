@@ -150,7 +150,7 @@ def rate(project_id: int):
 
 # ------------------------------------------------------------ materials
 
-@bp.post("/tasks/<int:task_id>/materials")
+@bp.post("/tasks/<bigint:task_id>/materials")
 @role_required("enterprise", "agent")
 def upload(task_id: int):
     task = get_task(db.session, _me(), task_id)

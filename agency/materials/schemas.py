@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from agency.api.fields import LocalDateTime
+from agency.api.fields import BoundedDate, LocalDateTime
 from agency.materials.models import CHECKLIST_STATUSES
 
 
@@ -34,7 +34,7 @@ class PrereviewInput(Schema):
 
 class DeferredChoice(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    until = fields.Date(load_default=None, metadata={"description": "promised date; default 5 working days on"})
+    until = BoundedDate(load_default=None, metadata={"description": "promised date; default 5 working days on"})
 
 
 class DeferralSchema(Schema):

@@ -4,7 +4,7 @@ from datetime import datetime, time
 from flask import Response
 
 from agency import clock
-from agency.api import Blueprint, current_user, roles
+from agency.api import Blueprint, current_user, produces, roles
 from agency.errors import TransitionNotAllowed
 from agency.extensions import db
 from agency.meetings import ics, services
@@ -59,7 +59,7 @@ def read(meeting_id):
 
 
 @blp.get("/meetings/<int:meeting_id>/invite.ics")
-@blp.response(200, content_type="text/calendar")
+@produces(200, "the invitation, an iCalendar file", "text/calendar")
 def invite_ics(meeting_id):
     """The meeting's iCalendar file (METHOD:REQUEST, or METHOD:CANCEL once cancelled)."""
     meeting = get_meeting(db.session, current_user(), meeting_id)
@@ -69,7 +69,7 @@ def invite_ics(meeting_id):
 
 
 @blp.get("/meetings/<int:meeting_id>/minutes")
-@blp.response(200, content_type="text/plain")
+@produces(200, "the minutes, a text file", "text/plain")
 def minutes(meeting_id):
     """The minutes as a text download; 409 until the meeting is closed."""
     meeting = get_meeting(db.session, current_user(), meeting_id)

@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from agency import clock
-from agency.api.fields import LocalDateTime
+from agency.api.fields import BoundedDate, BoundedDateTime, LocalDateTime
 from agency.calendar.services import get_calendar
 from agency.extensions import db
 from agency.meetings.models import MEETING_KINDS, MEETING_STATUSES, WRITTEN_DECISIONS
@@ -51,15 +51,16 @@ class MeetingSchema(Schema):
 
 class MeetingScheduleInput(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(MEETING_KINDS))
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(load_default=None)
+    starts_at = BoundedDateTime(required=True)
+    ends_at = BoundedDateTime(load_default=None)
     place = fields.String(required=True, validate=validate.Length(min=1, max=200))
     department_codes = fields.List(fields.String(validate=validate.Length(min=1, max=20)), load_default=None,
+                                   validate=validate.Length(max=100),
                                    metadata={"description": "default: departments with open tasks on the project"})
 
 
 class MeetingRescheduleInput(Schema):
-    starts_at = fields.AwareDateTime(required=True)
+    starts_at = BoundedDateTime(required=True)
     place = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
@@ -68,12 +69,12 @@ class MeetingCancelInput(Schema):
 
 
 class MeetingConfirmInput(Schema):
-    department_code = fields.String(load_default=None)
+    department_code = fields.String(load_default=None, validate=validate.Length(max=20))
     representative = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
 class MeetingOpinionInput(Schema):
-    department_code = fields.String(load_default=None)
+    department_code = fields.String(load_default=None, validate=validate.Length(max=20))
     decision = fields.String(required=True, validate=validate.OneOf(WRITTEN_DECISIONS))
     opinion = fields.String(load_default="", validate=validate.Length(max=4000))
 
@@ -88,7 +89,8 @@ class MeetingAttendanceEntry(Schema):
 
 
 class MeetingRecordInput(Schema):
-    attendance = fields.List(fields.Nested(MeetingAttendanceEntry), required=True, validate=validate.Length(min=1))
+    attendance = fields.List(fields.Nested(MeetingAttendanceEntry), required=True,
+                             validate=validate.Length(min=1, max=100))
 
 
 class MeetingCloseInput(Schema):
@@ -97,5 +99,5 @@ class MeetingCloseInput(Schema):
 
 class MeetingQuery(Schema):
     status = fields.String(validate=validate.OneOf(MEETING_STATUSES))
-    start = fields.Date(metadata={"description": "meetings starting on or after this day (hall time)"})
-    end = fields.Date(metadata={"description": "meetings starting before this day (hall time)"})
+    start = BoundedDate(metadata={"description": "meetings starting on or after this day (hall time)"})
+    end = BoundedDate(metadata={"description": "meetings starting before this day (hall time)"})

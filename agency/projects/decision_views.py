@@ -43,7 +43,7 @@ def end(project_id: int):
                    _("项目已终止，未办结的办件已取消。"), _("项目当前不在“不予办理后待决定”状态，不能终止。"))
 
 
-@bp.post("/<int:project_id>/tasks/<int:task_id>/resubmit", endpoint="resubmit")
+@bp.post("/<int:project_id>/tasks/<bigint:task_id>/resubmit", endpoint="resubmit")
 @role_required("agent")
 def resubmit(project_id: int, task_id: int):
     project = _carried(project_id)

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, post_dump, validate
 
 from agency import clock
 from agency.clock import local
-from agency.api.fields import LocalDateTime
+from agency.api.fields import MONEY_MAX_WAN, BoundedDate, Id, LocalDateTime, Money
 from agency.materials.schemas import DeferredChoice
 from agency.visits.services import visit_count
 from agency.extensions import db
@@ -33,7 +33,7 @@ class ProjectSchema(Schema):
     agent_id = fields.Integer(allow_none=True)
     first_contact_agent_id = fields.Integer(allow_none=True)
     location = fields.String()
-    investment_wan = fields.Decimal(as_string=True)
+    investment_wan = Money()
     contact_name = fields.String()
     contact_phone = fields.String()
     halted = fields.Function(lambda p: p.halted_at is not None)
@@ -68,20 +68,18 @@ class ProjectDetailSchema(ProjectSchema):
     visits = fields.Function(lambda p: visit_count(db.session, p), metadata={"description": "visits to the hall"})
 
 
-INVESTMENT_MAX_WAN = Decimal("9999999999.99")  # 万元; projects.investment_wan is Numeric(14, 2)
+INVESTMENT_MAX_WAN = MONEY_MAX_WAN  # 万元; projects.investment_wan is Numeric(14, 2)
 
 
 class EntrustInput(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     project_type = fields.String(required=True, validate=validate.Length(min=1, max=30))
     location = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    investment_wan = fields.Decimal(
-        required=True, places=2, validate=validate.Range(min=0, max=INVESTMENT_MAX_WAN, error="0 to {max} (万元)"),
-        error_messages={"special": "a finite number of 万元 is required", "invalid": "a number of 万元"})
+    investment_wan = Money(required=True)
     contact_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     contact_phone = fields.String(required=True, validate=validate.Regexp(r"^[0-9+\-() ]{5,40}$",
                                                                           error="not a phone number"))
-    enterprise_id = fields.Integer(load_default=None)
+    enterprise_id = Id(load_default=None)
 
 
 class ProjectQuery(Schema):
@@ -95,17 +93,18 @@ class ProjectPatch(Schema):
 
 
 class AgreementInput(Schema):
-    paper_signed_on = fields.Date(load_default=None, metadata={
+    paper_signed_on = BoundedDate(load_default=None, metadata={
         "description": "the agent records a paper signature and its date; the enterprise sends nothing"})
 
 
 class AssignInput(Schema):
-    agent_id = fields.Integer(required=True)
+    agent_id = Id(required=True)
 
 
 class DispatchInput(Schema):
-    items = fields.List(fields.String(), load_default=None)
-    deferred = fields.List(fields.Nested(DeferredChoice), load_default=None,
+    items = fields.List(fields.String(validate=validate.Length(min=1, max=30)), load_default=None,
+                        validate=validate.Length(max=200))
+    deferred = fields.List(fields.Nested(DeferredChoice), load_default=None, validate=validate.Length(max=200),
                            metadata={"description": "materials dispatched as owed (容缺受理), each with a promised date"})
 
 

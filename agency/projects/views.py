@@ -324,7 +324,7 @@ def _refusal(project: Project, error: RuleViolation, form: DispatchForm) -> dict
     return {"reasons": reasons, "missing": missing}
 
 
-@bp.post("/<int:project_id>/tasks/<int:task_id>/materials-supplied", endpoint="materials_supplied")
+@bp.post("/<int:project_id>/tasks/<bigint:task_id>/materials-supplied", endpoint="materials_supplied")
 @role_required("agent")
 def materials_supplied(project_id: int, task_id: int):
     project = _carried(project_id)

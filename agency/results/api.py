@@ -1,8 +1,8 @@
 """Results and delivery over JSON (R16): list, download, attach the electronic licence, post it."""
-from flask import Response, current_app, render_template, request, send_file
+from flask import Response, current_app, jsonify, render_template, request, send_file
 
 from agency import clock
-from agency.api import Blueprint, current_user, error_body, roles
+from agency.api import Blueprint, current_user, error_body, produces, roles
 from agency.errors import NotFound
 from agency.extensions import db
 from agency.people.access import get_project, get_task
@@ -25,8 +25,8 @@ def results(project_id):
     return scope_of(db.session, current_user(), project).results(services.results_of(db.session, project))
 
 
-@blp.get("/results/<int:task_id>/file")
-@blp.response(200, description="the electronic result (PDF), as an attachment")
+@blp.get("/results/<bigint:task_id>/file")
+@produces(200, "the electronic result (PDF), as an attachment", "application/pdf")
 def download(task_id):
     result = services.result_for_download(db.session, current_user(), task_id)
     if result.sha256 is None:
@@ -43,8 +43,8 @@ def download(task_id):
     return response
 
 
-@blp.get("/results/<int:task_id>/notice")
-@blp.response(200, description="the notice of deemed consent, a printable page (text/html)")
+@blp.get("/results/<bigint:task_id>/notice")
+@produces(200, "the notice of deemed consent, a printable page", "text/html")
 def deemed_notice(task_id):
     result = services.result_for_download(db.session, current_user(), task_id)
     if result.kind != DEEMED_NOTICE:
@@ -54,7 +54,7 @@ def deemed_notice(task_id):
     return Response(html, mimetype="text/html", headers={"Cache-Control": "private, no-store"})
 
 
-@blp.post("/tasks/<int:task_id>/result-file")
+@blp.post("/tasks/<bigint:task_id>/result-file")
 @roles("liaison")
 @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],

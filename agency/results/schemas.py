@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from agency.api.fields import LocalDateTime
+from agency.api.fields import BoundedDate, BoundedDateTime, LocalDateTime, TaskId
 from agency.results.models import DEEMED_NOTICE, DELIVERY_METHODS, RESULT_KINDS
 
 
@@ -18,7 +18,7 @@ def download_url(result) -> str | None:
 class ResultInput(Schema):
     kind = fields.String(load_default="approval", validate=validate.OneOf(RESULT_KINDS))
     number = fields.String(load_default="", validate=validate.Length(max=100))
-    issued_on = fields.Date(load_default=None)
+    issued_on = BoundedDate(load_default=None)
 
 
 class TaskResultSchema(Schema):
@@ -57,13 +57,13 @@ class DeliverySchema(Schema):
 
 
 class ShipmentInput(Schema):
-    task_ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**63 - 1)), required=True,
+    task_ids = fields.List(TaskId(), required=True,
                            validate=validate.Length(min=1, max=100))
     waybill = fields.String(required=True, validate=validate.Length(min=1, max=60))
 
 
 class SignedInput(Schema):
-    signed_at = fields.AwareDateTime(load_default=None)
+    signed_at = BoundedDateTime(load_default=None)
 
 
 class ShipmentSchema(Schema):

@@ -91,7 +91,7 @@ def _result(task_id: int) -> TaskResult:
                                  names="、".join(error.fields.get("owed", []))))
 
 
-@bp.get("/results/<int:task_id>/file")
+@bp.get("/results/<bigint:task_id>/file")
 @login_required
 def download(task_id: int):
     result = _result(task_id)
@@ -109,7 +109,7 @@ def download(task_id: int):
     return response
 
 
-@bp.get("/results/<int:task_id>/notice")
+@bp.get("/results/<bigint:task_id>/notice")
 @login_required
 def notice(task_id: int):
     """The notice of deemed consent, a printable page."""

@@ -1,14 +1,14 @@
 from marshmallow import Schema, fields, validate
 
-from agency.api.fields import LocalDateTime
+from agency.api.fields import BoundedDate, LocalDateTime
 from agency.supervision.models import CARD_COLORS
 
 
 class CardQuery(Schema):
     color = fields.String(validate=validate.OneOf(CARD_COLORS))
     department = fields.String(validate=validate.Length(min=1, max=20), metadata={"description": "department code"})
-    start = fields.Date(data_key="from", load_default=None)
-    end = fields.Date(data_key="to", load_default=None)
+    start = BoundedDate(data_key="from", load_default=None)
+    end = BoundedDate(data_key="to", load_default=None)
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
 
 

@@ -81,13 +81,13 @@ def next_link(query, last) -> str:
     return f'<{url_for("tasks_api.list_tasks", _external=True, **params)}>; rel="next"'
 
 
-@blp.get("/tasks/<int:task_id>")
+@blp.get("/tasks/<bigint:task_id>")
 @blp.response(200, TaskSchema)
 def read(task_id):
     return get_task(db.session, current_user(), task_id)
 
 
-@blp.post("/tasks/<int:task_id>/accept")
+@blp.post("/tasks/<bigint:task_id>/accept")
 @roles("liaison")
 @blp.response(200, TaskSchema)
 def accept(task_id):
@@ -97,7 +97,7 @@ def accept(task_id):
     return task
 
 
-@blp.post("/tasks/<int:task_id>/supplement")
+@blp.post("/tasks/<bigint:task_id>/supplement")
 @roles("liaison")
 @blp.arguments(SupplementInput)
 @blp.response(200, TaskSchema)
@@ -110,7 +110,7 @@ def supplement(data, task_id):
     return task
 
 
-@blp.post("/tasks/<int:task_id>/materials-supplied")
+@blp.post("/tasks/<bigint:task_id>/materials-supplied")
 @roles("agent", "enterprise")
 @blp.response(200, TaskSchema)
 def materials_supplied(task_id):
@@ -121,7 +121,7 @@ def materials_supplied(task_id):
     return task
 
 
-@blp.post("/tasks/<int:task_id>/answer")
+@blp.post("/tasks/<bigint:task_id>/answer")
 @roles("liaison")
 @blp.arguments(AnswerInput)
 @blp.response(200, TaskSchema)
@@ -133,7 +133,7 @@ def answer(data, task_id):
     return task
 
 
-@blp.post("/tasks/<int:task_id>/resubmit")
+@blp.post("/tasks/<bigint:task_id>/resubmit")
 @blp.arguments(ResubmitInput)
 @blp.response(201, TaskSchema)
 def resubmit(data, task_id):

@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import Select, literal_column, select
 
 from agency import clock
-from agency.api.fields import LocalDateTime
+from agency.api.fields import Id, LocalDateTime
 from agency.calendar.services import get_calendar
 from agency.catalog.models import ApprovalItem, Department
 from agency.extensions import db
@@ -164,7 +164,7 @@ class Cursor(fields.String):
 class TaskQuery(Schema):
     status = fields.String(validate=validate.OneOf((*TASK_STATUSES, "open")),
                            metadata={"description": "a status, or 'open' for pending, accepted and supplement"})
-    project_id = fields.Integer()
+    project_id = Id()
     limit = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
                            metadata={"description": f"tasks per page, 1 to {MAX_PAGE_SIZE} (default {PAGE_SIZE})"})
     after = Cursor(metadata={"description": "opaque: where the previous page ended; take the whole URL of the "
@@ -173,7 +173,8 @@ class TaskQuery(Schema):
 
 class SupplementInput(Schema):
     materials = fields.List(fields.String(validate=validate.Length(min=1, max=200)), required=True,
-                            validate=validate.Length(min=1, error="list every missing material (at least one)"))
+                            validate=validate.Length(min=1, max=200,
+                                                     error="list every missing material (1 to {max})"))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 

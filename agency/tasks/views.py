@@ -100,7 +100,7 @@ def _render(task: Task, status: int = 200, *, error: str | None = None, suppleme
     ), status
 
 
-@bp.get("/<int:task_id>", endpoint="show")
+@bp.get("/<bigint:task_id>", endpoint="show")
 @login_required
 def show(task_id: int):
     return _render(get_task(db.session, current_user, task_id))
@@ -126,7 +126,7 @@ def _failed(task: Task, error: DomainError, **forms):
     return _render(task, error.status, error=message, **forms)
 
 
-@bp.post("/<int:task_id>/accept", endpoint="accept")
+@bp.post("/<bigint:task_id>/accept", endpoint="accept")
 @role_required("liaison")
 def accept(task_id: int):
     task = get_task(db.session, current_user, task_id)
@@ -141,7 +141,7 @@ def accept(task_id: int):
     return redirect(url_for("tasks.show", task_id=task.id))
 
 
-@bp.post("/<int:task_id>/supplement", endpoint="supplement")
+@bp.post("/<bigint:task_id>/supplement", endpoint="supplement")
 @role_required("liaison")
 def supplement(task_id: int):
     task = get_task(db.session, current_user, task_id)
@@ -160,7 +160,7 @@ def supplement(task_id: int):
     return redirect(url_for("tasks.show", task_id=task.id))
 
 
-@bp.post("/<int:task_id>/answer", endpoint="answer")
+@bp.post("/<bigint:task_id>/answer", endpoint="answer")
 @role_required("liaison")
 def answer(task_id: int):
     task = get_task(db.session, current_user, task_id)
@@ -184,7 +184,7 @@ RESULT_FILE_MESSAGES = {400: _l("文件名不正确或文件为空，请重新�
                         415: _l("电子证照须为 PDF 文件。")}
 
 
-@bp.post("/<int:task_id>/result-file", endpoint="result_file")
+@bp.post("/<bigint:task_id>/result-file", endpoint="result_file")
 @role_required("liaison")
 def result_file(task_id: int):
     """The electronic result (a PDF) of a task answered with consent (R16)."""

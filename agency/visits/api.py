@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from agency import clock
 from agency.api import Blueprint, current_user, roles
+from agency.api.fields import BoundedDate
 from agency.extensions import db
 from agency.people.access import get_project
 from agency.people.scope import scope_of
@@ -12,7 +13,7 @@ blp = Blueprint("visits_api", __name__, description="Visits to the hall (跑动�
 
 
 class VisitInput(Schema):
-    on = fields.Date(required=True)
+    on = BoundedDate(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
