@@ -42,6 +42,10 @@ def agent_actions(world) -> dict:
         "results_api.ship": ("post", f"/api/v1/projects/{p}/shipments", {"json": {"task_ids": [zrgh02], "waybill": "SF9"}}),
         "results_api.signed": ("post", f"/api/v1/shipments/{s}/signed", {"json": {}}),
         "visits_api.record": ("post", f"/api/v1/projects/{p}/visits", {"json": {"on": "2026-11-23", "reason": "x"}}),
+        "projects_api.suspend": ("post", f"/api/v1/projects/{p}/suspend", {"json": {"reason": "x"}}),
+        "projects_api.resume": ("post", f"/api/v1/projects/{p}/resume", {"json": {}}),
+        "projects_api.end": ("post", f"/api/v1/projects/{p}/end", {"json": {"reason": "x"}}),
+        "tasks_api.resubmit": ("post", f"/api/v1/tasks/{zrgh02}/resubmit", {"json": {"note": "x"}}),
         # pages (forms with the session's CSRF token)
         "projects.dispatch": ("post", f"/projects/{p}/dispatch", {"data": {"pick": ""}}),
         "projects.materials_supplied": ("post", f"/projects/{p}/tasks/{fgw03}/materials-supplied", {"data": {}}),
@@ -53,6 +57,18 @@ def agent_actions(world) -> dict:
         "meetings.cancel": ("post", f"/meetings/{m}/cancel", {"data": {"reason": "x"}}),
         "meetings.record": ("post", f"/meetings/{m}/record", {"data": {}}),
         "meetings.close": ("post", f"/meetings/{m}/close", {"data": {"conclusion": "x"}}),
+        "projects.suspend": ("post", f"/projects/{p}/suspend", {"data": {"text": "x"}}),
+        "projects.resume": ("post", f"/projects/{p}/resume", {"data": {}}),
+        "projects.end": ("post", f"/projects/{p}/end", {"data": {"text": "x"}}),
+        "projects.resubmit": ("post", f"/projects/{p}/tasks/{zrgh02}/resubmit", {"data": {"text": "x"}}),
+        "projects.paper_agreement": ("post", f"/projects/{p}/agreement/paper", {"data": {"signed_on": "2026-11-20"}}),
+        "projects.set_code": ("post", f"/projects/{p}/code", {"data": {"project_code": "2026-330106-34-03-000009"}}),
+        "materials.file": ("post", f"/projects/{p}/materials", {"data": {"name": w.FGW_MATERIAL, "file": _pdf()}}),
+        "materials.prereview": ("post", f"/projects/{p}/prereview", {"data": {
+            "decisions-0-name": w.FGW_MATERIAL, "decisions-0-decision": "return", "decisions-0-reason": "x"}}),
+        "results.ship": ("post", f"/projects/{p}/shipments", {"data": {"task_ids": str(zrgh02), "waybill": "SF9"}}),
+        "results.signed": ("post", f"/shipments/{s}/signed", {"data": {}}),
+        "visits.record": ("post", f"/projects/{p}/visits", {"data": {"on": "2026-11-23", "reason": "x"}}),
     }
 
 
@@ -74,7 +90,12 @@ NOT_AGENT_ACTIONS = {
     "tasks_api.accept": "liaison", "tasks_api.answer": "liaison", "tasks_api.supplement": "liaison",
     "results_api.attach_file": "liaison", "tasks.accept": "liaison", "tasks.answer": "liaison",
     "tasks.supplement": "liaison", "meetings_api.confirm": "liaison", "meetings_api.opinion": "liaison",
-    "meetings.confirm": "liaison", "meetings.opinion": "liaison",
+    "meetings.confirm": "liaison", "meetings.opinion": "liaison", "tasks.result_file": "liaison",
+    "results.choose_delivery": "enterprise",
+    "auth_api.password": "one's own account", "auth_api.revoke": "one's own token", "auth_api.sign_out": "signing out",
+    "people.change_password": "one's own account", "people.revoke_own_token": "one's own token",
+    "people.deactivate": "director", "people.reactivate": "director", "people.user": "director",
+    "people.revoke_token": "director", "users_api.deactivate": "director", "users_api.reactivate": "director",
 }
 DIRECTOR_PAGES = ("director.",)  # the director's area: every route of it is the director's
 

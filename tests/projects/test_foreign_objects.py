@@ -44,10 +44,17 @@ def object_ids(session, world) -> dict:
     zrgh_file = session.scalar(select(MaterialFile.id).where(MaterialFile.project_id == world.p.id,
                                                              MaterialFile.material == w.ZRGH_MATERIAL))
     some = world.people["agent"].id  # the director's routes: any id (the role refuses first)
+    from agency.people.models import ApiToken
+    from agency.people.services import issue_token
+    issue_token(session, w.MONDAY, world.people["agent"], hours=24)  # the carrying agent's: never an outsider's to revoke
+    session.commit()
+    token = session.scalar(select(ApiToken.id).where(ApiToken.user_id == world.people["agent"].id)
+                           .order_by(ApiToken.id.desc()))
     return {"project_id": world.p.id, "task_id": world.tasks["ZRGH-01"].id, "meeting_id": world.meeting.id,
             "complaint_id": world.complaint.id, "notice_id": world.rating.notice.id, "file_id": zrgh_file,
             "shipment_id": world.shipment.id, "agent_id": some, "user_id": some, "department_id": 1,
-            "item_id": 1, "type_id": 1, "stage_id": 1, "escalation_id": 1, "report_id": 1, "kind": "csv"}
+            "item_id": 1, "type_id": 1, "stage_id": 1, "escalation_id": 1, "report_id": 1, "kind": "csv",
+            "token_id": token}
 
 
 def routes(app):  # noqa: F811
@@ -61,7 +68,7 @@ def body_keys(openapi: dict, rule, method: str) -> set[str]:
     """The properties of the route's JSON body in the OpenAPI document (the schemas refuse unknown keys)."""
     path = rule.rule
     for name in rule.arguments:
-        path = path.replace(f"<int:{name}>", "{%s}" % name)
+        path = path.replace(f"<int:{name}>", "{%s}" % name).replace(f"<bigint:{name}>", "{%s}" % name)
     operation = openapi["paths"][path][method.lower()]
     schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
     if "$ref" in schema:
