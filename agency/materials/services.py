@@ -70,9 +70,10 @@ def template_items(session: Session, project: Project) -> list[ApprovalItem]:
     return [items[c] for c in dict.fromkeys(codes) if c in items]
 
 
-def checklist(session: Session, project: Project) -> list[Entry]:
-    """The project's checklist: one entry per distinct material name of its items, in first-needed order."""
-    items = template_items(session, project)
+def checklist(session: Session, project: Project, items: list[ApprovalItem] | None = None) -> list[Entry]:
+    """The project's checklist: one entry per distinct material name of its items (``template_items``,
+    given when the caller has them), in first-needed order."""
+    items = template_items(session, project) if items is None else items
     entries: dict[str, Entry] = {}
     issuers: dict[str, list[str]] = {}
     for item in items:

@@ -55,7 +55,8 @@ def render_checklist(project: Project, status: int = 200, *, error: str | None =
                      upload: tuple[str, str] | None = None, prereview_form: PrereviewForm | None = None):
     """The page; ``upload`` is (material name, message) of a refused upload, shown next to its form."""
     user = _me()
-    entries = services.checklist(db.session, project)
+    items = {i.code: i for i in services.template_items(db.session, project)}
+    entries = services.checklist(db.session, project, list(items.values()))
     carrying = is_assigned_agent(user, project) and project.is_open
     if prereview_form is None:
         reviewable = [e for e in entries if e.status == "uploaded"] if carrying else []
@@ -64,7 +65,6 @@ def render_checklist(project: Project, status: int = 200, *, error: str | None =
     # the entries whose decision was refused, linked from the message at the top (the page opens there)
     refused = [(name, anchor(entries, name)) for name, d in review.items() if d.errors]
     counts = {s: sum(1 for e in entries if e.status == s) for s in STATUSES}
-    items = {i.code: i for i in services.template_items(db.session, project)}
     return render_template(
         "materials/checklist.html", project=project, entries=entries, error=error, counts=counts, items=items,
         may_file=services.may_file(user, project) and project.is_open, carrying=carrying,

@@ -1,4 +1,5 @@
 """Projects: entrust, list, read, assign, dispatch, withdraw, timeline."""
+from flask import jsonify, url_for
 from sqlalchemy.orm import selectinload
 
 from agency import clock
@@ -8,7 +9,7 @@ from agency.extensions import db
 from agency.people.access import get_project, is_assigned_agent, visible_projects
 from agency.projects import decisions, services
 from agency.projects.models import Project
-from agency.projects.schemas import (AgreementInput, AssignInput, DispatchAnswer, DispatchInput, EntrustInput,
+from agency.projects.schemas import (LIST_PAGE, SEARCH_PAGE, AgreementInput, AssignInput, DispatchAnswer, DispatchInput, EntrustInput,
                                      ProjectDetailSchema, ProjectPatch, ProjectQuery, ProjectSchema, ReasonInput,
                                      TimelineEntry, WithdrawInput)
 from agency.projects.timeline import timeline
@@ -27,15 +28,34 @@ def entrust(data):
     return project
 
 
+LINK = {"description": "only when there are more projects: `<URL of the next page>; rel=\"next\"` (RFC 8288), "
+                       "the same filters and limit with the cursor `after`", "schema": {"type": "string"}}
+
+
 @blp.get("/projects")
 @blp.arguments(ProjectQuery, location="query")
-@blp.response(200, ProjectSchema(many=True))
+@blp.response(200, ProjectSchema(many=True), headers={"Link": LINK})
 def list_projects(query):
+    """The caller's projects, newest first; ``q`` finds them by a word of the name, the tracking code or the
+    project code.
+
+    A page at a time: ``limit`` projects (default 1,000 as the list held before it had pages; 50 for a
+    search, which people read); when there are more, the ``Link`` header gives the next page's URL.
+    """
+    limit = query.get("limit") or (SEARCH_PAGE if query.get("q") else LIST_PAGE)
     statement = (services.search(visible_projects(current_user()), query.get("q")).order_by(Project.id.desc())
                  .options(selectinload(Project.project_type), selectinload(Project.enterprise)))
     if query.get("status"):
         statement = statement.where(Project.status == query["status"])
-    return db.session.scalars(statement).all()
+    if query.get("after"):
+        statement = statement.where(Project.id < query["after"])
+    projects = db.session.scalars(statement.limit(limit + 1)).all()
+    response = jsonify(ProjectSchema(many=True).dump(projects[:limit]))
+    if len(projects) > limit:
+        params = {k: query[k] for k in ("status", "q") if query.get(k)}
+        url = url_for("projects_api.list_projects", _external=True, **params, limit=limit, after=projects[limit - 1].id)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return response
 
 
 @blp.get("/projects/<int:project_id>")

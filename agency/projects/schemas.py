@@ -82,10 +82,17 @@ class EntrustInput(Schema):
     enterprise_id = Id(load_default=None)
 
 
+LIST_PAGE, SEARCH_PAGE, MAX_PAGE = 1000, 50, 1000
+
+
 class ProjectQuery(Schema):
     status = fields.String(validate=validate.OneOf(PROJECT_STATUSES))
     q = fields.String(validate=validate.Length(min=1, max=100),
                       metadata={"description": "a word of the name, the tracking code or the project code"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE), metadata={
+        "description": f"projects per page, 1 to {MAX_PAGE} (default {LIST_PAGE}; {SEARCH_PAGE} with q)"})
+    after = Id(metadata={"description": "the id of the last project of the previous page (newest first); take "
+                                        "the Link header's URL rather than building it"})
 
 
 class ProjectPatch(Schema):

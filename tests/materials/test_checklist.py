@@ -173,3 +173,17 @@ def test_search_finds_a_project_by_name_tracking_code_or_project_code(journey):
     assert ids("agent", "100%_") == []
     assert ids("agent2", "精密机床") == []  # scoped to the caller, as the list is
     assert_error(journey.as_("agent").get("/projects", query_string={"q": "x" * 101}), 400, "bad_input", "q")
+
+
+def test_a_search_answers_a_page_at_a_time(journey):
+    made = [journey.entrust("REAL_ESTATE", name=f"冷链仓库{n}号")["id"] for n in range(3)]
+    first = journey.as_("agent").get("/projects", query_string={"q": "冷链仓库", "limit": 2})
+    assert [p["id"] for p in first.get_json()] == made[::-1][:2]
+    link = first.headers["Link"]
+    assert link.endswith('>; rel="next"') and "after=" in link and "q=" in link
+    second = journey.as_("agent").get(link[link.index("/api/v1") + len("/api/v1"):link.index(">")])
+    assert [p["id"] for p in second.get_json()] == made[:1] and "Link" not in second.headers
+    # a plain list keeps its old default (up to 1,000): no Link for a few projects
+    plain = journey.as_("agent").get("/projects")
+    assert len(plain.get_json()) == 3 and "Link" not in plain.headers
+    assert_error(journey.as_("agent").get("/projects", query_string={"limit": 0}), 400, "bad_input", "limit")
