@@ -82,6 +82,10 @@ def _move(session: Session, task: Task, from_states, *, unless_done=None, **valu
 
 
 def _refuse_move(task: Task, action: str) -> TransitionNotAllowed:
+    if task.status == "deemed_consent" and task.outcome_reason == "timeout":
+        deadline = f"{local(task.deadline):%Y-%m-%d %H:%M}"
+        return TransitionNotAllowed(f"task {task.id} was deemed consent at its deadline {deadline}; it cannot be "
+                                    f"{action}", fields={"status": task.status, "deadline": deadline})
     return TransitionNotAllowed(f"task {task.id} is {task.status}; it cannot be {action}",
                                 fields={"status": task.status})
 
@@ -90,8 +94,40 @@ def _lock(session: Session, task: Task) -> None:
     lock_projects(session, [task.project_id])
 
 
-def accept_task(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
+def _lock_and_settle(session: Session, now: datetime, task: Task) -> None:
+    """Take the task's project and settle its clocks as of ``now``: a late answer meets the deemed task."""
     _lock(session, task)
+    settle_clocks(session, now, [task])
+
+
+def clocks_due(now: datetime, tasks) -> bool:
+    """Whether any of ``tasks`` has a clock to settle as of ``now`` (in Python: no statement)."""
+    return any(t.status in RUNNING_STATUSES and t.escalated_at is None
+               and (t.deadline <= now or (t.warned_at is None and t.warn_at <= now)) for t in tasks)
+
+
+def settle_clocks(session: Session, now: datetime, tasks) -> dict:
+    """THE outcome of the task clocks as of ``now`` (R5): timeouts first, then one-working-day warnings.
+
+    The sweep calls it for its batches, and every request touching a task or project calls it
+    first, so what a user sees never depends on when the sweep last ran.  The due tasks are
+    picked in Python from rows already loaded: nothing due costs no statement; something due
+    costs what the sweep pays (apply_timeouts, apply_warnings), whoever comes first winning
+    each task's conditional UPDATE.
+    """
+    counts = {"deemed_consent": 0, "escalated": 0, "warned": 0}
+    running = [t for t in tasks if t.status in RUNNING_STATUSES and t.escalated_at is None]
+    late = [t for t in running if t.deadline <= now]
+    if late:
+        counts.update(apply_timeouts(session, now, late))
+    warn = [t for t in running if t.status in RUNNING_STATUSES and t.warned_at is None and t.warn_at <= now < t.deadline]
+    if warn:
+        counts["warned"] = apply_warnings(session, now, warn)
+    return counts
+
+
+def accept_task(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
+    _lock_and_settle(session, now, task)
     if not _move(session, task, ("pending",), status="accepted", accepted_at=now):
         raise _refuse_move(task, "accepted")
     record(session, now, actor, "task.accepted", task, before={"status": "pending"}, after={"status": "accepted"},
@@ -105,7 +141,7 @@ def request_supplement(session: Session, now: datetime, actor: Actor, task: Task
     materials = [m.strip() for m in materials or [] if m and m.strip()]
     if not materials:
         raise BadInput("list every missing material", fields={"materials": "a non-empty list is required"})
-    _lock(session, task)
+    _lock_and_settle(session, now, task)
     before = task.status
     if not _move(session, task, RUNNING_STATUSES, status="supplement", paused_at=now,
                  supplement_count=task.supplement_count + 1, accepted_at=task.accepted_at or now):
@@ -128,7 +164,7 @@ def request_supplement(session: Session, now: datetime, actor: Actor, task: Task
 
 def supply_materials(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
     """Materials arrived: the clock restarts with the full promised limit (R4)."""
-    _lock(session, task)
+    _lock_and_settle(session, now, task)
     deadline, warn_at = clock_window(session, now, task.promised_days)
     if not _move(session, task, ("supplement",), status="accepted", started_at=now, deadline=deadline,
                  warn_at=warn_at, warned_at=None, paused_at=None):
@@ -159,7 +195,7 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
         raise BadInput("an opinion is required", fields={"opinion": f"required for {decision}"})
     if result and decision not in CONSENTING:
         raise BadInput("only a consent issues a result", fields={"result": f"not with {decision}"})
-    _lock(session, task)
+    _lock_and_settle(session, now, task)
     before = task.status
     if not _move(session, task, RUNNING_STATUSES, status="answered", outcome=decision, opinion=opinion,
                  answered_at=now, answered_by_id=actor.id, accepted_at=task.accepted_at or now):
