@@ -4,7 +4,7 @@ import secrets
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -252,7 +252,7 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
     lock_project(session, project.id)
     stage, items = _next_dispatch(session, project, item_codes)
     owed = plan_dispatch(session, now, project, items, deferred)
-    stage.status, stage.dispatched_at = "open", now
+    open_stage(session, now, stage)  # the first write: the loser of a race stops here, having written nothing
     before = project.status
     project.status = "in_progress"
     tasks = create_tasks(session, now, project, stage, items)
@@ -264,6 +264,24 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
            detail=f"派发第{stage.order}阶段“{stage.name}”：{len(tasks)}个部门任务并联审批"
                   + (f"；容缺受理：{'、'.join(dict.fromkeys(o.name for o in owed))}" if owed else ""))
     return stage, tasks
+
+
+def open_stage(session: Session, now: datetime, stage: Stage) -> None:
+    """waiting -> open in one conditional UPDATE: a stage is dispatched exactly once, whatever races it.
+
+    Two dispatch requests at once (a double click, two tabs, a retry), a request and the automatic
+    dispatch, two processes: the project's lock serialises them on PostgreSQL, but SQLite ignores
+    ``FOR UPDATE``, so both may have read the stage as waiting.  The database decides: one UPDATE
+    matches the row, the other finds it open and is refused (409) before it creates any task.
+    """
+    opened = session.execute(update(Stage).where(Stage.id == stage.id, Stage.status == "waiting")
+                             .values(status="open", dispatched_at=now)
+                             .execution_options(synchronize_session=False)).rowcount
+    if opened != 1:
+        raise TransitionNotAllowed(f"stage {stage.order} ({stage.name}) is already dispatched and running",
+                                   fields={"stage": stage.order})
+    set_committed_value(stage, "status", "open")
+    set_committed_value(stage, "dispatched_at", now)
 
 
 def _next_dispatch(session: Session, project: Project, item_codes: list[str] | None):
@@ -305,6 +323,8 @@ def dispatch_next_by_itself(session: Session, now: datetime, project: Project) -
     ready, in which case the agent is told what is missing and dispatches it later (R16)."""
     try:
         dispatch_stage(session, now, SYSTEM, project)  # refuses before it writes anything
+    except TransitionNotAllowed:
+        return  # dispatched meanwhile by someone else (open_stage): once is enough
     except RuleViolation as waiting:
         stage = next_stage(project)
         missing = waiting.fields.get("missing") or []
