@@ -142,11 +142,19 @@ def accept_agreement(session: Session, now: datetime, actor: User, project: Proj
         method, detail = "paper", f"代办员登记纸质委托代办协议（{paper_signed_on:%Y-%m-%d}签署）"
     else:
         raise Forbidden("the enterprise signs the agreement, or its agent records a paper signature")
-    if project.agreement_accepted_at is None:
-        project.agreement_accepted_at, project.agreement_method = signed_at, method
+    if project.agreement_accepted_at is None and _sign_once(session, project, signed_at, method):
         record(session, now, Actor.of(actor), "project.agreement_signed", project,
                after={"method": method, "signed_at": signed_at.isoformat()}, detail=detail)
     return project
+
+
+def _sign_once(session: Session, project: Project, signed_at: datetime, method: str) -> bool:
+    """One conditional UPDATE (``agreement_accepted_at IS NULL``): of two signatures at once, one is recorded."""
+    signed = session.execute(update(Project).where(Project.id == project.id, Project.agreement_accepted_at.is_(None))
+                             .values(agreement_accepted_at=signed_at, agreement_method=method)
+                             .execution_options(synchronize_session=False)).rowcount == 1
+    session.refresh(project, ["agreement_accepted_at", "agreement_method"])
+    return signed
 
 
 PROJECT_CODE = re.compile(r"(?P<year>[0-9]{4})-(?P<area>[0-9]{6})-(?P<industry>[0-9]{2})-(?P<type>[0-9]{2})"
