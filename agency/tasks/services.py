@@ -3,7 +3,7 @@
 Every closing transition is one conditional UPDATE (``WHERE status IN
 (...)``) taken under the project's lock, so a race has exactly one winner.
 """
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -35,11 +35,30 @@ def clock_window(session: Session, start: datetime, days: int) -> tuple[datetime
     return deadline, calendar.warning_time(deadline, tz, closing)
 
 
+def item_window(session: Session, start: datetime, item, days: int | None = None) -> tuple[datetime, datetime]:
+    """The clock of ``item`` started at ``start``: its promised working days, or the same day if immediate.
+
+    An immediate item (即办件) is answered the working day it arrives: its deadline is the hall's
+    closing time that day when it arrives on a working day before closing, else the next working
+    day's.  It has no one-working-day warning (warn_at = deadline: never less than a day left before).
+    """
+    if not item.immediate:
+        return clock_window(session, start, item.promised_days if days is None else days)
+    calendar = get_calendar(session)
+    tz, closing = hall_tz(), closing_time()
+    arrived = local(start)
+    day = arrived.date()
+    if not calendar.is_working_day(day) or arrived.timetz().replace(tzinfo=None) >= closing:
+        day = calendar.next_working_day(day)
+    deadline = datetime.combine(day, closing, tzinfo=tz).astimezone(timezone.utc)
+    return deadline, deadline
+
+
 def create_tasks(session: Session, now: datetime, project, stage, items) -> list[Task]:
     """One task per approval item, each sent to its department's queue (R3): one flush for them all."""
     tasks = []
     for item in items:
-        deadline, warn_at = clock_window(session, now, item.promised_days)
+        deadline, warn_at = item_window(session, now, item)
         tasks.append(Task(project=project, stage=stage, department=item.department, item=item, status="pending",
                           promised_days=item.promised_days, started_at=now, deadline=deadline, warn_at=warn_at,
                           created_at=now, opinion=""))
@@ -165,7 +184,7 @@ def request_supplement(session: Session, now: datetime, actor: Actor, task: Task
 def supply_materials(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
     """Materials arrived: the clock restarts with the full promised limit (R4)."""
     _lock_and_settle(session, now, task)
-    deadline, warn_at = clock_window(session, now, task.promised_days)
+    deadline, warn_at = item_window(session, now, task.item, task.promised_days)
     if not _move(session, task, ("supplement",), status="accepted", started_at=now, deadline=deadline,
                  warn_at=warn_at, warned_at=None, paused_at=None):
         raise _refuse_move(task, "given materials (no supplement request is open)")
