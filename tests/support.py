@@ -131,9 +131,17 @@ def import_sample_catalog(session, now) -> None:
 
 
 def build_hall(session, now) -> dict:
-    """The sample catalog and the people of the ``hall`` fixture, committed."""
-    from agency.catalog.models import Department
+    """The sample catalog and the people of the ``hall`` fixture, committed.
+
+    In this hall FGW-01 is a one-working-day item, not immediate (即办件) as in the sample catalog:
+    the task, sweep and project tests follow it as the clock due the next working day (dispatched
+    Monday, warned Monday 17:30, due Tuesday 17:30).  Immediate items (GA-01, SW-01, RS-01, ZJ-04
+    stay immediate here) have their own tests: tests/tasks/test_immediate.py.
+    """
+    from agency.catalog.models import ApprovalItem, Department
     import_sample_catalog(session, now)
+    session.scalar(select(ApprovalItem).where(ApprovalItem.code == "FGW-01")).immediate = False
+    session.commit()
     make = UserFactory(session, now)
     people = {
         "director": make("director", "director", email="director@hall.test"),

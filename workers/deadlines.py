@@ -18,7 +18,7 @@ from agency.meetings.models import OPEN_MEETING_STATUSES, Meeting
 from agency.meetings.rules import REMINDER_HORIZON, UNCLOSED_AFTER, sweep_meetings
 from agency.projects.services import lock_projects
 from agency.tasks.models import RUNNING_CLAUSE, Task
-from agency.tasks.services import apply_timeouts, apply_warnings
+from agency.tasks.services import settle_clocks
 
 BATCH = 500
 
@@ -86,8 +86,9 @@ def _batches(session: Session, due, order_by):
 def sweep_timeouts(session: Session, now: datetime) -> dict:
     counts = {"deemed_consent": 0, "escalated": 0}
     for tasks in _batches(session, _timeouts_due(now), Task.deadline):
-        for name, count in apply_timeouts(session, now, tasks).items():
-            counts[name] += count
+        settled = settle_clocks(session, now, tasks)  # the one function requests call too
+        for name in counts:
+            counts[name] += settled[name]
         session.commit()
     return counts
 
@@ -95,7 +96,7 @@ def sweep_timeouts(session: Session, now: datetime) -> dict:
 def sweep_warnings(session: Session, now: datetime) -> int:
     warned = 0
     for tasks in _batches(session, _warnings_due(now), Task.warn_at):
-        warned += apply_warnings(session, now, tasks)
+        warned += settle_clocks(session, now, tasks)["warned"]
         session.commit()
     return warned
 

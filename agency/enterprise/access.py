@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating
 from agency.errors import NotFound
 from agency.catalog.models import ApprovalItem
-from agency.people.access import get_visible, visible_projects, visible_tasks
+from agency.people.access import get_visible, settled, visible_projects, visible_tasks
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.tasks.models import MaterialFile, Task
@@ -41,7 +41,10 @@ def is_notice_addressee(user: User, notice: DissatisfactionNotice) -> bool:
 
 
 def get_notice(session: Session, user: User, notice_id: int) -> DissatisfactionNotice:
-    return get_visible(session, visible_notices(user), DissatisfactionNotice, notice_id, "notice")
+    """The notice, its reply clock settled as of now (an overdue one carries its red card already)."""
+    from agency.projects.clocks import settle_notice
+    return settled(session, settle_notice, get_visible(session, visible_notices(user), DissatisfactionNotice,
+                                                       notice_id, "notice"))
 
 
 def visible_complaints(user: User) -> Select:

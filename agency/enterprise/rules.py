@@ -17,12 +17,15 @@ from agency.people.models import User
 from agency.supervision.services import give_card
 
 
-def sweep_notices(session: Session, now: datetime) -> dict:
-    """A notice without a reply past its due date: one red card, once (idempotent for any ``now``)."""
+def sweep_notices(session: Session, now: datetime, *where) -> dict:
+    """A notice without a reply past its due date: one red card, once (idempotent for any ``now``).
+
+    The sweep runs it over every notice; a request touching a notice or project narrows it (``where``).
+    """
     due = session.scalars(
         select(DissatisfactionNotice).where(DissatisfactionNotice.due <= now,
                                             DissatisfactionNotice.replied_at.is_(None),
-                                            DissatisfactionNotice.red_carded_at.is_(None))
+                                            DissatisfactionNotice.red_carded_at.is_(None), *where)
         .order_by(DissatisfactionNotice.due)).all()
     carded = 0
     for notice in due:

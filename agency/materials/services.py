@@ -332,10 +332,14 @@ def owed_materials(task: Task) -> list[Deferral]:
     return [d for d in task.deferrals if d.supplied_at is None]
 
 
-def warn_overdue_deferrals(session: Session, now: datetime) -> int:
-    """A deferred material still owed after its promised date: the agent and the enterprise are told, once."""
+def warn_overdue_deferrals(session: Session, now: datetime, *where) -> int:
+    """A deferred material still owed after its promised date: the agent and the enterprise are told, once.
+
+    The sweep runs it over every deferral; a request touching a project narrows it (``where``) to that
+    project's (agency.projects.clocks), so the warning shows whether or not the sweep has run.
+    """
     due = session.scalars(select(Deferral).where(Deferral.supplied_at.is_(None), Deferral.warned_at.is_(None),
-                                                 Deferral.until <= now).order_by(Deferral.id).limit(500)).all()
+                                                 Deferral.until <= now, *where).order_by(Deferral.id).limit(500)).all()
     if not due:
         return 0
     won = set(session.scalars(update(Deferral).where(Deferral.id.in_([d.id for d in due]),

@@ -45,11 +45,28 @@ def get_visible(session: Session, visible: Select, model, object_id: int, what: 
 
 
 def get_project(session: Session, user: User, project_id: int) -> Project:
-    return get_visible(session, visible_projects(user), Project, project_id, "project")
+    """The project, its clocks settled as of now (agency.projects.clocks): what the user sees is the rule's outcome."""
+    from agency.projects.clocks import settle_project
+    return settled(session, settle_project, get_visible(session, visible_projects(user), Project, project_id,
+                                                        "project"))
 
 
 def get_task(session: Session, user: User, task_id: int) -> Task:
-    return get_visible(session, visible_tasks(user), Task, task_id, "task")
+    """The task, its clocks settled as of now: a late answer meets the task already deemed (R5)."""
+    from agency.projects.clocks import settle_task
+    return settled(session, settle_task, get_visible(session, visible_tasks(user), Task, task_id, "task"))
+
+
+def settled(session: Session, settle, found):
+    """``found`` after ``settle(session, now, found)``; what it changed is committed at once.
+
+    Every request fetches its object here first, before it writes anything, so the commit holds
+    the clocks' outcome alone: it stands even if the request itself is then refused (409).
+    """
+    from agency import clock
+    if settle(session, clock.now(), found):
+        session.commit()
+    return found
 
 
 def visible_meetings(user: User) -> Select:

@@ -4,8 +4,9 @@ import secrets
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from agency.audit.services import SYSTEM, Actor, record
 from agency.catalog.services import get_project_type, items_by_code
@@ -93,11 +94,19 @@ def accept_agreement(session: Session, now: datetime, actor: User, project: Proj
         method, detail = "paper", f"代办员登记纸质委托代办协议（{paper_signed_on:%Y-%m-%d}签署）"
     else:
         raise Forbidden("the enterprise signs the agreement, or its agent records a paper signature")
-    if project.agreement_accepted_at is None:
-        project.agreement_accepted_at, project.agreement_method = signed_at, method
+    if project.agreement_accepted_at is None and _sign_once(session, project, signed_at, method):
         record(session, now, Actor.of(actor), "project.agreement_signed", project,
                after={"method": method, "signed_at": signed_at.isoformat()}, detail=detail)
     return project
+
+
+def _sign_once(session: Session, project: Project, signed_at: datetime, method: str) -> bool:
+    """One conditional UPDATE (``agreement_accepted_at IS NULL``): of two signatures at once, one is recorded."""
+    signed = session.execute(update(Project).where(Project.id == project.id, Project.agreement_accepted_at.is_(None))
+                             .values(agreement_accepted_at=signed_at, agreement_method=method)
+                             .execution_options(synchronize_session=False)).rowcount == 1
+    session.refresh(project, ["agreement_accepted_at", "agreement_method"])
+    return signed
 
 
 PROJECT_CODE = re.compile(r"(?P<year>[0-9]{4})-(?P<area>[0-9]{6})-(?P<industry>[0-9]{2})-(?P<type>[0-9]{2})"
@@ -216,7 +225,7 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
     lock_project(session, project.id)
     stage, items = _next_dispatch(session, project, item_codes)
     owed = plan_dispatch(session, now, project, items, deferred)
-    stage.status, stage.dispatched_at = "open", now
+    open_stage(session, now, stage)  # the first write: the loser of a race stops here, having written nothing
     before = project.status
     project.status = "in_progress"
     tasks = create_tasks(session, now, project, stage, items)
@@ -228,6 +237,24 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
            detail=f"派发第{stage.order}阶段“{stage.name}”：{len(tasks)}个部门任务并联审批"
                   + (f"；容缺受理：{'、'.join(dict.fromkeys(o.name for o in owed))}" if owed else ""))
     return stage, tasks
+
+
+def open_stage(session: Session, now: datetime, stage: Stage) -> None:
+    """waiting -> open in one conditional UPDATE: a stage is dispatched exactly once, whatever races it.
+
+    Two dispatch requests at once (a double click, two tabs, a retry), a request and the automatic
+    dispatch, two processes: the project's lock serialises them on PostgreSQL, but SQLite ignores
+    ``FOR UPDATE``, so both may have read the stage as waiting.  The database decides: one UPDATE
+    matches the row, the other finds it open and is refused (409) before it creates any task.
+    """
+    opened = session.execute(update(Stage).where(Stage.id == stage.id, Stage.status == "waiting")
+                             .values(status="open", dispatched_at=now)
+                             .execution_options(synchronize_session=False)).rowcount
+    if opened != 1:
+        raise TransitionNotAllowed(f"stage {stage.order} ({stage.name}) is already dispatched and running",
+                                   fields={"stage": stage.order})
+    set_committed_value(stage, "status", "open")
+    set_committed_value(stage, "dispatched_at", now)
 
 
 def _next_dispatch(session: Session, project: Project, item_codes: list[str] | None):
@@ -271,6 +298,8 @@ def dispatch_next_by_itself(session: Session, now: datetime, project: Project) -
     ready, in which case the agent is told what is missing and dispatches it later (R16)."""
     try:
         dispatch_stage(session, now, SYSTEM, project)  # refuses before it writes anything
+    except TransitionNotAllowed:
+        return  # dispatched meanwhile by someone else (open_stage): once is enough
     except RuleViolation as waiting:
         stage = next_stage(project)
         missing = waiting.fields.get("missing") or []

@@ -8,7 +8,7 @@ and cancels them through this module and registers, with ``on_task_closed``,
 how a project reacts to a closed task.  This module never imports it: the
 dependency runs one way, projects to tasks.
 """
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -56,6 +56,25 @@ def clock_window(session: Session, start: datetime, days: int) -> tuple[datetime
     return deadline, calendar.warning_time(deadline, tz, closing)
 
 
+def item_window(session: Session, start: datetime, item, days: int | None = None) -> tuple[datetime, datetime]:
+    """The clock of ``item`` started at ``start``: its promised working days, or the same day if immediate.
+
+    An immediate item (即办件) is answered the working day it arrives: its deadline is the hall's
+    closing time that day when it arrives on a working day before closing, else the next working
+    day's.  It has no one-working-day warning (warn_at = deadline: never less than a day left before).
+    """
+    if not item.immediate:
+        return clock_window(session, start, item.promised_days if days is None else days)
+    calendar = get_calendar(session)
+    tz, closing = hall_tz(), closing_time()
+    arrived = local(start)
+    day = arrived.date()
+    if not calendar.is_working_day(day) or arrived.timetz().replace(tzinfo=None) >= closing:
+        day = calendar.next_working_day(day)
+    deadline = datetime.combine(day, closing, tzinfo=tz).astimezone(timezone.utc)
+    return deadline, deadline
+
+
 def create_tasks(session: Session, now: datetime, project, stage, items,
                  supersedes: Task | None = None) -> list[Task]:
     """One task per approval item, each sent to its department's queue (R3): one flush for them all.
@@ -65,7 +84,7 @@ def create_tasks(session: Session, now: datetime, project, stage, items,
     """
     tasks = []
     for item in items:
-        deadline, warn_at = clock_window(session, now, item.promised_days)
+        deadline, warn_at = item_window(session, now, item)
         tasks.append(Task(project=project, stage=stage, department=item.department, item=item, status="pending",
                           promised_days=item.promised_days, started_at=now, deadline=deadline, warn_at=warn_at,
                           created_at=now, opinion="", supersedes_id=supersedes.id if supersedes else None))
@@ -108,6 +127,10 @@ def _move(session: Session, task: Task, from_states, *, unless_done=None, **valu
 
 
 def _refuse_move(task: Task, action: str) -> TransitionNotAllowed:
+    if task.status == "deemed_consent" and task.outcome_reason == "timeout":
+        deadline = f"{local(task.deadline):%Y-%m-%d %H:%M}"
+        return TransitionNotAllowed(f"task {task.id} was deemed consent at its deadline {deadline}; it cannot be "
+                                    f"{action}", fields={"status": task.status, "deadline": deadline})
     return TransitionNotAllowed(f"task {task.id} is {task.status}; it cannot be {action}",
                                 fields={"status": task.status})
 
@@ -116,8 +139,41 @@ def _lock(session: Session, task: Task) -> None:
     lock_projects(session, [task.project_id])
 
 
-def accept_task(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
+def _lock_and_settle(session: Session, now: datetime, task: Task) -> None:
+    """Take the task's project and settle its clocks as of ``now``: a late answer meets the deemed task."""
     _lock(session, task)
+    settle_clocks(session, now, [task])
+
+
+def clocks_due(now: datetime, tasks) -> bool:
+    """Whether any of ``tasks`` has a clock to settle as of ``now`` (in Python: no statement)."""
+    return any(t.status in RUNNING_STATUSES and t.escalated_at is None and t.suspended_days_left is None
+               and (t.deadline <= now or (t.warned_at is None and t.warn_at <= now)) for t in tasks)
+
+
+def settle_clocks(session: Session, now: datetime, tasks) -> dict:
+    """THE outcome of the task clocks as of ``now`` (R5): timeouts first, then one-working-day warnings.
+
+    The sweep calls it for its batches, and every request touching a task or project calls it
+    first, so what a user sees never depends on when the sweep last ran.  The due tasks are
+    picked in Python from rows already loaded: nothing due costs no statement; something due
+    costs what the sweep pays (apply_timeouts, apply_warnings), whoever comes first winning
+    each task's conditional UPDATE.
+    """
+    counts = {"deemed_consent": 0, "escalated": 0, "warned": 0}
+    running = [t for t in tasks if t.status in RUNNING_STATUSES and t.escalated_at is None
+               and t.suspended_days_left is None]  # a suspended project's clocks are stopped (R2)
+    late = [t for t in running if t.deadline <= now]
+    if late:
+        counts.update(apply_timeouts(session, now, late))
+    warn = [t for t in running if t.status in RUNNING_STATUSES and t.warned_at is None and t.warn_at <= now < t.deadline]
+    if warn:
+        counts["warned"] = apply_warnings(session, now, warn)
+    return counts
+
+
+def accept_task(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
+    _lock_and_settle(session, now, task)
     if not _move(session, task, ("pending",), status="accepted", accepted_at=now):
         raise _refuse_move(task, "accepted")
     record(session, now, actor, "task.accepted", task, before={"status": "pending"}, after={"status": "accepted"},
@@ -131,7 +187,7 @@ def request_supplement(session: Session, now: datetime, actor: Actor, task: Task
     materials = [m.strip() for m in materials or [] if m and m.strip()]
     if not materials:
         raise BadInput("list every missing material", fields={"materials": "a non-empty list is required"})
-    _lock(session, task)
+    _lock_and_settle(session, now, task)
     before = task.status
     if not _move(session, task, RUNNING_STATUSES, status="supplement", paused_at=now, suspended_days_left=None,
                  supplement_count=task.supplement_count + 1, accepted_at=task.accepted_at or now):
@@ -158,8 +214,8 @@ def supply_materials(session: Session, now: datetime, actor: Actor, task: Task) 
     if actor.role == "agent":
         from agency.people.access import require_carrying_agent
         require_carrying_agent(actor, task.project, "register its materials")
-    _lock(session, task)
-    deadline, warn_at = clock_window(session, now, task.promised_days)
+    _lock_and_settle(session, now, task)
+    deadline, warn_at = item_window(session, now, task.item, task.promised_days)
     held = task.promised_days if task.project.suspended else None
     if not _move(session, task, ("supplement",), status="accepted", started_at=now, deadline=deadline,
                  warn_at=warn_at, warned_at=None, paused_at=None, suspended_days_left=held):
@@ -190,7 +246,7 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
         raise BadInput("an opinion is required", fields={"opinion": f"required for {decision}"})
     if result and decision not in CONSENTING:
         raise BadInput("only a consent issues a result", fields={"result": f"not with {decision}"})
-    _lock(session, task)
+    _lock_and_settle(session, now, task)
     before = task.status
     if not _move(session, task, RUNNING_STATUSES, status="answered", outcome=decision, opinion=opinion,
                  answered_at=now, answered_by_id=actor.id, accepted_at=task.accepted_at or now):

@@ -90,17 +90,18 @@ def test_an_industrial_project_from_entrustment_to_completion(app, api, session,
     clock.set("2026-12-17T10:00:00+08:00")
     ok(liaison("ZJ").post(f"/tasks/{zj02['id']}/answer", json={"decision": "consent"}))
 
-    # stage 3 (施工许可), then completion
+    # stage 3 (施工许可), then completion; ZJ-04 is immediate (即办件): due at closing the same day
     third = tasks_of(pid, status="pending")
     assert sorted(third) == ["ZJ-03", "ZJ-04"]
-    clock.set("2026-12-18T09:00:00+08:00")
+    assert third["ZJ-04"]["deadline"] == "2026-12-17T17:30:00+08:00"
+    clock.set("2026-12-17T16:00:00+08:00")
     for task in third.values():
         ok(liaison("ZJ", "b").post(f"/tasks/{task['id']}/answer", json={"decision": "consent"}))
     detail = ok(ent.get(f"/projects/{pid}"))
-    assert detail["status"] == "completed" and detail["completed_at"] == "2026-12-18T09:00:00+08:00"
+    assert detail["status"] == "completed" and detail["completed_at"] == "2026-12-17T16:00:00+08:00"
     assert [s["status"] for s in detail["stages"]] == ["closed", "closed", "closed"]
     assert len(detail["tasks"]) == 13 and all(t["status"] in ("answered", "deemed_consent") for t in detail["tasks"])
-    assert detail["working_days_elapsed"] == 19
+    assert detail["working_days_elapsed"] == 18  # completed Thursday 17 Dec (ZJ-04 answered the same day)
 
     # the enterprise follows every step, oldest first, the deemed consent included
     timeline = ok(ent.get(f"/projects/{pid}/timeline"))

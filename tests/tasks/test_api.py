@@ -33,7 +33,9 @@ def started(session, now, hall, clock):  # noqa: F811
 def test_pending_tasks_are_scoped_per_role_and_sorted_by_deadline(api, hall, started):  # noqa: F811
     project, tasks, other, other_tasks = started
     mine = [tasks[c].id for c in ("FGW-01", "ZRGH-02", "FGW-03", "ZRGH-01")]  # Nov 24, Dec 2, Dec 7, Dec 7
-    theirs = sorted(t.id for t in other_tasks)  # all due Tuesday 24 Nov
+    # SCJG-01 due Tuesday 24 Nov; GA-01, SW-01, RS-01 are immediate (即办件): due Monday 17:30
+    theirs = [t.id for t in sorted(other_tasks, key=lambda t: (t.deadline, t.id))]
+    assert [t.item.code for t in other_tasks if t.id == theirs[-1]] == ["SCJG-01"]
 
     def ids(user, query="?status=pending"):
         response = api(hall[user]).get("/tasks" + query)

@@ -169,6 +169,7 @@ def test_a_stage_closes_when_its_last_task_is_answered_during_the_sweep(pg_app, 
         project, tasks = start(session, MONDAY, hall, items=["FGW-01", "FGW-03"])
         other = max(tasks, key=lambda t: t.id)
         other_id, liaison_id, project_id = other.id, liaison_of(hall, other).id, project.id
+        in_time = other.deadline - timedelta(seconds=1)  # answered in time; the request lands during the sweep
         session.commit()
 
         real = deadlines.lock_projects
@@ -177,7 +178,7 @@ def test_a_stage_closes_when_its_last_task_is_answered_during_the_sweep(pg_app, 
         def answer_first_then(session_, project_ids):
             if not interfered:  # the sweep has read both tasks as due, and not yet taken the project
                 interfered.append(True)
-                result = _run_together(pg_app, _answerer(other_id, liaison_id, now))
+                result = _run_together(pg_app, _answerer(other_id, liaison_id, in_time))
                 assert result == ["answered"], result
             return real(session_, project_ids)
 

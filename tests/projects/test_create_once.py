@@ -1,0 +1,119 @@
+"""What is created once stays once under a double submit, on the SQLite file database (#11).
+
+SQLite ignores ``SELECT ... FOR UPDATE``: a check in Python does not serialise two requests,
+only the database does (a conditional UPDATE, a unique index).  Each round releases two
+threads together, each with its own app context, session and connection.
+"""
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from agency.audit.models import AuditEvent
+from agency.audit.services import Actor
+from agency.errors import TransitionNotAllowed
+from agency.extensions import db
+from agency.projects.models import Project
+from agency.supervision.models import Card
+from agency.tasks.models import SupplementRequest, Task
+from tests.tasks import MONDAY, entrust, liaison_of, start
+from tests.tasks import app, hall, hall_template, shared_app  # noqa: F401  (fixtures)
+
+ROUNDS = 20
+LATER = MONDAY + timedelta(hours=1)
+
+
+def together(application, job) -> list:
+    """``job(session)`` in two threads released at once; what each returned ("conflict" for a 409)."""
+    barrier, outcomes = threading.Barrier(2), [None, None]
+
+    def run(i):
+        with application.app_context():
+            try:
+                outcomes[i] = job(db.session, barrier.wait)
+                db.session.commit()
+            except TransitionNotAllowed as error:
+                db.session.rollback()
+                outcomes[i] = "conflict" if error.status == 409 else repr(error)
+            except BaseException as error:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                outcomes[i] = repr(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "a racing request hangs"
+    return outcomes
+
+
+def _events(session, project_id, action) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.project_id == project_id, AuditEvent.action == action))
+
+
+def test_the_agreement_is_signed_once(app, session, hall):  # noqa: F811
+    from agency.people.models import User
+    from agency.projects.services import accept_agreement
+    enterprise_id = hall["ent"].id
+    for _ in range(ROUNDS):
+        project_id = entrust(session, MONDAY, hall, ready=False).id  # by the agent: not signed yet
+
+        def sign(session_, wait):
+            project, enterprise = session_.get(Project, project_id), session_.get(User, enterprise_id)
+            wait()
+            accept_agreement(session_, LATER, enterprise, project)
+            return "signed"
+
+        assert together(app, sign) == ["signed", "signed"]  # signing twice is harmless ...
+        assert _events(session, project_id, "project.agreement_signed") == 1  # ... and recorded once
+
+
+def test_a_double_clicked_supplement_request_is_one_request(app, session, hall):  # noqa: F811
+    from agency.tasks.services import request_supplement
+    for _ in range(ROUNDS):
+        _, (task,) = start(session, MONDAY, hall, project_type="REAL_ESTATE", name="过户")
+        task_id, liaison = task.id, Actor.of(liaison_of(hall, task))
+
+        def ask(session_, wait):
+            task_ = session_.get(Task, task_id)
+            wait()
+            request_supplement(session_, LATER, liaison, task_, ["完税凭证"])
+            return "asked"
+
+        assert sorted(together(app, ask)) == ["asked", "conflict"]
+        session.expire_all()
+        assert session.get(Task, task_id).supplement_count == 1
+        assert session.scalar(select(func.count()).select_from(SupplementRequest)
+                              .where(SupplementRequest.task_id == task_id)) == 1
+        assert session.scalar(select(func.count()).select_from(Card).where(Card.task_id == task_id)) == 0
+
+
+def test_a_double_submitted_rating_is_one_rating(app, session, hall):  # noqa: F811
+    """The partial unique index uq_ratings_project_once holds on SQLite under threads."""
+    from agency.enterprise.models import Rating
+    from agency.enterprise.services import rate
+    from agency.people.models import User
+    from agency.tasks.services import answer_task
+    enterprise_id = hall["ent"].id
+    for _ in range(ROUNDS):
+        project, (task,) = start(session, MONDAY, hall, project_type="REAL_ESTATE", name="过户")
+        answer_task(session, LATER, Actor.of(liaison_of(hall, task)), task, "consent")
+        session.commit()
+        project_id = project.id
+        assert session.get(Project, project_id).status == "completed"
+
+        def give(session_, wait):
+            project_, enterprise = session_.get(Project, project_id), session_.get(User, enterprise_id)
+            wait()
+            rate(session_, LATER, enterprise, project_, 5, "很好")
+            return "rated"
+
+        assert sorted(together(app, give)) == ["conflict", "rated"]
+        session.expire_all()
+        assert session.scalar(select(func.count()).select_from(Rating).where(Rating.project_id == project_id)) == 1
+        assert _events(session, project_id, "rating.given") == 1
