@@ -61,9 +61,9 @@ def test_the_startup_project_completes_inside_its_three_working_day_target(journ
     project = startup(journey)
     journey.dispatch(project["id"])
     tasks = journey.tasks_by_item(project["id"])
-    journey.clock.set("2026-11-24T10:00:00+08:00")
+    journey.clock.set("2026-11-23T14:00:00+08:00")
     journey.answer(tasks["SCJG-01"], result={"kind": "licence", "number": "91330106MA2X"})
-    journey.clock.set("2026-11-24T15:00:00+08:00")
+    journey.clock.set("2026-11-23T16:00:00+08:00")  # immediate items (即办件): answered the day they arrive
     for code in ("GA-01", "SW-01", "RS-01"):
         journey.answer(tasks[code])
     detail = journey.project(project["id"])

@@ -111,7 +111,8 @@ def test_suspended_clocks_are_out_of_the_sweep_and_the_figures_leave_the_days_ou
         resume_project(session, shanghai("2026-12-01 10:00"), hall["agent"], project)
         session.commit()
         assert session.get(Task, task.id).deadline == shanghai("2026-12-07 17:30")  # 4 working days left
-        answer_task(session, shanghai("2026-12-09 10:00"), as_actor(liaison_of(hall, task)), task, "consent")
+            # past its resumed deadline (Mon 7 Dec 17:30): the first touch after it deems it, here on Wed 9 Dec
+        run_sweep(session, shanghai("2026-12-09 10:00"))
         session.commit()
         session.expire_all()
         assert_figures(session, hall, session.get(type(project), project.id))

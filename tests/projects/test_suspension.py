@@ -148,7 +148,8 @@ def test_3550_figures_leave_out_suspended_working_days(api, session, now, hall, 
     _suspend(api, hall, project, clock, at=shanghai("2026-11-24 10:00"))
     clock.set(shanghai("2026-12-01 10:00"))
     assert api(hall["agent"]).post(f"/projects/{project.id}/resume").status_code == 200
-    answer_task(session, shanghai("2026-12-09 10:00"), as_actor(liaison_of(hall, task)), task, "consent")
+    # past its resumed deadline (Mon 7 Dec 17:30): the first touch after it deems it, here on Wed 9 Dec
+    run_sweep(session, shanghai("2026-12-09 10:00"))
     session.commit()
     session.expire_all()
     project = session.get(Project, project.id)
