@@ -46,11 +46,6 @@ class Task(db.Model):
         Index("ix_tasks_warn", "warn_at",
               postgresql_where=text(_TICKING + " AND warned_at IS NULL"),
               sqlite_where=text(_TICKING + " AND warned_at IS NULL")),
-        # A stage holds one open task per item, whatever races its dispatch (open_stage is the first
-        # guard; this the last).  Only open tasks: a refused item resubmitted in the same stage is a
-        # new task beside the closed one.
-        Index("uq_tasks_open_item", "stage_id", "item_id", unique=True,
-              postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
         # The figures (agency.supervision.figures): closed tasks by the instant they closed.
         Index("ix_tasks_closed_answered_at", "answered_at",
               postgresql_where=text(_CLOSED), sqlite_where=text(_CLOSED)),

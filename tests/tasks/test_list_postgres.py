@@ -4,10 +4,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, select, text
 
 from agency.extensions import db
-from agency.projects.models import Stage
 from agency.tasks.models import Task
 from agency.tasks.schemas import TaskSchema
 from tests.support import ApiClientFactory
@@ -50,14 +49,8 @@ def test_the_list_writes_each_task_as_task_schema_does(pg):
 
 
 def _history(session, task, n: int) -> None:
-    """``n`` tasks in ``task``'s department: four in five closed in the two years before MONDAY, one open.
-
-    Each five in a stage of their own: a stage holds one open task per item (uq_tasks_open_item).
-    """
-    stages = session.scalars(insert(Stage).returning(Stage.id), [
-        {"project_id": task.project_id, "order": 1000 + i, "name": "history", "status": "closed"}
-        for i in range(n // 5 + 1)]).all()
-    rows = [{"project_id": task.project_id, "stage_id": stages[i // 5], "department_id": task.department_id,
+    """``n`` tasks in ``task``'s department: four in five closed in the two years before MONDAY, one open."""
+    rows = [{"project_id": task.project_id, "stage_id": task.stage_id, "department_id": task.department_id,
              "item_id": task.item_id, "status": ("pending", "answered", "deemed_consent", "cancelled", "answered")[i % 5],
              "opinion": "", "promised_days": 5, "supplement_count": 0, "cancel_reason": "", "started_at": MONDAY,
              "deadline": MONDAY + (timedelta(minutes=i) if i % 5 == 0 else -timedelta(hours=3 + i * 4)),

@@ -3,14 +3,13 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, select, text
 
 from agency.audit.models import AuditEvent
 from agency.audit.services import verify
 from agency.clock import local
 from agency.extensions import db
 from agency.supervision.models import Card, Escalation
-from agency.projects.models import Stage
 from agency.tasks.models import Task
 from agency.tasks.services import answer_task, request_supplement, supply_materials
 from tests.tasks import (  # noqa: F401  (fixtures)
@@ -280,11 +279,7 @@ def test_a_clock_restarted_after_the_sweep_read_it_is_not_deemed(session, now, h
 
 
 def _bulk_tasks(session, project, stage, item, n: int, deadline: datetime) -> None:
-    """``n`` tasks of ``item``, each in a stage of its own (a stage holds one open task per item)."""
-    stages = session.scalars(insert(Stage).returning(Stage.id), [
-        {"project_id": project.id, "order": stage.order + 1000 + i, "name": stage.name, "status": "open"}
-        for i in range(n)]).all()
-    rows = [{"project_id": project.id, "stage_id": stages[i], "department_id": item.department_id, "item_id": item.id,
+    rows = [{"project_id": project.id, "stage_id": stage.id, "department_id": item.department_id, "item_id": item.id,
              "status": ("pending", "accepted", "answered")[i % 3], "opinion": "", "promised_days": 5,
              "supplement_count": 0, "cancel_reason": "", "started_at": MONDAY, "deadline": deadline,
              "warn_at": deadline - timedelta(days=1), "created_at": MONDAY} for i in range(n)]
