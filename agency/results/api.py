@@ -1,5 +1,5 @@
 """Results and delivery over JSON (R16): list, download, attach the electronic licence, post it."""
-from flask import Response, current_app, jsonify, render_template, request, send_file
+from flask import request
 
 from agency import clock
 from agency.api import Blueprint, current_user, error_body, produces, roles
@@ -8,7 +8,8 @@ from agency.extensions import db
 from agency.people.access import get_project, get_task
 from agency.people.scope import scope_of
 from agency.results import services
-from agency.results.models import DEEMED_NOTICE, Shipment
+from agency.results.files import deemed_notice_page, send_result
+from agency.results.models import Shipment
 from agency.results.schemas import (DeliveryInput, DeliverySchema, ResultSchema, ShipmentInput, ShipmentSchema,
                                     SignedInput)
 from agency.tasks.schemas import TaskSchema
@@ -28,30 +29,13 @@ def results(project_id):
 @blp.get("/results/<bigint:task_id>/file")
 @produces(200, "the electronic result (PDF), as an attachment", "application/pdf")
 def download(task_id):
-    result = services.result_for_download(db.session, current_user(), task_id)
-    if result.sha256 is None:
-        raise NotFound(f"task {task_id} has no electronic result")
-    path = services.result_path(result)
-    if not path.is_file():
-        current_app.logger.error("result file of task %s missing at %s", task_id, path)
-        raise NotFound(f"the file of task {task_id}'s result is missing from storage")
-    response = send_file(path, mimetype=result.content_type, as_attachment=True, download_name=result.filename,
-                         conditional=False, etag=False, max_age=0)
-    response.headers.update({"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
-                             "Content-Security-Policy": "default-src 'none'; sandbox",
-                             "X-Checksum-SHA256": result.sha256})
-    return response
+    return send_result(services.result_for_download(db.session, current_user(), task_id))
 
 
 @blp.get("/results/<bigint:task_id>/notice")
 @produces(200, "the notice of deemed consent, a printable page", "text/html")
 def deemed_notice(task_id):
-    result = services.result_for_download(db.session, current_user(), task_id)
-    if result.kind != DEEMED_NOTICE:
-        raise NotFound(f"task {task_id} was not deemed to consent")
-    html = render_template("results/deemed_notice.html", result=result, task=result.task,
-                           project=result.task.project)
-    return Response(html, mimetype="text/html", headers={"Cache-Control": "private, no-store"})
+    return deemed_notice_page(services.result_for_download(db.session, current_user(), task_id))
 
 
 @blp.post("/tasks/<bigint:task_id>/result-file")

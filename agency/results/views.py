@@ -1,7 +1,7 @@
 """Results on the project page (R16): each result and its download, the delivery choice, shipments."""
 from typing import NamedTuple
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -17,8 +17,9 @@ from agency.projects.forms import ActionForm
 from agency.projects.models import Project
 from agency.projects.views import render_project
 from agency.results import services
+from agency.results.files import deemed_notice_page, send_result
 from agency.results.forms import KIND_LABELS, METHOD_LABELS, DeliveryForm, ShipmentForm
-from agency.results.models import DEEMED_NOTICE, Shipment, TaskResult
+from agency.results.models import Shipment, TaskResult
 from agency.visits.forms import VisitForm
 from agency.visits.services import visits_of
 from agency.web.access import role_required
@@ -94,30 +95,14 @@ def _result(task_id: int) -> TaskResult:
 @bp.get("/results/<bigint:task_id>/file")
 @login_required
 def download(task_id: int):
-    result = _result(task_id)
-    if result.sha256 is None:
-        raise NotFound(f"task {task_id} has no electronic result")
-    path = services.result_path(result)
-    if not path.is_file():
-        current_app.logger.error("result file of task %s missing at %s", task_id, path)
-        raise NotFound(f"the file of task {task_id}'s result is missing from storage")
-    response = send_file(path, mimetype=result.content_type, as_attachment=True, download_name=result.filename,
-                         conditional=False, etag=False, max_age=0)
-    response.headers.update({"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
-                             "Content-Security-Policy": "default-src 'none'; sandbox",
-                             "X-Checksum-SHA256": result.sha256})
-    return response
+    return send_result(_result(task_id))
 
 
 @bp.get("/results/<bigint:task_id>/notice")
 @login_required
 def notice(task_id: int):
     """The notice of deemed consent, a printable page."""
-    result = _result(task_id)
-    if result.kind != DEEMED_NOTICE:
-        raise NotFound(f"task {task_id} was not deemed to consent")
-    html = render_template("results/deemed_notice.html", result=result, task=result.task, project=result.task.project)
-    return Response(html, mimetype="text/html", headers={"Cache-Control": "private, no-store"})
+    return deemed_notice_page(_result(task_id))
 
 
 # ------------------------------------------------------------ delivery and shipments
