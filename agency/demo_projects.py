@@ -6,12 +6,12 @@ supplied by SCJG-01's result, a property transfer whose electronic licence was p
 for, a construction project mid-way, an unassigned one and a withdrawn one.
 """
 import io
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 
 from agency.audit.services import Actor
-from agency.clock import local
+from agency.clock import hall_tz, local
 from agency.materials.services import checklist, file_material, prereview
 from agency.projects.models import Project
 from agency.projects.services import (accept_agreement, dispatch_stage, entrust_project, set_project_code,
@@ -61,7 +61,9 @@ def build_projects(session, now: datetime, users: dict) -> None:
         return
     agent1, agent2 = users["agent1"], users["agent2"]
     ent1, ent2 = users["ent1"], users["ent2"]
-    earlier = now - timedelta(days=14)
+    # A Monday at 09:00 two weeks or more ago: immediate items (即办件) are answered that day, before closing.
+    day = local(now).date() - timedelta(days=14)
+    earlier = datetime.combine(day - timedelta(days=day.weekday()), time(9, 0), hall_tz()).astimezone(timezone.utc)
 
     # A company start-up (企业开办): 营业执照 deferred for GA-01, SW-01 and RS-01 until SCJG-01 issues it.
     done = _entrust(session, earlier, agent2, ent2, "青禾食品科技有限公司设立", "STARTUP", "高新区文一路18号",
@@ -83,7 +85,7 @@ def build_projects(session, now: datetime, users: dict) -> None:
     _ready(session, earlier, agent1, ent1, factory)
     _, tasks = dispatch_stage(session, earlier + timedelta(hours=1), Actor.of(agent1), factory)
     by_item = {t.item.code: t for t in tasks}
-    answer_task(session, earlier + timedelta(days=1), Actor.of(users["fgw_a"]), by_item["FGW-01"], "consent",
+    answer_task(session, earlier + timedelta(hours=3), Actor.of(users["fgw_a"]), by_item["FGW-01"], "consent",
                 result={"kind": "filing", "number": "2026-330106-34-03-000001"})
     accept_task(session, earlier + timedelta(days=1), Actor.of(users["zrgh_a"]), by_item["ZRGH-01"])
     request_supplement(session, earlier + timedelta(days=2), Actor.of(users["zrgh_a"]), by_item["ZRGH-02"],
