@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from agency.audit.services import SYSTEM, Actor, record
@@ -315,13 +315,16 @@ def fill_from_results(session: Session, now: datetime, tasks: list[Task]) -> Non
         return
     rows = {(r.project_id, r.name): r for r in session.scalars(
         select(ProjectMaterial).where(tuple_(ProjectMaterial.project_id, ProjectMaterial.name).in_(list(filled))))}
+    new = []
     for (project_id, name), task_id in filled.items():
         row = rows.get((project_id, name))
         if row is None:
-            session.add(ProjectMaterial(project_id=project_id, name=name, status="from_result", from_task_id=task_id,
-                                        reason="", updated_at=now))
+            new.append(dict(project_id=project_id, name=name, status="from_result", from_task_id=task_id, reason="",
+                            updated_at=now))
         elif row.status != "accepted":  # a copy the agent already accepted stays what it is
             row.status, row.from_task_id, row.reason, row.updated_at = "from_result", task_id, "", now
+    if new:  # one INSERT for a sweep's batch (Core: no unit of work for rows nobody holds)
+        session.execute(insert(ProjectMaterial), new)
     session.flush()
     session.execute(update(Deferral).where(tuple_(Deferral.project_id, Deferral.name).in_(list(filled)),
                                            Deferral.supplied_at.is_(None))

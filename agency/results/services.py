@@ -8,9 +8,8 @@ enterprise only once its task owes no deferred material (R15).
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from agency.audit.services import Actor, record
 from agency.clock import local
@@ -44,21 +43,18 @@ def record_result(session: Session, now: datetime, task: Task, result: dict | No
 
 
 def record_deemed_notices(session: Session, now: datetime, tasks: list[Task]) -> None:
-    """Each deemed task's result: the system-issued notice of deemed consent.
+    """Each deemed task's result: the system-issued notice of deemed consent, one INSERT for the batch.
 
-    Added as objects (so each task's ``result`` is set at once) and flushed together: SQLAlchemy
-    writes the batch as one multi-row INSERT (insertmanyvalues).
+    Core, not ORM objects: the sweep deems 500 tasks a batch and the unit of work cost 0.2 ms a task
+    (bench_sweep).  Each task's ``result`` is expired, so whoever reads it next loads the notice.
     """
     if not tasks:
         return
     today = local(now).date()
-    results = [TaskResult(task_id=t.id, project_id=t.project_id, kind=DEEMED_NOTICE, number=f"MR-{t.id}",
-                          issued_on=today, created_at=now) for t in tasks]
-    session.add_all(results)
-    session.flush()
-    for task, result in zip(tasks, results):  # no SELECT of the (empty) old value, as ``task=`` would cost
-        set_committed_value(task, "result", result)
-        set_committed_value(result, "task", task)
+    session.execute(insert(TaskResult), [dict(task_id=t.id, project_id=t.project_id, kind=DEEMED_NOTICE,
+                                              number=f"MR-{t.id}", issued_on=today, created_at=now) for t in tasks])
+    for task in tasks:
+        session.expire(task, ["result"])
     fill_from_results(session, now, tasks)
 
 
