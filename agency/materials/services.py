@@ -182,7 +182,8 @@ def prereview(session: Session, now: datetime, agent: User, project: Project, de
     """The carrying agent accepts or returns filed materials; every return of the call reaches the
     enterprise in one message (one-time notice for the project).  Each decision is a conditional UPDATE of
     the entry as this request read it: a decision someone made meanwhile (a double submit) is theirs, not
-    audited or sent again here; when none of the call's decisions still applies, 409."""
+    audited or sent again here; when none of the call's decisions still applies (each entry decided
+    already, or replaced by a newer upload), 409."""
     from agency.projects.services import lock_project
     require_carrying_agent(agent, project, "pre-review its materials")
     if not decisions:
@@ -204,9 +205,8 @@ def prereview(session: Session, now: datetime, agent: User, project: Project, de
     if errors:
         raise BadInput("every return needs a reason, once per material", fields=errors)
     read = {r.name: r for r in session.execute(  # the entries as this request saw them
-        select(ProjectMaterial.id, ProjectMaterial.name, ProjectMaterial.status, ProjectMaterial.file_id,
-               ProjectMaterial.reviewed_at).where(ProjectMaterial.project_id == project.id,
-                                                  ProjectMaterial.name.in_(seen)))}
+        select(ProjectMaterial.id, ProjectMaterial.name, ProjectMaterial.file_id)
+        .where(ProjectMaterial.project_id == project.id, ProjectMaterial.name.in_(seen)))}
     lock_project(session, project.id)
     accepted, returned = [], []
     for decision in decisions:
@@ -230,13 +230,12 @@ def prereview(session: Session, now: datetime, agent: User, project: Project, de
 
 
 def _decide(session: Session, now: datetime, agent: User, read, accept: bool, reason: str) -> bool:
-    """One pre-review decision: a conditional UPDATE of the stored entry as ``read`` before the project's lock
-    (its status, file and last review).  False when another request decided it meanwhile (SQLite ignores
-    the lock; on PostgreSQL the lock makes the later request find the entry changed)."""
+    """One pre-review decision: a conditional UPDATE of the stored entry still uploaded with the file ``read``
+    before the project's lock.  False when it was decided meanwhile, or a newer file replaced it (SQLite
+    ignores the lock; on PostgreSQL the lock makes the later request find the entry changed)."""
     row = ProjectMaterial
     return session.execute(
-        update(row).where(row.id == read.id, row.status == read.status, _same(row.file_id, read.file_id),
-                          _same(row.reviewed_at, read.reviewed_at))
+        update(row).where(row.id == read.id, row.status == "uploaded", _same(row.file_id, read.file_id))
         .values(status="accepted" if accept else "returned", reason="" if accept else reason,
                 reviewed_at=now, reviewed_by_id=agent.id, updated_at=now)
         .execution_options(synchronize_session="fetch")).rowcount == 1
