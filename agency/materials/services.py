@@ -180,7 +180,10 @@ def file_material(session: Session, now: datetime, user: User, project: Project,
 
 def prereview(session: Session, now: datetime, agent: User, project: Project, decisions: list[dict]) -> list[Entry]:
     """The carrying agent accepts or returns filed materials; every return of the call reaches the
-    enterprise in one message (one-time notice for the project).  All or nothing."""
+    enterprise in one message (one-time notice for the project).  Each decision is a conditional UPDATE of
+    the entry as this request read it: a decision someone made meanwhile (a double submit) is theirs, not
+    audited or sent again here; when none of the call's decisions still applies (each entry decided
+    already, or replaced by a newer upload), 409."""
     from agency.projects.services import lock_project
     require_carrying_agent(agent, project, "pre-review its materials")
     if not decisions:
@@ -201,16 +204,18 @@ def prereview(session: Session, now: datetime, agent: User, project: Project, de
             errors[name] = "a returned material needs a reason"
     if errors:
         raise BadInput("every return needs a reason, once per material", fields=errors)
+    read = {r.name: r for r in session.execute(  # the entries as this request saw them
+        select(ProjectMaterial.id, ProjectMaterial.name, ProjectMaterial.file_id)
+        .where(ProjectMaterial.project_id == project.id, ProjectMaterial.name.in_(seen)))}
     lock_project(session, project.id)
     accepted, returned = [], []
     for decision in decisions:
         name, reason = decision["name"].strip(), (decision.get("reason") or "").strip()
-        row = _row(session, now, project, name)
-        row.status = "accepted" if decision.get("accepted") else "returned"
-        row.reason = "" if decision.get("accepted") else reason
-        row.reviewed_at, row.reviewed_by_id, row.updated_at = now, agent.id, now
-        (accepted if decision.get("accepted") else returned).append((name, reason))
-    session.flush()
+        if _decide(session, now, agent, read[name], bool(decision.get("accepted")), reason):
+            (accepted if decision.get("accepted") else returned).append((name, reason))
+    if not accepted and not returned:
+        raise TransitionNotAllowed("these materials were pre-reviewed meanwhile; reload the checklist",
+                                   fields={"decisions": "already decided"})
     record(session, now, Actor.of(agent), "materials.prereviewed", project,
            after={"accepted": [n for n, _ in accepted], "returned": {n: r for n, r in returned}},
            detail="材料预审：" + "；".join([f"“{n}”通过" for n, _ in accepted]
@@ -222,6 +227,22 @@ def prereview(session: Session, now: datetime, agent: User, project: Project, de
                key=f"prereview:{project.id}:{now.isoformat()}", link=f"/projects/{project.id}/materials",
                project_id=project.id)
     return checklist(session, project)
+
+
+def _decide(session: Session, now: datetime, agent: User, read, accept: bool, reason: str) -> bool:
+    """One pre-review decision: a conditional UPDATE of the stored entry still uploaded with the file ``read``
+    before the project's lock.  False when it was decided meanwhile, or a newer file replaced it (SQLite
+    ignores the lock; on PostgreSQL the lock makes the later request find the entry changed)."""
+    row = ProjectMaterial
+    return session.execute(
+        update(row).where(row.id == read.id, row.status == "uploaded", _same(row.file_id, read.file_id))
+        .values(status="accepted" if accept else "returned", reason="" if accept else reason,
+                reviewed_at=now, reviewed_by_id=agent.id, updated_at=now)
+        .execution_options(synchronize_session="fetch")).rowcount == 1
+
+
+def _same(column, value):
+    return column.is_(None) if value is None else column == value
 
 
 # ------------------------------------------------------------------ dispatch readiness and deferral (R15)

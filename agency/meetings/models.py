@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.dbtypes import UTCDateTime
@@ -22,7 +22,11 @@ class Meeting(db.Model):
     """A joint pre-review, site survey or review meeting (联合预审/踏勘/联审)."""
 
     __tablename__ = "meetings"
-    __table_args__ = (Index("ix_meetings_status_starts", "status", "starts_at"),)
+    __table_args__ = (
+        Index("ix_meetings_status_starts", "status", "starts_at"),
+        Index("uq_meetings_project_kind_starts", "project_id", "kind", "starts_at", unique=True,  # scheduled once
+              postgresql_where=text("status <> 'cancelled'"), sqlite_where=text("status <> 'cancelled'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)

@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agency.audit.services import SYSTEM, Actor, record
@@ -122,8 +123,7 @@ def schedule_meeting(session: Session, now: datetime, user: User, project: Proje
     meeting = Meeting(project_id=project.id, kind=kind, status="scheduled", starts_at=starts_at,
                       ends_at=ends_at or starts_at + DEFAULT_LENGTH, place=place, scheduled_by_id=user.id,
                       sequence=0, conclusion="", minutes="", created_at=now)
-    session.add(meeting)
-    session.flush()
+    _once(session, lambda: session.add(meeting), kind, starts_at)
     for department in departments:
         liaison = department.reachable_liaison()
         session.add(Invitation(meeting_id=meeting.id, department_id=department.id, liaison_id=liaison.id,
@@ -142,6 +142,17 @@ def schedule_meeting(session: Session, now: datetime, user: User, project: Proje
     return meeting
 
 
+def _once(session: Session, write, kind: str, starts_at: datetime) -> None:
+    """``write()`` flushed in a SAVEPOINT: the project's live meeting of ``kind`` at ``starts_at`` exists once
+    (uq_meetings_project_kind_starts); a double submit racing past every check gets 409."""
+    try:
+        with session.begin_nested():
+            write()
+    except IntegrityError:
+        raise TransitionNotAllowed(f"a {kind} meeting of this project is already scheduled at {starts_at.isoformat()}",
+                                   fields={"starts_at": "already scheduled"}) from None
+
+
 def reschedule_meeting(session: Session, now: datetime, user: User, meeting: Meeting, starts_at: datetime,
                        place: str | None = None) -> Meeting:
     """New time (and place): everyone invited gets the new invitation; delivery and notice start again."""
@@ -158,7 +169,7 @@ def reschedule_meeting(session: Session, now: datetime, user: User, meeting: Mee
     for invitation in meeting.invitations:
         invitation.delivered_at = invitation.duly_invited = invitation.confirmed_at = None
         invitation.representative = ""
-    session.flush()
+    _once(session, session.flush, meeting.kind, starts_at)
     record(session, now, Actor.of(user), "meeting.rescheduled", meeting, before=before,
            after={"starts_at": starts_at.isoformat(), "place": place, "sequence": meeting.sequence},
            detail=f"{meeting.kind_name}改期：{_when(starts_at)}，{place}（重新送达邀请）")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from agency.audit.services import SYSTEM, record
 from agency.clock import local
+from agency.errors import TransitionNotAllowed
 from agency.notifications.services import notify
 from agency.projects.models import ContactCard, Project
 
@@ -40,7 +41,9 @@ def issue_card(session: Session, now: datetime, project: Project, agent) -> Cont
 
     The number is ``LXK`` + the hall date + a random part; a number another card already holds (two cards
     issued at once drawing the same part) is retried with a new random part inside a SAVEPOINT, so the
-    caller's transaction goes on instead of failing on the unique index.
+    caller's transaction goes on instead of failing on the unique index.  At most one card of a project is
+    valid (uq_contact_cards_project_valid): of two issues racing (a double reassignment), the loser gets 409
+    and its caller's transaction is rolled back whole.
     """
     old = current_card(session, project)
     if old is not None:
@@ -61,7 +64,10 @@ def issue_card(session: Session, now: datetime, project: Project, agent) -> Cont
                 session.add(card)
             break
         except IntegrityError:
-            if attempt == CARD_NO_ATTEMPTS or not _card_no_taken(session, card.card_no):
+            if not _card_no_taken(session, card.card_no):  # uq_contact_cards_project_valid: another request won
+                raise TransitionNotAllowed("the project's contact card was just reissued by another request; "
+                                           "reload the project", fields={"card": "reissued"}) from None
+            if attempt == CARD_NO_ATTEMPTS:
                 raise
     record(session, now, SYSTEM, "contact_card.issued", card, project_id=project.id,
            before={"card_no": old.card_no} if old else None, after={"card_no": card.card_no, "agent": agent.display_name},

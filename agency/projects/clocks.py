@@ -56,6 +56,20 @@ def settle_task(session: Session, now: datetime, task) -> bool:
     return True
 
 
+def settle_task_rows(session: Session, now: datetime, rows) -> bool:
+    """The clocks due by ``now`` of task rows read for a list (agency.tasks.schemas.TASK_ROW), applied as
+    ``settle_task`` applies one task's: picked in Python (nothing due: no statement), then their projects
+    locked and the tasks settled on the rows read under the lock.  True when something was due."""
+    from agency.projects.services import lock_projects
+    from agency.tasks.services import clocks_due, settle_clocks
+    due = {row.id: row.project_id for row in rows if clocks_due(now, [row])}
+    if not due:
+        return False
+    projects = lock_projects(session, set(due.values()))
+    settle_clocks(session, now, [t for project in projects for t in project.tasks if t.id in due])
+    return True
+
+
 def settle_notice(session: Session, now: datetime, notice) -> bool:
     """An overdue rectification reply: its red card, now (no statement when it is not due)."""
     from agency.enterprise.rules import sweep_notices

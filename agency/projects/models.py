@@ -121,6 +121,10 @@ class ContactCard(db.Model):
     """企业联系卡 (R9).  A new agent means a new card; the old one is void."""
 
     __tablename__ = "contact_cards"
+    __table_args__ = (  # at most one valid card per project: a double reassignment cannot leave two
+        Index("uq_contact_cards_project_valid", "project_id", unique=True,
+              postgresql_where=text("NOT void"), sqlite_where=text("NOT void")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)

@@ -155,7 +155,14 @@ def assign_agent(session: Session, now: datetime, actor: User, project: Project,
     if project.agent_id == agent.id:
         return project
     before = project.agent_id
-    project.agent = agent  # the relationship, not only the column: lock_project loaded the old one
+    reassigned = session.execute(  # conditional on the agent read: SQLite ignores the lock, a double submit is 409
+        update(Project).where(Project.id == project.id,
+                              Project.agent_id.is_(None) if before is None else Project.agent_id == before)
+        .values(agent_id=agent.id).execution_options(synchronize_session=False)).rowcount == 1
+    if not reassigned:
+        raise TransitionNotAllowed("the project was reassigned meanwhile; reload it", fields={"agent_id": "changed"})
+    set_committed_value(project, "agent_id", agent.id)
+    set_committed_value(project, "agent", agent)  # the relationship too: lock_project loaded the old one
     record(session, now, Actor.of(actor), "project.assigned", project, before={"agent_id": before},
            after={"agent_id": agent.id}, detail=f"指派代办员：{agent.display_name}")
     from agency.projects.cards import issue_card

@@ -1,7 +1,7 @@
 """What a task issues (办理结果, 电子证照) and how it reaches the enterprise (快递送达) (R16)."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.dbtypes import UTCDateTime
@@ -39,6 +39,7 @@ class Shipment(db.Model):
     """A postal delivery of results: its waybill, when it was sent and when the enterprise signed for it."""
 
     __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("project_id", "waybill", name="uq_shipments_project_waybill"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)

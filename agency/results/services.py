@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agency.audit.services import Actor, record
@@ -148,8 +149,12 @@ def ship(session: Session, now: datetime, agent: User, project: Project, task_id
         raise RuleViolation("only released results can be posted", fields={"task_ids": withheld})
     shipment = Shipment(project_id=project.id, task_ids=sorted(set(task_ids)), waybill=waybill,
                         address=project.delivery_address, sent_at=now, created_by_id=agent.id)
-    session.add(shipment)
-    session.flush()
+    try:
+        with session.begin_nested():  # uq_shipments_project_waybill: a double submit is recorded once
+            session.add(shipment)
+    except IntegrityError:
+        raise TransitionNotAllowed(f"waybill {waybill} is already recorded for this project",
+                                   fields={"waybill": "already recorded"}) from None
     names = "、".join(tasks[i].item.name for i in shipment.task_ids)
     record(session, now, Actor.of(agent), "shipment.sent", shipment, project_id=project.id,
            after={"waybill": waybill, "task_ids": shipment.task_ids}, detail=f"快递寄出办理结果（{names}），运单号{waybill}")

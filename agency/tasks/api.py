@@ -7,6 +7,7 @@ from agency.api import Blueprint, current_user, roles
 from agency.audit.services import Actor
 from agency.extensions import db
 from agency.people.access import get_task, visible_tasks
+from agency.projects.clocks import settle_task_rows
 from agency.projects.decisions import resubmit_task  # the project lifecycle creates a project's tasks
 from agency.tasks import services
 from agency.tasks.models import OPEN_CLAUSE, OPEN_STATUSES, Task
@@ -33,10 +34,15 @@ def list_tasks(query):
     ---
     Keyset pagination on ``(deadline, id)``: a page is one index range scan wherever it starts.
     One statement reads the page as rows (``task_rows``), written as TaskSchema writes a task
-    (``dump_task_rows``).
+    (``dump_task_rows``).  Clocks due on the page (``settle_task_rows``: picked in Python, no
+    statement when none is) are settled and committed first, and the page read again.
     """
     limit = query["limit"]
-    rows = db.session.execute(task_rows(task_page(query).limit(page_limit(limit + 1)))).all()
+    page = task_rows(task_page(query).limit(page_limit(limit + 1)))
+    rows = db.session.execute(page).all()
+    if settle_task_rows(db.session, clock.now(), rows[:limit]):  # a clock came due since the sweep: its outcome
+        db.session.commit()
+        rows = db.session.execute(page).all()
     response = jsonify(dump_task_rows(rows[:limit]))
     if len(rows) > limit:
         response.headers["Link"] = next_link(query, rows[limit - 1])

@@ -76,7 +76,10 @@ TASK_ROW = (Task.id, Task.project_id, _PROJECT_NAME.label("project_name"), _STAG
             ApprovalItem.code.label("item"), ApprovalItem.name.label("item_name"), Task.status, Task.outcome,
             Task.outcome_reason, Task.opinion, Task.promised_days, Task.started_at, Task.deadline,
             Task.answered_at, Task.supplement_count, Task.escalated_at, Task.suspended_days_left, Task.supersedes_id,
-            _LAST_MATERIALS.label("materials_requested"))
+            _LAST_MATERIALS.label("materials_requested"),
+            Task.warn_at, Task.warned_at)  # for clocks_due only (CLOCK_ONLY): not written out
+
+CLOCK_ONLY = ("warn_at", "warned_at")
 
 
 def task_rows(statement: Select) -> Select:
@@ -100,6 +103,8 @@ def dump_task_rows(rows) -> list[dict]:
         task = dict(zip(row._fields, row))
         task["working_days_left"] = Task.working_days_left(row, calendar, now, tz)  # the model's rule
         task["escalated"] = task.pop("escalated_at") is not None
+        for key in CLOCK_ONLY:
+            del task[key]
         task["suspended"] = row.suspended_days_left is not None
         if task["materials_requested"] is None:  # no supplement request
             task["materials_requested"] = []

@@ -67,9 +67,11 @@ def every_state(app, session, hall) -> dict[str, int]:
     consent, ZJ-05 escalated: not deemable); on MONDAY an IND_PERMIT (answered, supplement,
     accepted, pending) and a STARTUP (four tasks due with A's FGW-01: ties on the deadline);
     on Tuesday another IND_PERMIT (a second supplement, materials supplied) and a STARTUP
-    withdrawn (cancelled).  Deadlines repeat across projects, so pages split ties on id.
+    withdrawn (cancelled).  Deadlines repeat across projects, so pages split ties on id.  The clocks due
+    by LIST_NOW are settled (B's immediate items, due Monday), as the list settles its page's.
     """
     from agency.projects.services import withdraw_project
+    from workers.deadlines import run_sweep
     from agency.tasks.services import accept_task, answer_task, request_supplement, supply_materials
     tuesday = MONDAY + timedelta(days=1)
     _, c = start(session, datetime(2026, 11, 3, 1, 0, tzinfo=UTC), hall, project_type="COMPLETION", enterprise="ent2",
@@ -97,6 +99,8 @@ def every_state(app, session, hall) -> dict[str, int]:
                        ["节能报告（修订）", "能评批复"])
     withdraw_project(session, tuesday, hall["ent"], e_project, "不做了")
     session.commit()
+    run_sweep(session, LIST_NOW)  # the clocks as of LIST_NOW, as GET /tasks settles those of its page (#11)
+    session.expire_all()
     return {name: task.id for name, task in tasks.items()}
 
 

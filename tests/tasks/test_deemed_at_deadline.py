@@ -197,3 +197,51 @@ def test_a_request_with_nothing_due_pays_one_probe_at_most(env, clock):
         assert len(sent) == 1
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+
+
+def test_the_inbox_after_the_deadline_shows_the_task_deemed(env, clock):
+    """GET /tasks reads rows, not tasks: a clock due on the page is settled before the page is shown (#11)."""
+    session, hall, api = env
+    _, task = _dispatched(session, hall, clock)
+    task_id, deadline = task.id, task.deadline
+    clock.set(deadline + timedelta(minutes=5))
+    response = api(liaison_of(hall, task)).get("/tasks")
+    assert response.status_code == 200, response.get_json()
+    shown = next(t for t in response.get_json() if t["id"] == task_id)
+    assert (shown["status"], shown["outcome_reason"]) == ("deemed_consent", "timeout")
+    assert "warn_at" not in shown and "warned_at" not in shown
+    _deemed_once(session, task_id, deadline)
+
+
+def test_the_inbox_warns_a_task_one_working_day_before_its_deadline(env, clock):
+    session, hall, api = env
+    _, task = _dispatched(session, hall, clock)
+    task_id, warn_at = task.id, task.warn_at
+    clock.set(warn_at + timedelta(minutes=1))
+    assert api(liaison_of(hall, task)).get("/tasks").status_code == 200
+    session.expire_all()
+    assert session.get(Task, task_id).warned_at is not None
+    assert events_for(session, "task.warned", task_id) == 1
+    assert run_sweep(session, warn_at + timedelta(minutes=2))["warned"] == 0
+
+
+def test_the_inbox_with_nothing_due_costs_what_it_did(env, clock):
+    """Nothing due: the page's statements are the page read (and what it read before: token, calendar)."""
+    session, hall, api = env
+    _, task = _dispatched(session, hall, clock)
+    liaison = api(liaison_of(hall, task))
+    clock.set(MONDAY + timedelta(minutes=5))
+    assert liaison.get("/tasks").status_code == 200  # warm (the token's first use)
+    sent = []
+
+    def capture(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        assert liaison.get("/tasks").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    writes = [s for s in sent if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert writes == [] and not any("FOR UPDATE" in s for s in sent), sent
+    assert sum("FROM tasks JOIN departments" in " ".join(s.split()) for s in sent) == 1, sent  # the page, once

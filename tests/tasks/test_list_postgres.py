@@ -49,12 +49,13 @@ def test_the_list_writes_each_task_as_task_schema_does(pg):
 
 
 def _history(session, task, n: int) -> None:
-    """``n`` tasks in ``task``'s department: four in five closed in the two years before MONDAY, one open."""
+    """``n`` tasks in ``task``'s department: four in five closed in the two years before MONDAY, one open
+    (its clock running, warned, not due by LIST_NOW: the list has nothing of them to settle)."""
     rows = [{"project_id": task.project_id, "stage_id": task.stage_id, "department_id": task.department_id,
              "item_id": task.item_id, "status": ("pending", "answered", "deemed_consent", "cancelled", "answered")[i % 5],
              "opinion": "", "promised_days": 5, "supplement_count": 0, "cancel_reason": "", "started_at": MONDAY,
-             "deadline": MONDAY + (timedelta(minutes=i) if i % 5 == 0 else -timedelta(hours=3 + i * 4)),
-             "warn_at": MONDAY, "created_at": MONDAY} for i in range(n)]
+             "deadline": LIST_NOW + timedelta(minutes=i) if i % 5 == 0 else MONDAY - timedelta(hours=3 + i * 4),
+             "warn_at": MONDAY, "warned_at": MONDAY, "created_at": MONDAY} for i in range(n)]
     session.execute(Task.__table__.insert(), rows)
 
 
