@@ -104,8 +104,10 @@ def test_resubmitting_makes_a_new_task_with_a_fresh_clock_and_the_stage_goes_on(
     project = session.get(Project, project.id)
     assert project.halted_at is None and not project.awaits_decision
     assert "task.resubmitted" in audit_actions(session, project.id)
-    # the stage goes on as usual: everything in consent (the refused task superseded) closes it
-    for code in ("FGW-01", "FGW-03", "ZRGH-02"):
+    # the stage goes on as usual: everything in consent (the refused task superseded) closes it; FGW-01
+    # (one working day, due Tuesday) was deemed at its deadline, which the sweep records now
+    assert run_sweep(session, at + timedelta(hours=1))["deemed_consent"] == 1
+    for code in ("FGW-03", "ZRGH-02"):
         _answer(session, at + timedelta(hours=1), hall, tasks[code])
     assert session.scalar(select(Stage.status).where(Stage.project_id == project.id, Stage.order == 1)) == "open"
     _answer(session, at + timedelta(hours=2), hall, session.get(Task, new["id"]), "consent_with_conditions", "按整改方案")
