@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 
 from agency.audit.services import Actor
+from agency.calendar.services import get_calendar
 from agency.clock import hall_tz, local
 from agency.materials.services import checklist, file_material, prereview
 from agency.projects.models import Project
@@ -78,19 +79,24 @@ def build_projects(session, now: datetime, users: dict) -> None:
         answer_task(session, earlier + timedelta(hours=5), Actor.of(_liaison(users, by_item[code])), by_item[code],
                     "consent", result={"kind": "filing"})
 
-    # A construction project mid-way: filed online, project code given, stage 1 running.
-    factory = _entrust(session, earlier, agent1, ent1, "年产十万台精密机床项目", "IND_PERMIT", "经开区创业路8号",
+    # A construction project mid-way: filed online, project code given, stage 1 running.  Its history starts
+    # three working days ago at 09:00, so its running clocks (ZRGH-01: ten working days) are still running.
+    day = local(now).date()
+    for _ in range(3):
+        day = get_calendar(session).previous_working_day(day)
+    recent = datetime.combine(day, time(9, 0), hall_tz()).astimezone(timezone.utc)
+    factory = _entrust(session, recent, agent1, ent1, "年产十万台精密机床项目", "IND_PERMIT", "经开区创业路8号",
                        32000, "张经理", "138-0000-0001")
-    set_project_code(session, earlier, ent1, factory, "2026-330106-34-03-000001")
-    _ready(session, earlier, agent1, ent1, factory)
-    _, tasks = dispatch_stage(session, earlier + timedelta(hours=1), Actor.of(agent1), factory)
+    set_project_code(session, recent, ent1, factory, "2026-330106-34-03-000001")
+    _ready(session, recent, agent1, ent1, factory)
+    _, tasks = dispatch_stage(session, recent + timedelta(hours=1), Actor.of(agent1), factory)
     by_item = {t.item.code: t for t in tasks}
-    answer_task(session, earlier + timedelta(hours=3), Actor.of(users["fgw_a"]), by_item["FGW-01"], "consent",
+    answer_task(session, recent + timedelta(hours=3), Actor.of(users["fgw_a"]), by_item["FGW-01"], "consent",
                 result={"kind": "filing", "number": "2026-330106-34-03-000001"})
-    accept_task(session, earlier + timedelta(days=1), Actor.of(users["zrgh_a"]), by_item["ZRGH-01"])
-    request_supplement(session, earlier + timedelta(days=2), Actor.of(users["zrgh_a"]), by_item["ZRGH-02"],
+    accept_task(session, recent + timedelta(hours=4), Actor.of(users["zrgh_a"]), by_item["ZRGH-01"])
+    request_supplement(session, recent + timedelta(days=1), Actor.of(users["zrgh_a"]), by_item["ZRGH-02"],
                        ["土地出让合同", "规划条件"])
-    answer_task(session, earlier + timedelta(days=3), Actor.of(users["fgw_a"]), by_item["FGW-03"],
+    answer_task(session, recent + timedelta(days=2), Actor.of(users["fgw_a"]), by_item["FGW-03"],
                 "consent_with_conditions", "须在施工图阶段落实节能措施")
 
     # Filing online now: a completion acceptance with some materials in, one returned in pre-review.
