@@ -197,3 +197,31 @@ def ready_for_dispatch(session, now, project) -> None:
     if unreviewed and agent is not None and is_assigned_agent(agent, project):
         prereview(session, now, agent, project, [{"name": n, "accepted": True} for n in unreviewed])
     session.commit()
+
+
+def run_together(app, *jobs) -> list:
+    """Run each ``job(session, barrier)`` in its own thread and app context, released together by the barrier;
+    their results (an exception for a job that raised), in order.  For the race tests on the real databases."""
+    import threading
+
+    from agency.extensions import db
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def run(i, job):
+        with app.app_context():
+            try:
+                results[i] = job(db.session, barrier)
+            except BaseException as error:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                results[i] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "a racing thread hangs (deadlock?)"
+    return results

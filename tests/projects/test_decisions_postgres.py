@@ -1,6 +1,5 @@
 """Refusal and suspension on the real PostgreSQL: a refused task is resubmitted once whatever races it;
 the sweep's partial indexes leave suspended clocks out; the 3550 figures in SQL leave suspended days out."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -16,34 +15,15 @@ from agency.tasks.models import Task
 from agency.tasks.services import answer_task
 from tests.projects.test_suspension import assert_figures, shanghai
 from tests.tasks import MONDAY, as_actor, build_hall, liaison_of, start
+from tests.support import run_together
 from workers.deadlines import run_sweep
+
 
 pytestmark = pytest.mark.postgres
 
 ROUNDS = 50
 
 
-def _together(app, *jobs):
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def run(i, job):
-        with app.app_context():
-            try:
-                results[i] = job(db.session, barrier)
-            except BaseException as error:  # noqa: BLE001 - reported to the test
-                db.session.rollback()
-                results[i] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "a racing thread hangs (deadlock?)"
-    return results
 
 
 def _resubmitter(task_id, agent_id, at):
@@ -71,7 +51,7 @@ def test_two_resubmissions_at_once_make_one_task(pg_app):
             answer_task(session, MONDAY + timedelta(hours=1), as_actor(liaison_of(hall, task)), task, "refuse", "权属不清")
             session.commit()
             at = MONDAY + timedelta(hours=2)
-            results = _together(pg_app, _resubmitter(task.id, agent_id, at), _resubmitter(task.id, agent_id, at))
+            results = run_together(pg_app, _resubmitter(task.id, agent_id, at), _resubmitter(task.id, agent_id, at))
             assert not any(isinstance(r, BaseException) for r in results), results
             assert sorted(results, key=str).count("conflict") == 1, results
             made = session.scalars(select(Task.id).where(Task.supersedes_id == task.id)).all()

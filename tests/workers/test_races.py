@@ -3,7 +3,6 @@
 Each thread has its own app context, hence its own session and connection;
 a barrier starts them together.  Every round is a fresh task at its deadline.
 """
-import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,8 +17,10 @@ from agency.supervision.models import Card, Escalation
 from agency.tasks.models import Task
 from agency.tasks.services import answer_task
 from tests.tasks import MONDAY, build_hall, events_for, liaison_of, start
+from tests.support import run_together
 from workers import deadlines
 from workers.deadlines import run_sweep
+
 
 pytestmark = pytest.mark.postgres
 
@@ -27,28 +28,6 @@ ROUNDS = 30
 SWEEP_ROUNDS = 8
 
 
-def _run_together(app, *jobs):
-    """Run each ``job(session)`` in its own thread and app context, released together; returns results."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def run(i, job):
-        with app.app_context():
-            try:
-                results[i] = job(db.session, barrier)
-            except BaseException as error:  # noqa: BLE001 - reported to the test
-                db.session.rollback()
-                results[i] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "a racing thread hangs (deadlock?)"
-    return results
 
 
 def _sweeper(now):
@@ -97,7 +76,7 @@ def test_a_liaison_answering_at_the_deadline_races_the_sweep(pg_app):
             task_id, project_id, deadline = task.id, project.id, task.deadline
             liaison_id = liaison_of(hall, task).id
             session.commit()
-            answer, counts = _run_together(pg_app, _answerer(task_id, liaison_id, deadline, round_no % 8),
+            answer, counts = run_together(pg_app, _answerer(task_id, liaison_id, deadline, round_no % 8),
                                            _sweeper(deadline))
             assert not isinstance(counts, BaseException), counts
             assert answer in ("answered", "conflict"), answer
@@ -136,7 +115,7 @@ def test_two_sweeps_at_once_close_each_task_once(pg_app):
             ids = [t.id for t in due]
             forbidden_id, last_day_id = forbidden.id, last_day.id
             session.commit()
-            first, second = _run_together(pg_app, _sweeper(now), _sweeper(now))
+            first, second = run_together(pg_app, _sweeper(now), _sweeper(now))
             for counts in (first, second):
                 assert not isinstance(counts, BaseException), repr(counts)
             assert first["deemed_consent"] + second["deemed_consent"] == 2
@@ -178,7 +157,7 @@ def test_a_stage_closes_when_its_last_task_is_answered_during_the_sweep(pg_app, 
         def answer_first_then(session_, project_ids):
             if not interfered:  # the sweep has read both tasks as due, and not yet taken the project
                 interfered.append(True)
-                result = _run_together(pg_app, _answerer(other_id, liaison_id, in_time))
+                result = run_together(pg_app, _answerer(other_id, liaison_id, in_time))
                 assert result == ["answered"], result
             return real(session_, project_ids)
 
@@ -218,7 +197,7 @@ def test_two_withdrawals_at_once_terminate_once(pg_app):
                 session_.rollback()
                 return "conflict"
 
-        results = _run_together(pg_app, withdraw, withdraw)
+        results = run_together(pg_app, withdraw, withdraw)
         assert sorted(results) == ["conflict", "withdrawn"], results
         session.expire_all()
         assert _count(session, AuditEvent, AuditEvent.project_id == project_id,
