@@ -84,6 +84,23 @@ def redis_url():
 
 
 @pytest.fixture
+def redis_app(pg_url, redis_url, tmp_path, monkeypatch):
+    """An app on the real PostgreSQL and the real Redis, both emptied around the test."""
+    from redis import Redis
+    monkeypatch.delenv("AGENCY_NOW", raising=False)
+    redis = Redis.from_url(redis_url)
+    redis.flushdb()
+    application = support.make_app(pg_url, tmp_path, REDIS_URL=redis_url)
+    with application.app_context():
+        yield application
+        _db.session.remove()
+        support.truncate_all(_db.engine)
+        _db.engine.dispose()
+    redis.flushdb()
+    redis.close()
+
+
+@pytest.fixture
 def ctx(app):
     with app.app_context():
         yield app

@@ -29,20 +29,6 @@ NOW = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
 EMAIL = "owner@enterprise.example.cn"
 
 
-@pytest.fixture
-def redis_app(pg_url, redis_url, tmp_path, monkeypatch):
-    """An app on the real PostgreSQL and the real Redis (db 15), both emptied around the test."""
-    monkeypatch.delenv("AGENCY_NOW", raising=False)
-    redis = Redis.from_url(redis_url)
-    redis.flushdb()
-    app = support.make_app(pg_url, tmp_path, REDIS_URL=redis_url)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        support.truncate_all(db.engine)
-        db.engine.dispose()
-    redis.flushdb()
-    redis.close()
 
 
 def _user(session):

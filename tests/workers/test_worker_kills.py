@@ -35,19 +35,6 @@ KILLS = 50
 SLOTS = 2  # workers alive at once
 
 
-@pytest.fixture
-def redis_app(pg_url, redis_url, tmp_path, monkeypatch):
-    monkeypatch.delenv("AGENCY_NOW", raising=False)
-    redis = Redis.from_url(redis_url)
-    redis.flushdb()
-    app = support.make_app(pg_url, tmp_path, REDIS_URL=redis_url)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        support.truncate_all(db.engine)
-        db.engine.dispose()
-    redis.flushdb()
-    redis.close()
 
 
 @pytest.fixture
