@@ -1,7 +1,9 @@
-"""Column types shared by every area."""
+"""Column types and SQL helpers shared by every area."""
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, TypeDecorator, any_, bindparam, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
 
 
 class UTCDateTime(TypeDecorator):
@@ -33,3 +35,26 @@ class UTCDateTime(TypeDecorator):
 
 def utc(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc)
+
+
+def values_in(session: Session, column, values):
+    """``column IN values`` for a batch: on PostgreSQL ``column = ANY(:array)``, one parameter (see ``pairs_in``)."""
+    values = list(values)
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+
+
+def pairs_in(session: Session, first, second, pairs):
+    """``(first, second) IN pairs`` for a batch of pairs (the sweep's 500 (project, name) pairs).
+
+    On PostgreSQL the pairs travel as two array parameters unnested in a sub-select: a tuple IN of
+    500 pairs is a statement of 1,000 placeholders, which psycopg re-parses in Python on every run
+    (too long for its cache), about 5 ms a batch.  Elsewhere (SQLite) a plain tuple IN.
+    """
+    pairs = sorted(pairs)
+    if session.get_bind().dialect.name != "postgresql":
+        return tuple_(first, second).in_(pairs)
+    firsts = bindparam(None, [a for a, _ in pairs], type_=ARRAY(first.type))
+    seconds = bindparam(None, [b for _, b in pairs], type_=ARRAY(second.type))
+    return tuple_(first, second).in_(select(func.unnest(firsts), func.unnest(seconds)))

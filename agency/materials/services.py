@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import and_, insert, or_, select, tuple_, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from agency.audit.services import SYSTEM, Actor, record
 from agency.catalog.models import ApprovalItem, is_optional
 from agency.clock import closing_time, hall_tz, local
+from agency.dbtypes import pairs_in
 from agency.enterprise import uploads
 from agency.errors import BadInput, Forbidden, RuleViolation, TransitionNotAllowed
 from agency.materials.models import Deferral, ProjectMaterial
@@ -88,17 +89,19 @@ def checklist(session: Session, project: Project, items: list[ApprovalItem] | No
     for name, until in session.execute(select(Deferral.name, Deferral.until).where(
             Deferral.project_id == project.id, Deferral.supplied_at.is_(None))):
         owed[name] = min(owed.get(name, until), until)
-    issued = set(session.scalars(  # results issued so far: consents of the project's tasks
-        select(ApprovalItem.result_name).join(Task, Task.item_id == ApprovalItem.id).where(
+    issued = dict(session.execute(  # results issued so far (consents of the project's tasks), latest last
+        select(ApprovalItem.result_name, Task.id).join(Task, Task.item_id == ApprovalItem.id).where(
             Task.project_id == project.id, ApprovalItem.result_name != "",
-            or_(Task.status == "deemed_consent", and_(Task.status == "answered", Task.outcome.in_(CONSENTING)))))
-        ) if any(issuers.get(name) for name in entries) else set()
+            or_(Task.status == "deemed_consent", and_(Task.status == "answered", Task.outcome.in_(CONSENTING))))
+        .order_by(Task.answered_at, Task.id)).all()) if any(issuers.get(name) for name in entries) else {}
     for name, entry in entries.items():
         entry.issuers = [c for c in issuers.get(name, []) if c not in entry.items]
         row = stored.get(name)
         if row is not None:
             entry.status, entry.file, entry.reason, entry.from_task_id = (row.status, row.file, row.reason,
                                                                           row.from_task_id)
+        if name in issued and entry.status != "accepted":  # a copy the agent accepted stays what it is
+            entry.status, entry.from_task_id, entry.reason = "from_result", issued[name], ""
         if name in owed and entry.status not in ("uploaded", "accepted", "from_result"):
             entry.status, entry.deferred_until = "deferred", owed[name]
         elif entry.status == "missing" and entry.issuers and name not in issued:
@@ -327,29 +330,16 @@ def supply_deferred(session: Session, now: datetime, project_id: int, names) -> 
 
 
 def fill_from_results(session: Session, now: datetime, tasks: list[Task]) -> None:
-    """Results issued by ``tasks`` fill the checklist entries of the same name, and settle deferrals (R16).
+    """Results issued by ``tasks`` settle the deferrals of the same name (R15, R16): one statement a batch.
 
-    A batch (the sweep's deemed tasks) costs three statements, not three per task.
+    The checklist entry a result fills is not written: ``checklist`` derives ``from_result`` from the
+    consents of the project's tasks, so a deemed task (the sweep deems 500 a batch) writes no checklist row.
     """
-    filled = {(t.project_id, t.item.result_name): t.id for t in tasks if t.item.result_name}
-    if not filled:
-        return
-    rows = {(r.project_id, r.name): r for r in session.scalars(
-        select(ProjectMaterial).where(tuple_(ProjectMaterial.project_id, ProjectMaterial.name).in_(list(filled))))}
-    new = []
-    for (project_id, name), task_id in filled.items():
-        row = rows.get((project_id, name))
-        if row is None:
-            new.append(dict(project_id=project_id, name=name, status="from_result", from_task_id=task_id, reason="",
-                            updated_at=now))
-        elif row.status != "accepted":  # a copy the agent already accepted stays what it is
-            row.status, row.from_task_id, row.reason, row.updated_at = "from_result", task_id, "", now
-    if new:  # one INSERT for a sweep's batch (Core: no unit of work for rows nobody holds)
-        session.execute(insert(ProjectMaterial), new)
-    session.flush()
-    session.execute(update(Deferral).where(tuple_(Deferral.project_id, Deferral.name).in_(list(filled)),
-                                           Deferral.supplied_at.is_(None))
-                    .values(supplied_at=now).execution_options(synchronize_session=False))
+    filled = {(t.project_id, t.item.result_name) for t in tasks if t.item.result_name}
+    if filled:
+        session.execute(update(Deferral).where(pairs_in(session, Deferral.project_id, Deferral.name, filled),
+                                               Deferral.supplied_at.is_(None))
+                        .values(supplied_at=now).execution_options(synchronize_session=False))
 
 
 def owed_materials(task: Task) -> list[Deferral]:

@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from agency.dbtypes import values_in
 from agency.supervision.models import Card, Escalation
 
 
@@ -26,7 +27,7 @@ def give_cards(session: Session, now: datetime, cards: list[dict]) -> int:
     """Many cards at once (the sweep's batch): one SELECT of the keys already carded, one INSERT of the rest."""
     if not cards:
         return 0
-    taken = set(session.scalars(select(Card.key).where(Card.key.in_([c["key"] for c in cards]))))
+    taken = set(session.scalars(select(Card.key).where(values_in(session, Card.key, [c["key"] for c in cards]))))
     rows = []
     for card in cards:
         if card["key"] not in taken:

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from agency.audit.services import SYSTEM, Actor, chain_of, lock_chains, next_event, record, write_events
 from agency.calendar.services import get_calendar
 from agency.clock import closing_time, hall_tz, local
+from agency.dbtypes import values_in
 from agency.errors import BadInput, TransitionNotAllowed
 from agency.jobs.services import enqueue_job
 from agency.notifications.services import Notice, notify_many, send_notices
@@ -106,7 +107,7 @@ def _move_many(session: Session, tasks: list[Task], from_states, *, where=(), un
     """
     if not tasks:
         return []
-    conditions = [Task.id.in_([t.id for t in tasks]), Task.status.in_(from_states), *where]
+    conditions = [values_in(session, Task.id, [t.id for t in tasks]), Task.status.in_(from_states), *where]
     if unless_done is not None:
         conditions.append(getattr(Task, unless_done).is_(None))
     moved = set(session.scalars(update(Task).where(*conditions).values(**values).returning(Task.id)

@@ -58,8 +58,7 @@ def test_startup_files_once_defers_the_licence_and_releases_results_on_postgres(
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Deferral).where(Deferral.supplied_at.is_(None))) == 0
     assert is_released(session.get(type(by_item["GA-01"]), by_item["GA-01"].id))
-    licence = session.scalar(select(ProjectMaterial).where(ProjectMaterial.project_id == project.id,
-                                                          ProjectMaterial.name == "营业执照"))
+    licence = next(e for e in checklist(session, session.get(type(project), project.id)) if e.name == "营业执照")
     assert (licence.status, licence.from_task_id) == ("from_result", by_item["SCJG-01"].id)
     assert session.scalar(select(func.count()).select_from(TaskResult)) == 2
 
