@@ -105,8 +105,9 @@ class QueueHealth:
 def queue_health(session: Session, now: datetime, oldest: int = OLDEST_SHOWN) -> QueueHealth:
     """Per queue what RQ holds and what is parked, the outbox rows not yet run, and the last sweep.
 
-    Reads only: the started registry is counted without RQ's cleanup (which would fail or retry
-    abandoned jobs; that is the workers' and reconcile's business).
+    Reads, but for RQ's own dropping of expired failed entries: the started registry is counted
+    without RQ's cleanup (which would fail or retry abandoned jobs; that is the workers' and
+    reconcile's business).
     """
     names = all_queue_names(session)
     by_status = session.execute(
