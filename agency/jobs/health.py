@@ -13,7 +13,7 @@ The time of the last sweep is one Redis key, written by every sweep
 embedded mode the scheduler thread shares the web process's stand-in.
 """
 import logging
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
