@@ -59,6 +59,8 @@ def create_app(config: str | type | None = None) -> Flask:
     app.register_blueprint(results_views.bp)
     app.register_blueprint(visits_views.bp)
     app.register_blueprint(guide_views.bp)
+    from agency.jobs import views as jobs_views
+    app.register_blueprint(jobs_views.bp)
     api.init_app(app, [people_api.blp, people_api.users_blp, catalog_api.blp, calendar_api.blp, projects_api.blp,
                        tasks_api.blp, director_api.blp, supervision_api.blp, enterprise_api.blp, meetings_api.blp,
                        materials_api.blp, results_api.blp, visits_api.blp, guide_api.blp])

@@ -186,11 +186,19 @@ def scheduler_command():
 
 @agency_cli.command("serve")
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
+@click.option("--port", default=5000, type=click.IntRange(1, 65535))
 def serve_command(host, port):
-    """Everything in one process on embedded defaults: web, worker thread, scheduler."""
-    from agency.setup import serve
-    serve(current_app._get_current_object(), host, port)
+    """Everything in one process on embedded defaults: web, worker thread, scheduler.
+
+    The port is claimed first: a taken port exits 1 before the database, the demo or a thread is touched.
+    """
+    from agency.setup import PortTaken, serve
+    try:
+        serve(current_app._get_current_object(), host, port)
+    except PortTaken as taken:
+        _fail(f"cannot serve on http://{taken.host}:{taken.port}/: the port is {taken.reason} "
+              f"(another `make run`?). Nothing was started. Stop that program or pick another port, "
+              f"e.g. make run PORT={taken.port + 1}")
 
 
 @agency_cli.command("verify-audit")

@@ -59,5 +59,20 @@ def build_demo(session, now: datetime) -> list[tuple[str, str, str]]:
         users[username] = user
     from agency.demo_projects import build_projects
     build_projects(session, now, users)
-    return [(role, username, PASSWORD) for role, username, _, _ in USERS if role != "liaison" or username.endswith("_a")
-            or username in ("fgw_b",)]
+    return [(role, username, PASSWORD) for role, username in LISTED]
+
+
+# The sign-ins printed: every demo user but the backup liaisons (except fgw_b, to try the A/B handover).
+LISTED = [(role, username) for role, username, _, _ in USERS
+          if role != "liaison" or username.endswith("_a") or username in ("fgw_b",)]
+
+
+def demo_sign_ins(session) -> list[tuple[str, str, str]]:
+    """The printed demo sign-ins that still work: the user exists, is active and keeps the demo password.
+
+    ``make run`` prints them at every start, not only the first (one password check per listed user).
+    """
+    from agency.people.services import check_password
+    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_([n for _, n in LISTED])))}
+    return [(role, username, PASSWORD) for role, username in LISTED
+            if username in users and users[username].active and check_password(users[username], PASSWORD)]

@@ -11,6 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from agency.enterprise.models import DissatisfactionNotice
+from agency.jobs.health import record_sweep
 from agency.enterprise.rules import sweep_notices
 from agency.materials.models import Deferral
 from agency.materials.services import warn_overdue_deferrals
@@ -126,4 +127,5 @@ def run_sweep(session: Session, now: datetime) -> dict:
     if due["deferrals"]:
         counts["deferrals_overdue"] = sweep_deferrals(session, now)
     session.commit()
+    record_sweep(now)  # one Redis SET: the director's queue page shows when the sweep last ran
     return counts

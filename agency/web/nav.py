@@ -17,7 +17,7 @@ NAV = {
                  ("supervision.board", _l("电子监察")), ("director.rankings", _l("排名")),
                  ("director.reports", _l("报表")), ("meetings.calendar", _l("会议日历")),
                  ("enterprise.complaints", _l("投诉")), ("director.settings", _l("目录与日历")),
-                 ("catalog.index", _l("事项目录"))],
+                 ("catalog.index", _l("事项目录")), ("ops.queues", _l("队列"))],
 }
 ROLE_LABELS = {"enterprise": _l("企业"), "agent": _l("代办员"), "liaison": _l("部门联络员"), "director": _l("大厅主任")}
 ROLE_INTROS = {
@@ -44,6 +44,7 @@ TILE_HINTS = {
     "director.reports": _l("日清周结月通报季公示，可下载"),
     "director.settings": _l("维护事项目录与工作日历"),
     "supervision.board": _l("预警、黄牌与红牌"),
+    "ops.queues": _l("后台任务队列、失败重试与时限扫描"),
 }
 
 

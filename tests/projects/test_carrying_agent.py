@@ -96,6 +96,7 @@ NOT_AGENT_ACTIONS = {
     "people.change_password": "one's own account", "people.revoke_own_token": "one's own token",
     "people.deactivate": "director", "people.reactivate": "director", "people.user": "director",
     "people.revoke_token": "director", "users_api.deactivate": "director", "users_api.reactivate": "director",
+    "ops.retry": "director",
 }
 DIRECTOR_PAGES = ("director.",)  # the director's area: every route of it is the director's
 

@@ -54,7 +54,7 @@ def object_ids(session, world) -> dict:
             "complaint_id": world.complaint.id, "notice_id": world.rating.notice.id, "file_id": zrgh_file,
             "shipment_id": world.shipment.id, "agent_id": some, "user_id": some, "department_id": 1,
             "item_id": 1, "type_id": 1, "stage_id": 1, "escalation_id": 1, "report_id": 1, "kind": "csv",
-            "token_id": token}
+            "token_id": token, "queue": "notifications", "job_id": "outbox-1"}
 
 
 def routes(app):  # noqa: F811
