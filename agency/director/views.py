@@ -1,7 +1,7 @@
 """The director's pages: workload board, liaisons, catalog and calendar, rankings, reports."""
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, get_template_attribute, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -30,7 +30,14 @@ from agency.projects.models import Project
 from agency.projects.services import assign_agent
 from agency.supervision import figures
 from agency.supervision.models import Card, Escalation
-from agency.supervision.reports import PERIOD_NAMES, last_complete, list_reports, schedule_report
+from agency.supervision.reports import (
+    PERIOD_NAMES,
+    last_complete,
+    list_reports,
+    pending_reports,
+    report_states,
+    schedule_report,
+)
 from agency.transaction import remembered
 from agency.web.access import role_required
 from agency.web.views import Figure, figure_source
@@ -522,7 +529,28 @@ def rankings():
 @role_required("director")
 def reports():
     return render_template("director/reports.html", reports=list_reports(db.session), names=PERIOD_NAMES,
-                           form=forms.GenerateReportForm())
+                           pending=pending_reports(db.session), form=forms.GenerateReportForm())
+
+
+@bp.get("/reports/status")
+@role_required("director")
+def report_status():
+    """For the reports page only (not part of API.md): the state of the reports named by ``key``
+    (``weekly:2026-11-16``, repeatable), and for each kept one its table row, so the page turns a
+    pending row into download links without being reloaded (static/js/report-status.js)."""
+    keys = request.args.getlist("key")[:20]
+    row = get_template_attribute("director/_report_row.html", "report_row")
+    answer = {}
+    for key, state in report_states(db.session, keys).items():
+        entry = {"state": state["state"]}
+        if state["state"] == "ready":
+            entry["html"] = str(row(state["report"], PERIOD_NAMES))
+        else:
+            entry["attempts"] = state["attempts"]
+        answer[key] = entry
+    response = jsonify({"reports": answer})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/reports")
@@ -531,7 +559,7 @@ def generate_report():
     form = forms.GenerateReportForm()
     if form.validate_on_submit():
         job = schedule_report(db.session, clock.now(), form.period.data)
-        _done(_("已提交生成%(name)s，稍后刷新即可下载", name=PERIOD_NAMES[form.period.data]) if job
+        _done(_("已提交生成%(name)s，生成后下方自动出现下载链接", name=PERIOD_NAMES[form.period.data]) if job
               else _("该期报表已提交或已生成"))
     else:
         _form_failed(form)
