@@ -249,6 +249,11 @@ def test_supervision_board_due_today_and_resolving_an_escalation(signed_in, post
     html = client.get("/supervision/").get_data(as_text=True)
     escalations, rest = html.split("<h2>今日到期")
     assert "建设工程消防设计审查" in rest.split("<h2>按部门")[0]  # ZJ-02 is due today
+    assert "已过期限" not in rest.split("<h2>按部门")[0]  # not yet (17:30)
+    clock.set(at("2026-11-18 17:45"))
+    overdue = client.get("/supervision/").get_data(as_text=True).split("<h2>今日到期")[1].split("<h2>按部门")[0]
+    assert re.search(r'class="row-bad".*?<span class="badge bad">已过期限</span> 2026-11-18 17:30', overdue, re.S)
+    clock.set(at("2026-11-18 09:00"))  # colour is not the only sign of a passed deadline
     assert "建设项目环境影响报告表审批" in escalations  # STHJ-01 waits for the director
     assert "生态环境局" in html.split("<h2>按部门")[1] and "agent" in html.split("<h2>按代办员")[1]
     post(f"/supervision/escalations/{escalation.id}/resolve", {f"e{escalation.id}-resolution": "已电话督办，部门承诺今日答复"},
