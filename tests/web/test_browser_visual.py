@@ -3,9 +3,10 @@ collapsed behind a menu on a phone, no page scrolling sideways at 390 px, the re
 into a download link by itself, and the contact card's print button.  Screenshots at 1280 and 390 px,
 in Chinese and English, under test-output/screenshots/."""
 import re
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from agency.demo import PASSWORD
 from tests.browser_support import DESKTOP, PHONE, screenshot, sign_in
@@ -154,3 +155,61 @@ def test_contact_card_prints_from_its_button(live_server, open_page):
     page.emulate_media(media="print")
     assert not button.is_visible() and page.locator("article.contact-card").is_visible()
     screenshot(page, "contact-card-print")
+
+
+OPINION = "同意选址，请在施工图阶段补充排水接驳说明"
+
+
+def _closed_meeting(app) -> int:
+    """A joint review of the demo's construction project, invited, held and closed (services, as the agent)."""
+    from agency import clock
+    from agency.calendar.services import get_calendar
+    from agency.extensions import db
+    from agency.meetings import services
+    from agency.meetings.models import Meeting
+    from agency.people.models import User
+    from agency.projects.models import Project
+    from workers.worker import drain
+
+    def agent():
+        return db.session.scalar(select(User).where(User.username == "agent1"))
+    with app.app_context():
+        now = clock.now()
+        project = db.session.scalar(select(Project).where(Project.name == "年产十万台精密机床项目"))
+        day = get_calendar(db.session).add_working_days(clock.local(now).date(), 3)
+        starts = datetime.combine(day, time(10, 0), tzinfo=clock.hall_tz())
+        meeting_id = services.schedule_meeting(db.session, now, agent(), project, kind="joint_review",
+                                               starts_at=starts, place="三楼联审室", department_codes=["ZRGH"]).id
+        db.session.commit()
+        db.session.remove()
+    drain(app)  # the department's queue delivers the invitation
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        services.record_attendance(db.session, starts + timedelta(hours=1), agent(), meeting, [
+            {"department_code": "ZRGH", "present": True, "representative": "李科长", "decision": "consent",
+             "opinion": OPINION}])
+        services.close_meeting(db.session, starts + timedelta(hours=2), agent(), meeting, "同意进入下一阶段")
+        db.session.commit()
+        db.session.remove()
+    return meeting_id
+
+
+@pytest.fixture(scope="module")
+def closed_meeting(live_server):
+    return _closed_meeting(live_server.app)
+
+
+@pytest.mark.parametrize("width,lang", [("desktop", "zh"), ("phone", "en")])
+def test_minutes_print_once_from_their_button(live_server, open_page, closed_meeting, width, lang):
+    page = open_page(DESKTOP if width == "desktop" else PHONE, LOCALES[lang])
+    page.add_init_script("window.__printed = 0; window.print = function () { window.__printed += 1; };")
+    sign_in(page, live_server, "agent1", PASSWORD)
+    page.goto(live_server(f"/meetings/{closed_meeting}/minutes"))
+    assert page.locator("main").inner_text().count(OPINION) == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= (DESKTOP if width == "desktop" else PHONE)["width"]
+    page.locator("button[data-print]").click()
+    assert page.evaluate("window.__printed") == 1
+    page.emulate_media(media="print")
+    assert page.locator("main").inner_text().count(OPINION) == 1
+    assert not page.locator("button[data-print]").is_visible() and not page.locator("nav.nav").is_visible()
+    screenshot(page, f"minutes-print-{width}-{lang}")
