@@ -212,7 +212,7 @@ def test_rankings_refuse_a_reversed_period_with_a_form_message(signed_in, clock,
     assert re.search(r'<div class="flash flash-error period-error" role="alert">[^<]*' + re.escape(message), html)
     asked = dict(part.split("=") for part in query.split("&"))
     assert f'name="from" value="{asked["from"]}"' in html  # the dates typed are shown again
-    assert "2026-10-01 至 2026-10-31" in html  # and the figures shown are the default period's (the last full month), said so
+    assert "2026-10-01 至 2026-10-31" in html  # the figures shown are the default period's (the last full month)
     ok = signed_in().get("/director/rankings?from=2026-11-16&to=2026-11-20")
     assert ok.status_code == 200 and "period-error" not in ok.get_data(as_text=True)
 

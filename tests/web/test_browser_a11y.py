@@ -14,7 +14,8 @@ AXE = "/static/vendor/axe-core/axe.min.js"
 FAILING = ("serious", "critical")
 RUN = """() => axe.run(document, {resultTypes: ["violations"]}).then(result => result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " — " + (n.failureSummary || "").split("\\n").slice(1, 2).join(""))
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " — "
+                                        + (n.failureSummary || "").split("\\n").slice(1, 2).join(""))
 })))"""
 
 
