@@ -1,4 +1,4 @@
-// Every page: a table wider than its frame scrolls inside its .table-wrap; such a region takes the keyboard
+// Every page.  A table wider than its frame scrolls inside its .table-wrap; such a region takes the keyboard
 // focus (tabindex=0, named by its table's caption or heading) so it can be scrolled without a mouse.
 (function () {
   "use strict";
@@ -23,6 +23,13 @@
       }
     });
   }
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", mark); } else { mark(); }
+  // Where CSS cannot show a closed <details>' links (no ::details-content), open the menu on a desktop.
+  function openMenuOnDesktop() {
+    var menu = document.querySelector("details.nav-menu");
+    if (menu && !(window.CSS && CSS.supports && CSS.supports("selector(::details-content)"))
+        && window.matchMedia("(min-width: 641px)").matches) { menu.open = true; }
+  }
+  function start() { mark(); openMenuOnDesktop(); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
   window.addEventListener("resize", mark);
 })();
