@@ -1,7 +1,7 @@
 """The director's pages: workload board, liaisons, catalog and calendar, rankings, reports."""
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, get_template_attribute, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -30,13 +30,21 @@ from agency.projects.models import Project
 from agency.projects.services import assign_agent
 from agency.supervision import figures
 from agency.supervision.models import Card, Escalation
-from agency.supervision.reports import PERIOD_NAMES, list_reports, schedule_report
+from agency.supervision.reports import (
+    PERIOD_NAMES,
+    last_complete,
+    list_reports,
+    pending_reports,
+    report_states,
+    schedule_report,
+)
 from agency.transaction import remembered
 from agency.web.access import role_required
 from agency.web.views import Figure, figure_source
 
 bp = Blueprint("director", __name__, url_prefix="/director")
 TREND_WEEKS = 12
+TREND_MONTHS = 12
 
 
 def _done(message: str):
@@ -105,10 +113,19 @@ def workload_board():
             suggestions[project.id] = error
     types = db.session.scalars(select(ProjectType).order_by(ProjectType.code)).all()
     return render_template(
-        "director/workload.html", rows=rows, unassigned=projects, unassigned_total=total, suggestions=suggestions,
+        "director/workload.html", rows=rows, chart=workload_chart(rows), unassigned=projects,
+        unassigned_total=total, suggestions=suggestions,
         agents=_agents(), type_names={t.code: t.name for t in types}, types=types,
         unreachable=services.unreachable_departments(db.session), orphaned=services.orphaned_work(db.session),
         action=forms.ActionForm(), awaiting=waiting_after_refusal(db.session, clock.now()))
+
+
+def workload_chart(rows: list[dict]) -> dict:
+    """The board's chart: open projects and open tasks per agent, an agent on leave named so in its label."""
+    return {"labels": [r["name"] + (_("（休假）") if r["on_leave"] else "") for r in rows],
+            "open_projects": [r["open_projects"] for r in rows], "open_tasks": [r["open_tasks"] for r in rows],
+            "on_leave": [r["on_leave"] for r in rows],
+            "names": {"open_projects": _("在办项目"), "open_tasks": _("未办结任务")}}
 
 
 @bp.post("/projects/<int:project_id>/assign")
@@ -432,9 +449,17 @@ def import_calendar():
 # -- rankings ----------------------------------------------------------------------
 
 
+def default_period(today: date) -> figures.Period:
+    """The rankings page opens on the last full month (a month to date is too young to compare)."""
+    return last_complete("monthly", today)
+
+
 def requested_period() -> tuple[figures.Period, str | None]:
-    """The period of ``from``/``to`` (by default this month to today), or the default period and the
-    form's message when the range is not a date, reversed or too long (never silently narrowed)."""
+    """The period of ``from``/``to`` (by default the last full month), or the default period and the
+    form's message when the range is not a date, reversed or too long (never silently narrowed or swapped).
+
+    With one end given the other takes the API's default (``period_between``: ``to`` today, ``from``
+    the first of ``to``'s month)."""
     today = _today()
     asked = {}
     for name in ("from", "to"):
@@ -442,23 +467,30 @@ def requested_period() -> tuple[figures.Period, str | None]:
         try:
             asked[name] = date.fromisoformat(raw) if raw else None
         except ValueError:
-            return period_between(None, None, today), _("“%(value)s”不是有效日期，请按 年-月-日 填写。", value=raw)
+            return default_period(today), _("“%(value)s”不是有效日期，请按 年-月-日 填写。", value=raw)
+    if asked["from"] is None and asked["to"] is None:
+        return default_period(today), None
     try:
         return period_between(asked["from"], asked["to"], today), None
     except BadInput as error:
         if "from" in error.fields:
-            return period_between(None, None, today), _(
+            return default_period(today), _(
                 "“从”（%(start)s）晚于“至”（%(end)s），请重新选择日期。", start=asked["from"].isoformat(),
                 end=(asked["to"] or today).isoformat())
-        return period_between(None, None, today), _("统计期间最长 %(days)d 天，请缩短日期范围。", days=MAX_PERIOD_DAYS)
+        return default_period(today), _("统计期间最长 %(days)d 天，请缩短日期范围。", days=MAX_PERIOD_DAYS)
 
 
-def chart_data(departments: list[dict], trend: list[dict]) -> dict:
+def chart_data(departments: list[dict], trend: list[dict], months: list[dict]) -> dict:
     return {
         "trend": {"labels": [w["week"].strftime("%m-%d") for w in trend],
                   "on_time": [None if w["on_time_rate"] is None else round(w["on_time_rate"] * 100, 1) for w in trend],
                   "early": [None if w["early_rate"] is None else round(w["early_rate"] * 100, 1) for w in trend],
                   "red": [w["red"] for w in trend], "yellow": [w["yellow"] for w in trend]},
+        "months": {"labels": [m["month"].strftime("%Y-%m") for m in months],
+                   "on_time": [None if m["on_time_rate"] is None else round(m["on_time_rate"] * 100, 1)
+                               for m in months],
+                   "satisfaction": [m["satisfaction"] for m in months],
+                   "ratings": [m["ratings"] for m in months], "tasks": [m["tasks"] for m in months]},
         "departments": {"labels": [d["department_name"] for d in departments if d["tasks"]],
                         "on_time": [round(d["on_time_rate"] * 100, 1) for d in departments if d["tasks"]],
                         "red": [d["red"] for d in departments if d["tasks"]],
@@ -477,11 +509,15 @@ def rankings():
     visits = {row["project_type"]: row for row in figures.visit_figures(db.session, period, tz)}
     trend_start = period.end - timedelta(days=period.end.weekday() + 7 * (TREND_WEEKS - 1))
     trend = figures.weekly_trend(db.session, figures.Period(trend_start, period.end), tz)
+    back = period.end.year * 12 + period.end.month - 1 - (TREND_MONTHS - 1)
+    months_start = date(back // 12, back % 12 + 1, 1)
+    months = figures.monthly_trend(db.session, figures.Period(months_start, period.end), tz)
     ranked = sorted(departments, key=lambda d: (d["tasks"] == 0, -(d["on_time_rate"] or 0), d["red"],
                                                 d["department"]))
     return render_template("director/rankings.html", period=period, departments=ranked, agents=agents, types=types,
                            visits=visits, stars=figures.star_figures(db.session),
-                           trend=trend, charts=chart_data(ranked, trend), today=_today(), period_error=period_error,
+                           trend=trend, months=months, charts=chart_data(ranked, trend, months), today=_today(),
+                           period_error=period_error,
                            asked={name: request.args.get(name, "") for name in ("from", "to")}
                            ), 400 if period_error else 200
 
@@ -493,7 +529,28 @@ def rankings():
 @role_required("director")
 def reports():
     return render_template("director/reports.html", reports=list_reports(db.session), names=PERIOD_NAMES,
-                           form=forms.GenerateReportForm())
+                           pending=pending_reports(db.session), form=forms.GenerateReportForm())
+
+
+@bp.get("/reports/status")
+@role_required("director")
+def report_status():
+    """For the reports page only (not part of API.md): the state of the reports named by ``key``
+    (``weekly:2026-11-16``, repeatable), and for each kept one its table row, so the page turns a
+    pending row into download links without being reloaded (static/js/report-status.js)."""
+    keys = request.args.getlist("key")[:20]
+    row = get_template_attribute("director/_report_row.html", "report_row")
+    answer = {}
+    for key, state in report_states(db.session, keys).items():
+        entry = {"state": state["state"]}
+        if state["state"] == "ready":
+            entry["html"] = str(row(state["report"], PERIOD_NAMES))
+        else:
+            entry["attempts"] = state["attempts"]
+        answer[key] = entry
+    response = jsonify({"reports": answer})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/reports")
@@ -502,7 +559,7 @@ def generate_report():
     form = forms.GenerateReportForm()
     if form.validate_on_submit():
         job = schedule_report(db.session, clock.now(), form.period.data)
-        _done(_("已提交生成%(name)s，稍后刷新即可下载", name=PERIOD_NAMES[form.period.data]) if job
+        _done(_("已提交生成%(name)s，生成后下方自动出现下载链接", name=PERIOD_NAMES[form.period.data]) if job
               else _("该期报表已提交或已生成"))
     else:
         _form_failed(form)

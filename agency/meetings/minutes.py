@@ -74,6 +74,26 @@ def build_minutes(meeting, now: datetime, effects: dict) -> str:
     for invitation in effects.get("reinvite", []):
         consequences.append(f"  {invitation.department.name}：需重新邀请")
     if consequences:
-        lines += ["", f"{'五' if meeting.kind == 'site_survey' else '四'}、办理结果", *consequences]
+        lines += ["", f"{'五' if meeting.kind == 'site_survey' else '四'}{OUTCOME_HEADING}", *consequences]
     lines += ["", f"纪要形成时间：{local(now):%Y-%m-%d %H:%M}"]
     return "\n".join(lines) + "\n"
+
+
+OUTCOME_HEADING = "、办理结果"
+
+
+def outcome_lines(minutes: str) -> list[str]:
+    """The lines of the minutes' "办理结果" section (what closing did to the tasks), as written at closing.
+
+    Those consequences are known only at the moment of closing, so the minutes page prints them from
+    the kept text (``build_minutes`` writes the heading ``四、办理结果`` or ``五、办理结果``) instead of
+    the whole text a second time."""
+    lines, inside = [], False
+    for line in minutes.splitlines():
+        if not inside:
+            inside = line.endswith(OUTCOME_HEADING)
+            continue
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return lines

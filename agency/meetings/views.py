@@ -17,7 +17,7 @@ from agency.extensions import db
 from agency.meetings import ics, rules, services
 from agency.meetings.forms import (DECISION_LABELS, KIND_LABELS, CancelForm, CloseForm, ConfirmForm, OpinionForm,
                                    RescheduleForm, ScheduleForm)
-from agency.meetings.minutes import attendance_line, stance_line
+from agency.meetings.minutes import attendance_line, outcome_lines, stance_line
 from agency.meetings.models import Invitation, Meeting
 from agency.people.access import get_meeting, get_project, is_assigned_agent, visible_meetings, visible_projects
 from agency.projects.models import Project
@@ -307,7 +307,7 @@ def minutes(meeting_id):
     if meeting.status != "closed":
         raise TransitionNotAllowed(_("会议尚未闭会，暂无会议纪要。"))
     return render_template("meetings/minutes.html", meeting=meeting, stance_line=stance_line,
-                           attendance_line=attendance_line)
+                           attendance_line=attendance_line, outcomes=outcome_lines(meeting.minutes))
 
 
 @bp.get("/<int:meeting_id>/minutes.txt")

@@ -497,45 +497,84 @@ def weekly_trend(session: Session, period: Period, tz: tzinfo) -> list[dict]:
 
     One grouped query per source by local date; Python folds the days into weeks.
     """
+    return [{"week": row.pop("start"), **row} for row in _trend(session, period, tz, _monday, _next_week)]
+
+
+def monthly_trend(session: Session, period: Period, tz: tzinfo) -> list[dict]:
+    """Hall-wide figures per calendar month of the period (the months it touches), as ``weekly_trend``,
+    plus ``satisfaction``: the mean level of every rating (of a department's task or of a whole
+    project) created in the month, None without ratings, and ``ratings``, their number."""
+    return [{"month": row.pop("start"), **row}
+            for row in _trend(session, period, tz, _first_of_month, _next_month, satisfaction=True)]
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _next_week(d: date) -> date:
+    return d + timedelta(days=7)
+
+
+def _first_of_month(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _next_month(d: date) -> date:
+    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _trend(session: Session, period: Period, tz: tzinfo, bucket, following, satisfaction: bool = False) -> list[dict]:
+    """The figures of each bucket (``bucket(day)`` its first day, ``following(first)`` the next one's)."""
     closed = _closed_in(period, tz)
     lo, hi = period.bounds(tz)
     answered = Task.status == "answered"
     day = day_number(session, Task.answered_at, tz)
     early = and_(answered, day < day_number(session, Task.deadline, tz))
-    weeks: dict[date, dict] = {}
+    buckets: dict[date, dict] = {}
 
-    def week(d) -> dict:
-        d = d if isinstance(d, date) else day_of(d)
-        monday = d - timedelta(days=d.weekday())
-        return weeks.setdefault(monday, {"week": monday, "tasks": 0, "on_time": 0, "early": 0,
-                                         "deemed_timeout": 0, "red": 0, "yellow": 0})
+    def of(d) -> dict:
+        first = bucket(d if isinstance(d, date) else day_of(d))
+        blank = {"start": first, "tasks": 0, "on_time": 0, "early": 0, "deemed_timeout": 0, "red": 0, "yellow": 0}
+        if satisfaction:
+            blank.update(levels=0, ratings=0)
+        return buckets.setdefault(first, blank)
 
-    start = period.start - timedelta(days=period.start.weekday())
+    start = bucket(period.start)
     while start <= period.end:
-        week(start)
-        start += timedelta(days=7)
+        of(start)
+        start = following(start)
     for d, n, on_time, early_n, deemed in session.execute(
             select(day, func.count(), _count_if(and_(answered, Task.answered_at <= Task.deadline)),
                    _count_if(early), _count_if(and_(Task.status == "deemed_consent",
                                                     Task.outcome_reason == "timeout")))
             .where(*closed).group_by(day)):
-        w = week(d)
-        w["tasks"] += n
-        w["on_time"] += on_time
-        w["early"] += early_n
-        w["deemed_timeout"] += deemed
+        b = of(d)
+        b["tasks"] += n
+        b["on_time"] += on_time
+        b["early"] += early_n
+        b["deemed_timeout"] += deemed
     card_day = day_number(session, Card.at, tz)
     for d, red, yellow in session.execute(
             select(card_day, _count_if(Card.color == "red"), _count_if(Card.color == "yellow"))
             .where(Card.at >= lo, Card.at < hi).group_by(card_day)):
-        w = week(d)
-        w["red"] += red
-        w["yellow"] += yellow
+        b = of(d)
+        b["red"] += red
+        b["yellow"] += yellow
+    if satisfaction:
+        rating_day = day_number(session, Rating.created_at, tz)
+        for d, total, n in session.execute(
+                select(rating_day, func.sum(Rating.level), func.count())
+                .where(Rating.created_at >= lo, Rating.created_at < hi).group_by(rating_day)):
+            b = of(d)
+            b["levels"] += total or 0
+            b["ratings"] += n
     result = []
-    for monday in sorted(weeks):
-        w = weeks[monday]
-        w["on_time_rate"] = _rate(w["on_time"], w["tasks"])
-        w["early_rate"] = _rate(w["early"], w["tasks"])
-        result.append(w)
+    for first in sorted(buckets):
+        b = buckets[first]
+        b["on_time_rate"] = _rate(b["on_time"], b["tasks"])
+        b["early_rate"] = _rate(b["early"], b["tasks"])
+        if satisfaction:
+            b["satisfaction"] = _mean(b.pop("levels"), b["ratings"])
+        result.append(b)
     return result
-

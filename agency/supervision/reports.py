@@ -254,6 +254,53 @@ def build_report(session: Session, now: datetime, kind: str, start: date, report
     return report
 
 
+def report_key(kind: str, start: date) -> str:
+    """How a page names a report, kept or still being generated: ``weekly:2026-11-16``."""
+    return f"{kind}:{start.isoformat()}"
+
+
+def pending_reports(session: Session) -> list[dict]:
+    """The reports asked for (by the scheduler or the director) whose job has not finished, oldest first:
+    ``{key, period, start, end, status, attempts, last_error}``; ``status`` is the outbox row's
+    (``pending``/``enqueued`` while it waits or runs, ``failed`` once parked after its last attempt)."""
+    from agency.jobs.models import OutboxJob
+    rows = []
+    for job in session.scalars(select(OutboxJob).where(OutboxJob.status != "done", OutboxJob.func == JOB)
+                               .order_by(OutboxJob.created_at, OutboxJob.id)):
+        kind, start = job.args[0], date.fromisoformat(job.args[1])
+        span = period_of(kind, start)
+        rows.append({"key": report_key(kind, start), "period": kind, "start": span.start, "end": span.end,
+                     "status": job.status, "attempts": job.attempts, "last_error": job.last_error})
+    return rows
+
+
+def report_states(session: Session, keys: list[str]) -> dict[str, dict]:
+    """key -> ``{"state": "ready", "report": Report}`` once kept, ``{"state": "pending"|"failed", ...}``
+    while its job has not finished; a key neither kept nor asked for is left out."""
+    from agency.jobs.models import OutboxJob
+    wanted = {}
+    for key in keys:
+        kind, _, start = key.partition(":")
+        try:
+            wanted[key] = (kind, date.fromisoformat(start))
+        except ValueError:
+            continue
+    if not wanted:
+        return {}
+    kept = {report_key(r.period, r.start): r for r in session.scalars(
+        select(Report).where(Report.start.in_({start for _, start in wanted.values()})))}
+    jobs = {job.key: job for job in session.scalars(
+        select(OutboxJob).where(OutboxJob.key.in_([f"report:{key}" for key in wanted])))}
+    states = {}
+    for key in wanted:
+        report, job = kept.get(key), jobs.get(f"report:{key}")
+        if report is not None:
+            states[key] = {"state": "ready", "report": report}
+        elif job is not None:
+            states[key] = {"state": "failed" if job.status == "failed" else "pending", "attempts": job.attempts}
+    return states
+
+
 def list_reports(session: Session, kind: str | None = None, limit: int = 200) -> list[Report]:
     query = select(Report).order_by(Report.start.desc(), Report.period, Report.id.desc()).limit(limit)
     if kind:

@@ -212,7 +212,7 @@ def test_rankings_refuse_a_reversed_period_with_a_form_message(signed_in, clock,
     assert re.search(r'<div class="flash flash-error period-error" role="alert">[^<]*' + re.escape(message), html)
     asked = dict(part.split("=") for part in query.split("&"))
     assert f'name="from" value="{asked["from"]}"' in html  # the dates typed are shown again
-    assert "2026-11-01 至 2026-11-25" in html  # and the figures shown are the default period's, said so
+    assert "2026-10-01 至 2026-10-31" in html  # the figures shown are the default period's (the last full month)
     ok = signed_in().get("/director/rankings?from=2026-11-16&to=2026-11-20")
     assert ok.status_code == 200 and "period-error" not in ok.get_data(as_text=True)
 
@@ -249,6 +249,11 @@ def test_supervision_board_due_today_and_resolving_an_escalation(signed_in, post
     html = client.get("/supervision/").get_data(as_text=True)
     escalations, rest = html.split("<h2>今日到期")
     assert "建设工程消防设计审查" in rest.split("<h2>按部门")[0]  # ZJ-02 is due today
+    assert "已过期限" not in rest.split("<h2>按部门")[0]  # not yet (17:30)
+    clock.set(at("2026-11-18 17:45"))
+    overdue = client.get("/supervision/").get_data(as_text=True).split("<h2>今日到期")[1].split("<h2>按部门")[0]
+    assert re.search(r'class="row-bad".*?<span class="badge bad">已过期限</span> 2026-11-18 17:30', overdue, re.S)
+    clock.set(at("2026-11-18 09:00"))  # colour is not the only sign of a passed deadline
     assert "建设项目环境影响报告表审批" in escalations  # STHJ-01 waits for the director
     assert "生态环境局" in html.split("<h2>按部门")[1] and "agent" in html.split("<h2>按代办员")[1]
     post(f"/supervision/escalations/{escalation.id}/resolve", {f"e{escalation.id}-resolution": "已电话督办，部门承诺今日答复"},
@@ -368,4 +373,99 @@ def test_reports_page_offers_and_lists_the_quarterly_report(app, signed_in, post
     post("/director/reports", {"period": "quarterly"}, page="/director/reports")
     run_jobs()
     html = client.get("/director/reports").get_data(as_text=True)
-    assert re.search(r"<td>季公示</td><td class=\"nowrap\">2026-07-01 — 2026-09-30</td>", html)
+    assert re.search(r'data-report-key="quarterly:2026-07-01" data-state="ready">\s*<td[^>]*>季公示</td>\s*'
+                     r'<td class="nowrap"[^>]*>2026-07-01 — 2026-09-30</td>', html)
+
+
+def chart_values(html: str, name: str) -> dict:
+    """The JSON a chart canvas carries (``data-values``, HTML-escaped)."""
+    import html as markup
+    import json
+    raw = re.search(rf'data-chart="{name}" data-values="([^"]*)"', html).group(1)
+    return json.loads(markup.unescape(raw))
+
+
+@pytest.mark.parametrize("today,start,end", [
+    ("2026-11-25T10:00:00+08:00", "2026-10-01", "2026-10-31"),
+    ("2026-12-01T08:00:00+08:00", "2026-11-01", "2026-11-30"),  # the first of a month: the month just ended
+    ("2027-01-15T10:00:00+08:00", "2026-12-01", "2026-12-31"),
+])
+def test_rankings_open_on_the_last_full_month(signed_in, clock, today, start, end):
+    client = signed_in()
+    clock.set(today)
+    response = client.get("/director/rankings")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "period-error" not in html
+    assert f"{start} 至 {end}" in html
+    assert f'name="from" value="{start}"' in html and f'name="to" value="{end}"' in html
+
+
+def test_rankings_chart_satisfaction_and_on_time_by_month(signed_in, session, build, hall):
+    build_week(build, (hall["agent"], hall["agent2"]))
+    session.commit()
+    html = signed_in().get("/director/rankings?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
+    months = chart_values(html, "months")
+    assert len(months["labels"]) == 12 and months["labels"][0] == "2025-12" and months["labels"][-1] == "2026-11"
+    # November (tests/supervision/fixture_week.py): 9 tasks closed, 6 on time (T1 T2 T6 T9 T10 Z1);
+    # 7 ratings, of a department's task or of a project: (5+2+4+1 + 4+5+3) / 7
+    assert months["tasks"][-1] == 9 and months["on_time"][-1] == 66.7
+    assert months["ratings"][-1] == 7 and months["satisfaction"][-1] == round(24 / 7, 2)
+    assert months["tasks"][0] == 0 and months["on_time"][0] is None and months["satisfaction"][0] is None
+    table = html[html.index('data-testid="months"'):]
+    assert "<td>2026-11</td><td class=\"num\">9</td><td class=\"num\">66.7%</td><td class=\"num\">3.43</td>" in table
+
+
+def test_workload_chart_shows_open_work_and_leave(signed_in, session, build, hall):
+    build_week(build, (hall["agent"], hall["agent2"]))  # agent: one project in progress with T7 open
+    hall["agent2"].on_leave = True
+    session.commit()
+    html = signed_in().get("/director/workload").get_data(as_text=True)
+    chart = chart_values(html, "workload")
+    by_name = dict(zip(chart["labels"], zip(chart["open_projects"], chart["open_tasks"], chart["on_leave"])))
+    agent, agent2 = hall["agent"].display_name, hall["agent2"].display_name
+    assert by_name[agent] == (1, 1, False)
+    assert by_name[f"{agent2}（休假）"] == (0, 0, True)  # leave is said in the label, not by colour only
+    assert chart["names"] == {"open_projects": "在办项目", "open_tasks": "未办结任务"}
+    assert "vendor/chartjs/chart.umd.min.js" in html
+    row = re.search(rf'<tr data-agent-id="{hall["agent"].id}">.*?</tr>', html, re.S).group(0)
+    assert 'data-label="操作"' in row and "设为休假" in row  # the actions stay reachable as a card on a phone
+
+
+def test_report_row_is_pending_until_the_job_has_run(app, signed_in, post, session, hall, clock, run_jobs):
+    from agency.jobs.models import OutboxJob
+    clock.set("2026-11-23T09:00:00+08:00")
+    client = signed_in()
+    post("/director/reports", {"period": "daily"}, page="/director/reports")
+    key = "daily:2026-11-22"
+    html = client.get("/director/reports").get_data(as_text=True)
+    assert re.search(rf'<tr data-report-key="{key}" data-state="pending"', html) and "生成中" in html
+    assert 'data-status-url="/director/reports/status"' in html and "js/report-status.js" in html
+    status = client.get(f"/director/reports/status?key={key}&key=weekly:2026-11-16&key=nonsense")
+    assert status.status_code == 200 and status.headers["Cache-Control"] == "no-store"
+    assert status.get_json() == {"reports": {key: {"state": "pending", "attempts": 0}}}
+
+    assert run_jobs() >= 1
+    ready = client.get(f"/director/reports/status?key={key}").get_json()["reports"][key]
+    session.expire_all()
+    assert session.scalar(select(OutboxJob.status).where(OutboxJob.key == f"report:{key}")) == "done"
+    assert ready["state"] == "ready"
+    assert re.search(r'<tr data-report-key="daily:2026-11-22" data-state="ready">', ready["html"])
+    assert re.search(r'href="/director/reports/\d+\.xlsx">XLSX</a>', ready["html"]) and "日报" in ready["html"]
+    html = client.get("/director/reports").get_data(as_text=True)
+    assert 'data-state="pending"' not in html and ready["html"].split(">")[0] in html
+    assert signed_in("agent").get(f"/director/reports/status?key={key}").status_code == 403
+
+
+def test_a_report_whose_job_gave_up_says_so(signed_in, post, session, hall, clock):
+    from agency.jobs.models import OutboxJob
+    clock.set("2026-11-23T09:00:00+08:00")
+    client = signed_in()
+    post("/director/reports", {"period": "weekly"}, page="/director/reports")
+    job = session.scalar(select(OutboxJob).where(OutboxJob.key == "report:weekly:2026-11-16"))
+    job.status, job.attempts = "failed", 10
+    session.commit()
+    html = client.get("/director/reports").get_data(as_text=True)
+    assert re.search(r'<tr data-report-key="weekly:2026-11-16" data-state="failed"', html)
+    assert "生成失败" in html and "已尝试 10 次" in html
+    assert client.get("/director/reports/status?key=weekly:2026-11-16").get_json() == {
+        "reports": {"weekly:2026-11-16": {"state": "failed", "attempts": 10}}}

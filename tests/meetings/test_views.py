@@ -123,3 +123,33 @@ def test_pages_are_for_their_roles(session, hall, client, login):  # noqa: F811
     login("agent")
     assert client.get("/meetings/invitations").status_code == 403
     assert client.get("/meetings/calendar").status_code == 403
+
+
+def test_minutes_print_each_stance_once_with_a_print_button(session, hall, make_meeting, client, login):  # noqa: F811
+    """The minutes page is the document: the stances table, the conclusion and what closing did, once each
+    (the kept text is a download, not printed a second time)."""
+    from agency.meetings import services
+    from tests.meetings.conftest import WEDNESDAY, at
+
+    meeting = make_meeting()
+    after = at(WEDNESDAY, hours=2)
+    opinion = "请补充园区排水接驳方案的盖章件"
+    services.record_attendance(session, after, hall["agent"], meeting, [
+        {"department_code": "FGW", "present": True, "representative": "王科长", "decision": "consent"},
+        {"department_code": "ZRGH", "present": True, "representative": "李科长", "decision": "supplement_needed",
+         "opinion": opinion}])
+    services.close_meeting(session, after, hall["agent"], meeting, "补正后进入下一阶段")
+    session.commit()
+    login("agent")
+    page = html(client.get(f"/meetings/{meeting.id}/minutes"))
+    assert page.count(opinion) == 1 and page.count("补正后进入下一阶段") == 1
+    assert page.count("出席，代表：王科长") == 1
+    assert "minutes-text" not in page and "纪要全文" not in page
+    outcomes = page[page.index('class="minutes-outcomes"'):]
+    outcomes = outcomes[:outcomes.index("</ul>")]
+    assert outcomes.count("<li>") == outcomes.count("：一次性告知补正材料") == 2  # ZRGH's two tasks, once each
+    assert page.count("一次性告知补正材料") == 2
+    assert re.search(r'<button type="button" class="button small primary" data-print>打印纪要</button>', page)
+    assert "js/print.js" in page
+    text = client.get(f"/meetings/{meeting.id}/minutes.txt").get_data(as_text=True)
+    assert opinion in text and "办理结果" in text  # the full text stays downloadable

@@ -106,3 +106,16 @@ def test_working_day_number_differences_are_working_days_between(session):
 def test_a_period_cannot_end_before_it_starts():
     with pytest.raises(ValueError):
         Period(date(2026, 11, 20), date(2026, 11, 16))
+
+
+def test_monthly_trend_has_every_month_with_satisfaction(session, week):
+    trend = figures.monthly_trend(session, Period(date(2026, 10, 15), date(2026, 11, 30)), TZ)
+    assert [m["month"] for m in trend] == [date(2026, 10, 1), date(2026, 11, 1)]
+    october, november = trend
+    assert (october["tasks"], october["on_time_rate"]) == (0, None)
+    assert (october["ratings"], october["satisfaction"]) == (0, None)
+    # November: FGW T1 T2 T3 T4 T6 T8 T9 T10 and ZRGH Z1 closed; on time T1 T2 T6 T9 T10 Z1
+    assert (november["tasks"], november["on_time"], november["on_time_rate"]) == (9, 6, round(6 / 9, 4))
+    # every rating of the month, of a department's task or of a project: 5 2 4 1 and 4 5 3
+    assert (november["ratings"], november["satisfaction"]) == (7, round(24 / 7, 2))
+    assert (november["red"], november["yellow"]) == (2, 3)

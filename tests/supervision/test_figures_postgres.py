@@ -48,6 +48,9 @@ def test_figures_on_postgres(pg_week):
     assert [p["id"] for p in startup["over_target_projects"]] == [rows["p2"].id]
     trend = figures.weekly_trend(session, Period(date(2026, 11, 9), date(2026, 11, 20)), TZ)
     assert [(w["tasks"], w["on_time"], w["early"]) for w in trend] == [(1, 1, 1), (7, 4, 2)]
+    months = figures.monthly_trend(session, Period(date(2026, 10, 15), date(2026, 11, 30)), TZ)
+    assert [(m["month"], m["tasks"], m["on_time"], m["ratings"], m["satisfaction"]) for m in months] == [
+        (date(2026, 10, 1), 0, 0, 0, None), (date(2026, 11, 1), 9, 6, 7, round(24 / 7, 2))]
     assert agent_loads(session)[a.id].open_tasks == 1 and workload(session)[0]["agent_id"] == a.id
     assert sum(d["red"] for d in board.cards_by_department(session, WEEK, TZ)) == 1
 
