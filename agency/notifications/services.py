@@ -37,26 +37,22 @@ class Notice:
 def send_notices(session: Session, now: datetime, notices) -> int:
     """Write many notices at once: inbox messages now, e-mail and webhook by one job after commit.
 
-    One SELECT finds the keys already used; the messages and deliveries are
-    written by one multi-row INSERT each (no ids come back: nothing needs
-    them), and the e-mails and webhook calls of the whole call go to one
-    outbox job.  Returns how many notices were written (a key already used
-    is skipped).
+    Two statements for any number of notices (each answer pays them, bench_workflow): one multi-row
+    ``INSERT INTO deliveries ... ON CONFLICT (key) DO NOTHING RETURNING key`` claims the delivery keys
+    (a key already used, even by a transaction racing this one, comes back absent and is skipped),
+    then one multi-row INSERT writes the inbox messages of the notices whose inbox key was fresh.  The
+    e-mails and webhook calls of the whole call go to one outbox job.  Returns how many notices were
+    written.
     """
     fresh: dict[str, Notice] = {}
     for notice in notices:
         fresh.setdefault(f"{notice.key}:inbox:{notice.user.id}", notice)
     if not fresh:
         return 0
-    taken = set(session.scalars(select(Delivery.key).where(Delivery.key.in_(list(fresh)))))
     webhook = bool(current_app.config.get("WEBHOOK_URL"))
-    messages, deliveries, sending, outgoing = [], [], [], []
+    deliveries, payloads = [], {}
     for inbox_key, notice in fresh.items():
-        if inbox_key in taken:
-            continue
         user, subject = notice.user, notice.subject[:200]
-        messages.append(dict(user_id=user.id, project_id=notice.project_id, subject=subject, body=notice.body,
-                             link=notice.link, created_at=now, read_at=None))
         deliveries.append(dict(key=inbox_key, channel="inbox", recipient=str(user.id), subject=subject,
                                status="sent", attempts=1, created_at=now, sent_at=now))
         channels = [("email", user.email)] if user.email else []
@@ -64,18 +60,33 @@ def send_notices(session: Session, now: datetime, notices) -> int:
             channels.append(("webhook", user.phone))
         for channel, recipient in channels:
             key = f"{notice.key}:{channel}:{user.id}"
-            sending.append(dict(key=key, channel=channel, recipient=recipient, subject=subject, status="pending",
-                                attempts=0, created_at=now, sent_at=None))
+            deliveries.append(dict(key=key, channel=channel, recipient=recipient, subject=subject,
+                                   status="pending", attempts=0, created_at=now, sent_at=None))
             payload = {"body": notice.body, "link": notice.link}
             if notice.attachment and channel == "email":
                 payload["attachment"] = notice.attachment
-            outgoing.append([key, json.dumps(payload, ensure_ascii=False)])
-    for model, rows in ((Message, messages), (Delivery, deliveries + sending)):  # rows of one shape run together
-        if rows:
-            session.execute(insert(model).execution_options(render_nulls=True), rows)
+            payloads[key] = json.dumps(payload, ensure_ascii=False)
+    deliveries.sort(key=lambda row: row["key"])  # every writer takes the keys in one order: no deadlock
+    taken_now = set(session.scalars(_claim_keys(session, deliveries)))
+    messages = [dict(user_id=n.user.id, project_id=n.project_id, subject=n.subject[:200], body=n.body, link=n.link,
+                     created_at=now, read_at=None) for key, n in fresh.items() if key in taken_now]
+    if messages:
+        session.execute(insert(Message).execution_options(render_nulls=True), messages)
+    outgoing = [[row["key"], payloads[row["key"]]] for row in deliveries
+                if row["key"] in payloads and row["key"] in taken_now]
     if outgoing:
         enqueue_job(session, now, "notifications", "workers.notifications.deliver_all", outgoing)
     return len(messages)
+
+
+def _claim_keys(session: Session, rows: list[dict]):
+    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING key`` of delivery rows: the keys this call wrote."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as insert_new
+    else:
+        from sqlalchemy.dialects.sqlite import insert as insert_new
+    return (insert_new(Delivery).values(rows).on_conflict_do_nothing(index_elements=[Delivery.key])
+            .returning(Delivery.key))
 
 
 def notify(session: Session, now: datetime, user: User, subject: str, body: str = "", *, key: str,
