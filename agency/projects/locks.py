@@ -63,4 +63,9 @@ def lock_projects(session: Session, project_ids) -> list[Project]:
     return [locked[i] for i in wanted]
 
 
+def locked_project_ids(session: Session) -> set[int]:
+    """The projects this transaction holds locked (their audit chains need no other lock)."""
+    return set(remembered(session, _LOCKED))
+
+
 _LOCKED = "agency_locked_projects"
