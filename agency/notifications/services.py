@@ -101,25 +101,32 @@ def notify_many(session: Session, now: datetime, users, subject: str, body: str 
 
 
 def deliver_all(session: Session, now: datetime, outgoing: list) -> None:
-    """Send the e-mails and webhook calls of one ``send_notices``, each at most once.
+    """Send the e-mails and webhook calls of one ``send_notices``, each at most once per success.
 
-    Each delivery is committed on its own, so one that fails does not undo
-    (and later resend) the others; the failure is counted on its row, and
-    the job fails after trying the rest, so RQ runs it again: what was sent
-    is skipped then.
+    The job's deliveries are locked in one statement and marked in the job's own transaction, so a
+    job that sends everything commits once (the runner's commit, with the job marked done; the claim's
+    lock is held throughout, so a second delivery of the job waits and finds it done).  When a
+    channel fails, what was sent is committed at once with the failure counted on its row, and the
+    job fails after trying the rest, so RQ runs it again: what was sent is skipped then.  A worker
+    killed between sending and that commit sends again on the retry (at least once; the e-mail's
+    Message-ID and the webhook's Idempotency-Key carry the delivery key for the receiver to drop it).
     """
+    payloads = dict(outgoing)
     failed = []
-    for key, payload in outgoing:
+    for delivery in _lock_deliveries(session, list(payloads)):
+        if delivery.status == "sent":
+            continue
         try:
-            deliver(session, now, key, payload)
-            session.commit()
+            _send(delivery, json.loads(payloads[delivery.key]))
         except Exception as exc:  # noqa: BLE001  (any failure of the channel: counted, retried)
-            session.rollback()
-            session.execute(update(Delivery).where(Delivery.key == key, Delivery.status != "sent")
-                            .values(attempts=Delivery.attempts + 1, last_error=repr(exc)[:2000]))
-            session.commit()
-            failed.append(f"{key}: {exc!r}"[:300])
+            delivery.attempts += 1
+            delivery.last_error = repr(exc)[:2000]
+            failed.append(f"{delivery.key}: {exc!r}"[:300])
+            continue
+        delivery.attempts += 1
+        delivery.status, delivery.sent_at = "sent", now
     if failed:
+        session.commit()  # what was sent stays sent: the retry must not send it again
         raise DeliveryFailed(f"{len(failed)} of {len(outgoing)} deliveries failed; " + "; ".join(failed[:5]))
 
 
@@ -127,19 +134,20 @@ class DeliveryFailed(RuntimeError):
     """Some deliveries of a job failed; the job is retried."""
 
 
-def deliver(session: Session, now: datetime, key: str, payload: str) -> None:
-    """Send one e-mail or webhook call; a delivery already sent is never sent again."""
-    delivery = session.scalar(select(Delivery).where(Delivery.key == key).with_for_update())
-    if delivery is None or delivery.status == "sent":
-        return
-    content = json.loads(payload)
-    delivery.attempts += 1
+def _lock_deliveries(session: Session, keys: list[str]) -> list[Delivery]:
+    """The deliveries of ``keys``, locked (in key order, as every writer takes them), in one statement."""
+    if not keys:
+        return []
+    return list(session.scalars(select(Delivery).where(Delivery.key.in_(keys)).order_by(Delivery.key)
+                                .with_for_update()))
+
+
+def _send(delivery: Delivery, content: dict) -> None:
     if delivery.channel == "email":
         send_email(delivery.recipient, delivery.subject, _email_body(content), delivery.key,
                    attachment=content.get("attachment"))
     elif delivery.channel == "webhook":
         post_webhook(delivery, content)
-    delivery.status, delivery.sent_at = "sent", now
 
 
 def _email_body(content: dict) -> str:
