@@ -13,7 +13,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import Integer, String, Text, cast, column, insert, literal, select, update, values
 from sqlalchemy.orm import Session
 
 from agency.jobs.services import enqueue_job
@@ -37,12 +37,12 @@ class Notice:
 def send_notices(session: Session, now: datetime, notices) -> int:
     """Write many notices at once: inbox messages now, e-mail and webhook by one job after commit.
 
-    Two statements for any number of notices (each answer pays them, bench_workflow): one multi-row
-    ``INSERT INTO deliveries ... ON CONFLICT (key) DO NOTHING RETURNING key`` claims the delivery keys
-    (a key already used, even by a transaction racing this one, comes back absent and is skipped),
-    then one multi-row INSERT writes the inbox messages of the notices whose inbox key was fresh.  The
-    e-mails and webhook calls of the whole call go to one outbox job.  Returns how many notices were
-    written.
+    One statement on PostgreSQL for any number of notices (each answer pays it, bench_workflow): a
+    multi-row ``INSERT INTO deliveries ... ON CONFLICT (key) DO NOTHING RETURNING key`` claims the
+    delivery keys (a key already used, even by a transaction racing this one, comes back absent and is
+    skipped), and the inbox messages of the notices whose inbox key was fresh are written by the same
+    statement (two statements on SQLite).  The e-mails and webhook calls of the whole call go to one
+    outbox job.  Returns how many notices were written.
     """
     fresh: dict[str, Notice] = {}
     for notice in notices:
@@ -67,26 +67,48 @@ def send_notices(session: Session, now: datetime, notices) -> int:
                 payload["attachment"] = notice.attachment
             payloads[key] = json.dumps(payload, ensure_ascii=False)
     deliveries.sort(key=lambda row: row["key"])  # every writer takes the keys in one order: no deadlock
-    taken_now = set(session.scalars(_claim_keys(session, deliveries)))
-    messages = [dict(user_id=n.user.id, project_id=n.project_id, subject=n.subject[:200], body=n.body, link=n.link,
-                     created_at=now, read_at=None) for key, n in fresh.items() if key in taken_now]
-    if messages:
-        session.execute(insert(Message).execution_options(render_nulls=True), messages)
+    messages = {key: dict(user_id=n.user.id, project_id=n.project_id, subject=n.subject[:200], body=n.body,
+                          link=n.link, created_at=now, read_at=None) for key, n in fresh.items()}
+    if session.get_bind().dialect.name == "postgresql":
+        taken_now = _write_at_once(session, now, deliveries, messages)
+    else:
+        taken_now = _write_in_two(session, deliveries, messages)
     outgoing = [[row["key"], payloads[row["key"]]] for row in deliveries
                 if row["key"] in payloads and row["key"] in taken_now]
     if outgoing:
         enqueue_job(session, now, "notifications", "workers.notifications.deliver_all", outgoing)
-    return len(messages)
+    return len([key for key in messages if key in taken_now])
 
 
-def _claim_keys(session: Session, rows: list[dict]):
-    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING key`` of delivery rows: the keys this call wrote."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as insert_new
-    else:
-        from sqlalchemy.dialects.sqlite import insert as insert_new
-    return (insert_new(Delivery).values(rows).on_conflict_do_nothing(index_elements=[Delivery.key])
-            .returning(Delivery.key))
+def _write_at_once(session: Session, now: datetime, deliveries: list[dict], messages: dict) -> set[str]:
+    """PostgreSQL: deliveries and messages in one statement; the delivery keys this call wrote.
+
+    ``WITH fresh AS (INSERT INTO deliveries ... ON CONFLICT (key) DO NOTHING RETURNING key),
+    written AS (INSERT INTO messages SELECT ... FROM (VALUES ...) WHERE inbox key IN fresh)
+    SELECT key FROM fresh``: the messages follow the inbox keys claimed by the same statement.
+    """
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    fresh = (pg_insert(Delivery).values(deliveries).on_conflict_do_nothing(index_elements=[Delivery.key])
+             .returning(Delivery.key).cte("fresh"))
+    rows = values(column("key", String), column("user_id", Integer), column("project_id", Integer),
+                  column("subject", String), column("body", Text), column("link", String), name="notice").data(
+        [(key, m["user_id"], m["project_id"], m["subject"], m["body"], m["link"]) for key, m in messages.items()])
+    written = insert(Message).from_select(
+        ["user_id", "project_id", "subject", "body", "link", "created_at"],
+        select(rows.c.user_id, cast(rows.c.project_id, Integer), rows.c.subject, rows.c.body, rows.c.link,
+               literal(now, Message.created_at.type)).where(rows.c.key.in_(select(fresh.c.key)))).cte("written")
+    return set(session.scalars(select(fresh.c.key).add_cte(written)))
+
+
+def _write_in_two(session: Session, deliveries: list[dict], messages: dict) -> set[str]:
+    """Elsewhere (SQLite): the keys claimed by ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, then the messages."""
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    taken_now = set(session.scalars(sqlite_insert(Delivery).values(deliveries)
+                                    .on_conflict_do_nothing(index_elements=[Delivery.key]).returning(Delivery.key)))
+    rows = [row for key, row in messages.items() if key in taken_now]
+    if rows:
+        session.execute(insert(Message).execution_options(render_nulls=True), rows)
+    return taken_now
 
 
 def notify(session: Session, now: datetime, user: User, subject: str, body: str = "", *, key: str,
