@@ -175,7 +175,7 @@ class Floor:
     INSERTs): entrust (project, stage, contact card, agreement; 3 audit events), dispatch (lock, stage
     and project status, 8 tasks, their 8 outbox jobs, 1 audit event), each of the 8 answers (lock,
     conditional UPDATE, audit event, 4 deliveries and 2 inbox messages for the agent and the
-    enterprise, their e-mail outbox job, the result and the checklist entry it fills; the last also
+    enterprise, their e-mail outbox job, the result; the last also
     closes stage and project with their 2 events and the completion's notices).  No ORM, no hash chain
     read (a digest of fixed fields), no rule evaluated: what any implementation persisting the same
     facts per request pays on this machine.
@@ -272,9 +272,6 @@ class Floor:
                 conn.execute(text("INSERT INTO task_results (task_id, project_id, kind, number, issued_on, created_at) "
                                   "VALUES (:id, :p, 'approval', '', :d, :t)"),
                              {"id": task_id, "p": self.project_id, "d": NOW.date(), "t": NOW})
-                conn.execute(text("INSERT INTO project_materials (project_id, name, status, from_task_id, reason, "
-                                  "updated_at) VALUES (:p, :name, 'from_result', :id, '', :t)"),
-                             {"p": self.project_id, "name": f"result {task_id}", "id": task_id, "t": NOW})
                 if last:
                     conn.execute(text("UPDATE stages SET status = 'closed', closed_at = :t WHERE project_id = :p"),
                                  {"p": self.project_id, "t": NOW})
@@ -355,7 +352,7 @@ def main(quick: bool = False) -> None:
          row(f"answer all {TASKS} ({TASKS} requests)", "complete", "spiff_complete"),
          row("whole project", "total", "spiff_total")],
         [("ours / floor: the median of each round's ratio; floor: every row ours writes (tasks, audit events, "
-          "messages, deliveries, outbox rows, results, checklist entries, stage and project changes) by hand in "
+          "messages, deliveries, outbox rows, results, stage and project changes) by hand in "
           "SQL, one statement per table and request, the same 10 commits"),
          (f"SpiffWorkflow persisted per request (its JSON saved after creation, reloaded and saved around each "
           f"of the {TASKS} answers): {m['spiff_persisted_total']:.1f} ms a project; ours / Spiff persisted "

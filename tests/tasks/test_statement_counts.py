@@ -23,13 +23,14 @@ from workers.runner import run_job
 
 pytestmark = pytest.mark.postgres
 
-ANSWER_STATEMENTS = 11 + 6
-"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 11:
-the task as the liaison sees it (1); the project locked with its people, stages and tasks (1, agency.projects.locks);
-the conditional UPDATE of the task (1); the audit chain's head (1: the project's row lock guards the chain, no
-advisory lock); the audit event (1); the notices: delivery keys claimed by INSERT ... ON CONFLICT and the
-inbox messages of the fresh ones in the same statement (1), their e-mail job (1); the task's result (1) and the checklist entry it fills (SELECT, INSERT, UPDATE of
-deferrals: 3).  The response, 6: the body is dumped after the commit expired the task (task, project, calendar,
+ANSWER_STATEMENTS = 9 + 6
+"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 9: the task
+as the liaison sees it (1); the project locked with its people, stages and tasks (1, agency.projects.locks);
+the conditional UPDATE of the task (1); the audit chain's head (1: the project's row lock guards the chain,
+no advisory lock); the audit event (1); the notices: delivery keys claimed by INSERT ... ON CONFLICT and
+the inbox messages of the fresh ones, one statement (1), their e-mail job (1); the task's result (1) and
+the deferrals it settles (1; the checklist entry it fills is derived from the result, not written).
+The response, 6: the body is dumped after the commit expired the task (task, project, calendar,
 supplement requests, result, deferrals: the request's handling, not the workflow's)."""
 
 DELIVER_TASK_STATEMENTS = 6
