@@ -13,7 +13,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import Integer, String, Text, cast, column, insert, literal, select, update, values
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from agency.jobs.services import enqueue_job
@@ -80,24 +80,42 @@ def send_notices(session: Session, now: datetime, notices) -> int:
     return len([key for key in messages if key in taken_now])
 
 
+_AT_ONCE = text("""
+WITH fresh AS (
+    INSERT INTO deliveries (key, channel, recipient, subject, status, attempts, last_error, created_at, sent_at)
+    SELECT d.key, d.channel, d.recipient, d.subject, d.status, d.attempts, '', :now,
+           CASE WHEN d.status = 'sent' THEN CAST(:now AS timestamptz) END
+    FROM unnest(CAST(:keys AS varchar[]), CAST(:channels AS varchar[]), CAST(:recipients AS varchar[]),
+                CAST(:subjects AS varchar[]), CAST(:statuses AS varchar[]), CAST(:attempts AS int[]))
+         AS d(key, channel, recipient, subject, status, attempts)
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key),
+written AS (
+    INSERT INTO messages (user_id, project_id, subject, body, link, created_at)
+    SELECT m.user_id, m.project_id, m.subject, m.body, m.link, :now
+    FROM unnest(CAST(:inbox_keys AS varchar[]), CAST(:users AS int[]), CAST(:projects AS int[]),
+                CAST(:message_subjects AS varchar[]), CAST(:bodies AS text[]), CAST(:links AS varchar[]))
+         WITH ORDINALITY AS m(key, user_id, project_id, subject, body, link, n)
+    WHERE m.key IN (SELECT key FROM fresh)
+    ORDER BY m.n)
+SELECT key FROM fresh""")
+
+
 def _write_at_once(session: Session, now: datetime, deliveries: list[dict], messages: dict) -> set[str]:
     """PostgreSQL: deliveries and messages in one statement; the delivery keys this call wrote.
 
-    ``WITH fresh AS (INSERT INTO deliveries ... ON CONFLICT (key) DO NOTHING RETURNING key),
-    written AS (INSERT INTO messages SELECT ... FROM (VALUES ...) WHERE inbox key IN fresh)
-    SELECT key FROM fresh``: the messages follow the inbox keys claimed by the same statement.
+    The deliveries claim their keys (``ON CONFLICT (key) DO NOTHING RETURNING key``) and the messages
+    follow the inbox keys claimed by the same statement.  One text with array parameters: the same
+    SQL (compiled and prepared once) for any number of notices.
     """
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    fresh = (pg_insert(Delivery).values(deliveries).on_conflict_do_nothing(index_elements=[Delivery.key])
-             .returning(Delivery.key).cte("fresh"))
-    rows = values(column("key", String), column("user_id", Integer), column("project_id", Integer),
-                  column("subject", String), column("body", Text), column("link", String), name="notice").data(
-        [(key, m["user_id"], m["project_id"], m["subject"], m["body"], m["link"]) for key, m in messages.items()])
-    written = insert(Message).from_select(
-        ["user_id", "project_id", "subject", "body", "link", "created_at"],
-        select(rows.c.user_id, cast(rows.c.project_id, Integer), rows.c.subject, rows.c.body, rows.c.link,
-               literal(now, Message.created_at.type)).where(rows.c.key.in_(select(fresh.c.key)))).cte("written")
-    return set(session.scalars(select(fresh.c.key).add_cte(written)))
+    return set(session.scalars(_AT_ONCE, {
+        "now": now, "keys": [d["key"] for d in deliveries], "channels": [d["channel"] for d in deliveries],
+        "recipients": [d["recipient"] for d in deliveries], "subjects": [d["subject"] for d in deliveries],
+        "statuses": [d["status"] for d in deliveries], "attempts": [d["attempts"] for d in deliveries],
+        "inbox_keys": list(messages), "users": [m["user_id"] for m in messages.values()],
+        "projects": [m["project_id"] for m in messages.values()],
+        "message_subjects": [m["subject"] for m in messages.values()],
+        "bodies": [m["body"] for m in messages.values()], "links": [m["link"] for m in messages.values()]}))
 
 
 def _write_in_two(session: Session, deliveries: list[dict], messages: dict) -> set[str]:
