@@ -40,15 +40,11 @@ def lock_projects(session: Session, project_ids) -> list[Project]:
         # One project (a request, e.g. each answer): one statement, the project row locked and joined
         # to its people, stages and tasks (one row per task).  A batch (the sweep): separate IN queries,
         # so the few distinct people and catalog rows are read once, not once per row.
-        if len(ids) == 1:
-            stages = joinedload(Project.stages)
-        else:
-            stages = selectinload(Project.stages)
         load = selectinload if len(ids) > 1 else joinedload
         projects = session.scalars(
             select(Project).where(Project.id.in_(ids)).order_by(Project.id).with_for_update(of=Project)
             .options(load(Project.agent), load(Project.enterprise),
-                     stages.options(load(Stage.tasks).options(load(Task.item), load(Task.department))))
+                     load(Project.stages).options(load(Stage.tasks).options(load(Task.item), load(Task.department))))
             .execution_options(populate_existing=True)).unique().all()
         if len(projects) != len(ids):
             raise NotFound(f"project {sorted(set(ids) - {p.id for p in projects})} not found")
