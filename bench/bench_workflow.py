@@ -14,7 +14,7 @@ Run from the project root: ``python -m bench.bench_workflow [--quick]``.
 """
 from __future__ import annotations
 
-import hashlib
+import json
 import sys
 from datetime import timedelta
 
@@ -169,23 +169,45 @@ class Ours:
 
 
 class Floor:
-    """A reference: the rows a project must write, by hand in SQL, with the same 10 commits.
+    """The floor: the rows ours writes for a project, by hand in SQL, with the same 10 commits.
 
-    Entrust (project, stage, audit event), dispatch (lock, stage and project status, 8 tasks in
-    one INSERT, audit event), 8 answers (lock, conditional UPDATE, audit event; the last also
-    closes stage and project).  No ORM, no notifications, no outbox: what the goal leaves room for.
+    Every table ours writes gets the same rows, one statement per table and request (multi-row
+    INSERTs): entrust (project, stage, contact card, agreement; 3 audit events), dispatch (lock, stage
+    and project status, 8 tasks, their 8 outbox jobs, 1 audit event), each of the 8 answers (lock,
+    conditional UPDATE, audit event, 4 deliveries and 2 inbox messages for the agent and the
+    enterprise, their e-mail outbox job, the result; the last also
+    closes stage and project with their 2 events and the completion's notices).  No ORM, no hash chain
+    read (a digest of fixed fields), no rule evaluated: what any implementation persisting the same
+    facts per request pays on this machine.
     """
 
     def __init__(self, engine, s):
         self.engine, self.s, self.count, self.items = engine, s, 20_000_000, None
 
-    def _audit(self, conn, project_id, seq, action):
+    @staticmethod
+    def _audit(conn, project_id, first_seq, actions):
         conn.execute(text(
             "INSERT INTO audit_events (chain, seq, project_id, at, actor_id, actor_role, action, object_type, "
-            "object_id, detail, prev_hash, hash) VALUES (:chain, :seq, :p, :t, NULL, 'system', :action, 'task', "
-            ":p, '', :prev, :hash)"),
-            {"chain": f"project:{project_id}", "seq": seq, "p": project_id, "t": NOW, "action": action,
-             "prev": "0" * 64, "hash": hashlib.sha256(f"{project_id}:{seq}:{action}".encode()).hexdigest()})
+            "object_id, detail, prev_hash, hash, key_id) SELECT :chain, :seq + n, :p, :t, NULL, 'system', a, 'task', "
+            ":p, '', :prev, md5(a || n) || md5(a), 'k1' FROM unnest(CAST(:actions AS text[])) WITH ORDINALITY AS u(a, n)"),
+            {"chain": f"project:{project_id}", "seq": first_seq - 1, "p": project_id, "t": NOW, "actions": actions,
+             "prev": "0" * 64})
+
+    def _notices(self, conn, project_id, key, users):
+        """Inbox delivery + message and e-mail delivery per user, and one e-mail outbox job: 3 statements."""
+        keys = [f"{key}:{channel}:{u}" for u in users for channel in ("inbox", "email")]
+        conn.execute(text(
+            "INSERT INTO deliveries (key, channel, recipient, subject, status, attempts, last_error, created_at, "
+            "sent_at) SELECT k, split_part(k, ':', 3), 'r', 's', 'sent', 1, '', :t, :t "
+            "FROM unnest(CAST(:keys AS text[])) AS k"), {"keys": keys, "t": NOW})
+        conn.execute(text(
+            "INSERT INTO messages (user_id, project_id, subject, body, link, created_at) "
+            "SELECT u, :p, 's', 'b', '/projects', :t FROM unnest(CAST(:users AS int[])) AS u"),
+            {"users": users, "p": project_id, "t": NOW})
+        conn.execute(text(
+            "INSERT INTO outbox_jobs (key, queue, func, args, status, attempts, last_error, created_at) "
+            "VALUES (NULL, 'notifications', 'workers.notifications.deliver_all', CAST(:args AS json), 'pending', 0, "
+            "'', :t)"), {"args": json.dumps([[k, "{}"] for k in keys if ":email:" in k]), "t": NOW})
 
     def create(self) -> None:
         from sqlalchemy import select
@@ -206,7 +228,15 @@ class Floor:
                  "code": f"FL{self.count}", "t": NOW}).scalar_one()
             conn.execute(text("INSERT INTO stages (project_id, \"order\", name, status) VALUES (:p, 1, 's', 'waiting')"),
                          {"p": self.project_id})
-            self._audit(conn, self.project_id, 1, "project.entrusted")
+            conn.execute(text(
+                "INSERT INTO contact_cards (project_id, card_no, enterprise, contact_name, contact_phone, agent_id, "
+                "agent_name, agent_phone, supervision_phone, tracking_code, issued_at, void) VALUES (:p, :no, 'e', "
+                "'张三', '139', :a, 'a', '138', '12345', :code, :t, false)"),
+                {"p": self.project_id, "no": f"FLC{self.count}", "a": self.s.agents[0], "code": f"FL{self.count}",
+                 "t": NOW})
+            conn.execute(text("UPDATE projects SET agreement_accepted_at = :t WHERE id = :p"),
+                         {"p": self.project_id, "t": NOW})
+            self._audit(conn, self.project_id, 1, ["project.entrusted", "card.issued", "project.agreement_accepted"])
             conn.commit()
             conn.execute(text("SELECT id FROM projects WHERE id = :p FOR UPDATE"), {"p": self.project_id})
             conn.execute(text("UPDATE stages SET status = 'open', dispatched_at = :t WHERE project_id = :p"),
@@ -219,21 +249,34 @@ class Floor:
                 "'', :t FROM unnest(CAST(:items AS int[]), CAST(:departments AS int[])) AS u(i, d) RETURNING id"),
                 {"p": self.project_id, "t": NOW, "items": [i for i, _ in self.items],
                  "departments": [d for _, d in self.items]}).scalars().all()
-            self._audit(conn, self.project_id, 2, "stage.dispatched")
+            conn.execute(text(
+                "INSERT INTO outbox_jobs (queue, func, args, status, attempts, last_error, created_at) "
+                "SELECT 'dept', 'workers.tasks.deliver_task', json_build_array(t), 'pending', 0, '', :t "
+                "FROM unnest(CAST(:tasks AS bigint[])) AS t"), {"tasks": self.tasks, "t": NOW})
+            self._audit(conn, self.project_id, 4, ["stage.dispatched"])
             conn.commit()
 
     def complete(self) -> None:
+        people = [self.s.agents[0], self.s.enterprises[0]]
         with self.engine.connect() as conn:
             for n, task_id in enumerate(self.tasks):
+                last = n == len(self.tasks) - 1
                 conn.execute(text("SELECT id FROM projects WHERE id = :p FOR UPDATE"), {"p": self.project_id})
                 conn.execute(text("UPDATE tasks SET status = 'answered', outcome = 'consent', answered_at = :t "
                                   "WHERE id = :id AND status IN ('pending', 'accepted')"), {"id": task_id, "t": NOW})
-                self._audit(conn, self.project_id, 3 + n, "task.answered")
-                if n == len(self.tasks) - 1:
-                    conn.execute(text("UPDATE stages SET status = 'closed' WHERE project_id = :p"),
-                                 {"p": self.project_id})
-                    conn.execute(text("UPDATE projects SET status = 'completed' WHERE id = :p"),
-                                 {"p": self.project_id})
+                self._audit(conn, self.project_id, 5 + n,
+                            ["task.answered", *(("stage.closed", "project.completed") if last else ())])
+                self._notices(conn, self.project_id, f"answered:{task_id}", people)
+                if last:
+                    self._notices(conn, self.project_id, f"completed:{self.project_id}", people)
+                conn.execute(text("INSERT INTO task_results (task_id, project_id, kind, number, issued_on, created_at) "
+                                  "VALUES (:id, :p, 'approval', '', :d, :t)"),
+                             {"id": task_id, "p": self.project_id, "d": NOW.date(), "t": NOW})
+                if last:
+                    conn.execute(text("UPDATE stages SET status = 'closed', closed_at = :t WHERE project_id = :p"),
+                                 {"p": self.project_id, "t": NOW})
+                    conn.execute(text("UPDATE projects SET status = 'completed', completed_at = :t WHERE id = :p"),
+                                 {"p": self.project_id, "t": NOW})
                 conn.commit()
 
 
@@ -246,7 +289,12 @@ def ten_commits(engine) -> None:
 
 
 def main(quick: bool = False) -> None:
+    import os
+
     from agency.extensions import db
+
+    # Requests settle the clocks as of agency.clock.now(): the bench's instant, not the wall clock.
+    os.environ["AGENCY_NOW"] = (NOW + timedelta(hours=2)).isoformat()
 
     size = QUICK if quick else FULL
     spiff = Spiff()
@@ -279,43 +327,49 @@ def main(quick: bool = False) -> None:
             ours.create()
         with Statements(db.engine) as complete_statements:
             ours.complete()
-
-    m = {key: median(values) * 1000 for key, values in times.items()}
-    per_project_push = pushes.seconds / size["projects"] * 1000
-
-    def row(label, phase):
-        ours_ms, spiff_ms = m[f"ours_{phase}"], m[f"spiff_{phase}"]
-        return (label, f"{ours_ms:.1f} ms", f"{spiff_ms:.1f} ms", f"{spiff_ms / ours_ms:.2f}x",
-                ">= 2x", "yes" if spiff_ms >= 2 * ours_ms else "no", f"{m[f'floor_{phase}']:.1f} ms")
+        with Statements(db.engine) as floor_statements:
+            floor.create(), floor.complete()
 
     for name in runners:
-        m[f"{name}_total"] = m[f"{name}_create"] + m[f"{name}_complete"]
+        times[f"{name}_total"] = [c + a for c, a in zip(times[f"{name}_create"], times[f"{name}_complete"])]
+    times["spiff_persisted_total"] = [c + a for c, a in zip(times["spiff_create"], times["spiff_complete_persisted"])]
+    m = {key: median(values) * 1000 for key, values in times.items()}
+    # Each round's ratio, then their median: a round disturbed by other work on the machine slows both sides.
+    of_floor = {phase: median([o / f for o, f in zip(times[f"ours_{phase}"], times[f"floor_{phase}"])])
+                for phase in ("create", "complete", "total")}
+    of_spiff = median([o / p for o, p in zip(times["ours_total"], times["spiff_persisted_total"])])
+    per_project_push = pushes.seconds / size["projects"] * 1000
+
+    def row(label, phase, spiff_key):
+        return (label, f"{m[f'ours_{phase}']:.1f} ms", f"{m[f'floor_{phase}']:.1f} ms", f"{of_floor[phase]:.2f}x",
+                "<= 2.5x", "yes" if of_floor[phase] <= 2.5 else "no", f"{m[spiff_key]:.1f} ms")
 
     table(
-        f"A project of {TASKS} department tasks: ours (PostgreSQL, commit per request) vs SpiffWorkflow "
-        f"(in memory + JSON); median of {size['projects']} projects",
-        ("per project", "ours", "SpiffWorkflow", "speed-up", "goal", "met", "floor: rows by hand"),
-        [row("create + dispatch (Spiff: create, serialize)", "create"),
-         row(f"answer all {TASKS} (Spiff: run {TASKS}, serialize)", "complete"),
-         row("whole project (sum of medians)", "total")],
-        ["measured elsewhere for SpiffWorkflow: ~7 ms to create, ~15 ms to complete",
-         ("floor: the same project's rows written by hand in SQL with the same 10 commits (no ORM, no "
-         "notifications, no outbox)"),
+        f"A project of {TASKS} department tasks, a commit per request (10): ours against the floor (the same rows "
+        f"by hand in SQL) and SpiffWorkflow; median of {size['projects']} alternating rounds",
+        ("per project", "ours", "floor", "ours / floor", "goal", "met", "SpiffWorkflow in memory"),
+        [row("create + dispatch (2 requests)", "create", "spiff_create"),
+         row(f"answer all {TASKS} ({TASKS} requests)", "complete", "spiff_complete"),
+         row("whole project", "total", "spiff_total")],
+        [("ours / floor: the median of each round's ratio; floor: every row ours writes (tasks, audit events, "
+          "messages, deliveries, outbox rows, results, stage and project changes) by hand in "
+          "SQL, one statement per table and request, the same 10 commits"),
+         (f"SpiffWorkflow persisted per request (its JSON saved after creation, reloaded and saved around each "
+          f"of the {TASKS} answers): {m['spiff_persisted_total']:.1f} ms a project; ours / Spiff persisted "
+          f"{of_spiff:.2f}x ({'ahead' if of_spiff < 1 else 'behind'})"),
          (f"10 bare commits (one-row INSERT + COMMIT each, synchronous_commit on): {m['commits']:.1f} ms, "
           f"the part of any persisted project that durability alone costs"),
-         (f"SpiffWorkflow reloading and saving its JSON around each of the {TASKS} answers (informative): "
-         f"{m['spiff_complete_persisted']:.1f} ms"),
-         (f"ours, statements: create + dispatch {create_statements.total} "
-         f"({create_statements.total_seconds * 1000:.1f} ms in SQL), answer all {TASKS} "
-         f"{complete_statements.total} ({complete_statements.total_seconds * 1000:.1f} ms in SQL), "
-         f"10 commits"),
+         (f"statements per project: ours create + dispatch {create_statements.total} "
+          f"({create_statements.total_seconds * 1000:.1f} ms in SQL), answer all {TASKS} "
+          f"{complete_statements.total} ({complete_statements.total_seconds * 1000:.1f} ms in SQL); "
+          f"floor {floor_statements.total} ({floor_statements.total_seconds * 1000:.1f} ms in SQL)"),
          (f"ours, RQ on {REDIS_URL}: {pushes.count / size['projects']:.0f} outbox jobs per project put on RQ after the "
-         f"commits, {per_project_push:.1f} ms per project (mean)"),
+          f"commits, {per_project_push:.1f} ms per project (mean)"),
          "ours, statements by kind (one project)        count    ms",
          "  create + dispatch:",
-         *(f"    {kind:<40} {n:5d} {t * 1000:6.2f}" for kind, n, t in create_statements.by_kind()[:10]),
+         *(f"    {kind:<40} {n:5d} {t * 1000:6.2f}" for kind, n, t in create_statements.by_kind()[:40]),
          f"  answer all {TASKS}:",
-         *(f"    {kind:<40} {n:5d} {t * 1000:6.2f}" for kind, n, t in complete_statements.by_kind()[:16])],
+         *(f"    {kind:<40} {n:5d} {t * 1000:6.2f}" for kind, n, t in complete_statements.by_kind()[:40])],
     )
 
 

@@ -328,6 +328,11 @@ def _kind(statement: str) -> str:
             break
     if "pg_advisory_xact_lock" in statement:
         return "SELECT pg_advisory_xact_lock"
+    if verb == "WITH":  # data-modifying CTEs (the notices): the tables written
+        upper = [w.upper() for w in words]
+        written = [words[i + 1].strip('"(,') for i, w in enumerate(upper[:-1]) if w == "INTO"]
+        if written:
+            return "WITH: INSERT " + " + ".join(written)
     if "FOR UPDATE" in statement.upper():
         return f"{verb} {target} FOR UPDATE"
     return f"{verb} {target}"

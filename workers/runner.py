@@ -3,8 +3,8 @@
 RQ delivers at least once, and reconcile may push a job again.  The row is
 locked, its function runs in the same transaction that marks it done, so a
 second delivery waits for the first and then finds it done.  A function that
-commits along the way (the e-mail job, one delivery at a time) must make each
-committed part idempotent itself; the done mark still lands once.
+commits along the way (the e-mail job, when a channel fails: what was sent stays
+sent) must make each committed part idempotent itself; the done mark still lands once.
 """
 import importlib
 import traceback

@@ -130,14 +130,34 @@ def lock_chains(session: Session, chains) -> None:
     if not wanted:
         return
     if session.get_bind().dialect.name == "postgresql":  # SQLite serialises writers anyway
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(c)) FROM (SELECT unnest(CAST(:chains AS text[])) "
-                             "AS c ORDER BY 1) AS sorted"), {"chains": wanted})
+        _lock_writers(session, wanted)
     last = (select(AuditEvent.chain, func.max(AuditEvent.seq).label("seq"))
             .where(AuditEvent.chain.in_(wanted)).group_by(AuditEvent.chain).subquery())
     rows = session.execute(select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash)
                            .join(last, (AuditEvent.chain == last.c.chain) & (AuditEvent.seq == last.c.seq)))
     heads.update({chain: (0, GENESIS) for chain in wanted})
     heads.update({row.chain: (row.seq, row.hash) for row in rows})
+
+
+def _lock_writers(session: Session, chains: list[str]) -> None:
+    """Take the lock every writer of these chains takes (PostgreSQL): no statement for a locked project.
+
+    A project's chain is written under its project's row lock: a project this transaction locked
+    already (``lock_projects``, as every task transition and the sweep do) costs nothing more; any
+    other is locked ``FOR NO KEY UPDATE`` (which conflicts with ``lock_projects``' FOR UPDATE and
+    with itself, not with the key-share locks of rows that merely refer to the project).  The hall
+    chain has no row: an advisory lock.  Either way the head is read by the next statement, whose
+    snapshot is taken after the lock is held.
+    """
+    from agency.projects.locks import locked_project_ids
+    held = locked_project_ids(session)
+    projects = sorted(int(c.removeprefix("project:")) for c in chains if c != HALL_CHAIN)
+    projects = [p for p in projects if p not in held]
+    if projects:
+        session.execute(text("SELECT id FROM projects WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE"),
+                        {"ids": projects})
+    if HALL_CHAIN in chains:
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:chain))"), {"chain": HALL_CHAIN})
 
 
 def _plain(value: dict | None) -> dict | None:

@@ -54,9 +54,10 @@ def finish_job(session: Session, now: datetime, job_id: int) -> bool:
     """Mark a claimed job done; False when another run marked it done first.
 
     The claim's lock normally makes that impossible, but a job function that
-    commits part of its work (the e-mail job commits each delivery) releases
-    the lock with it; then a second delivery may claim the row meanwhile, and
-    this conditional UPDATE still lets only one run finish (and count) it.
+    commits part of its work (the e-mail job, when one of its channels fails)
+    releases the lock with it; then a second delivery may claim the row
+    meanwhile, and this conditional UPDATE still lets only one run finish
+    (and count) it.
     """
     finished = session.execute(
         update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.status != "done")

@@ -13,7 +13,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from agency.jobs.services import enqueue_job
@@ -37,26 +37,22 @@ class Notice:
 def send_notices(session: Session, now: datetime, notices) -> int:
     """Write many notices at once: inbox messages now, e-mail and webhook by one job after commit.
 
-    One SELECT finds the keys already used; the messages and deliveries are
-    written by one multi-row INSERT each (no ids come back: nothing needs
-    them), and the e-mails and webhook calls of the whole call go to one
-    outbox job.  Returns how many notices were written (a key already used
-    is skipped).
+    One statement on PostgreSQL for any number of notices (each answer pays it, bench_workflow): a
+    multi-row ``INSERT INTO deliveries ... ON CONFLICT (key) DO NOTHING RETURNING key`` claims the
+    delivery keys (a key already used, even by a transaction racing this one, comes back absent and is
+    skipped), and the inbox messages of the notices whose inbox key was fresh are written by the same
+    statement (two statements on SQLite).  The e-mails and webhook calls of the whole call go to one
+    outbox job.  Returns how many notices were written.
     """
     fresh: dict[str, Notice] = {}
     for notice in notices:
         fresh.setdefault(f"{notice.key}:inbox:{notice.user.id}", notice)
     if not fresh:
         return 0
-    taken = set(session.scalars(select(Delivery.key).where(Delivery.key.in_(list(fresh)))))
     webhook = bool(current_app.config.get("WEBHOOK_URL"))
-    messages, deliveries, sending, outgoing = [], [], [], []
+    deliveries, payloads = [], {}
     for inbox_key, notice in fresh.items():
-        if inbox_key in taken:
-            continue
         user, subject = notice.user, notice.subject[:200]
-        messages.append(dict(user_id=user.id, project_id=notice.project_id, subject=subject, body=notice.body,
-                             link=notice.link, created_at=now, read_at=None))
         deliveries.append(dict(key=inbox_key, channel="inbox", recipient=str(user.id), subject=subject,
                                status="sent", attempts=1, created_at=now, sent_at=now))
         channels = [("email", user.email)] if user.email else []
@@ -64,18 +60,73 @@ def send_notices(session: Session, now: datetime, notices) -> int:
             channels.append(("webhook", user.phone))
         for channel, recipient in channels:
             key = f"{notice.key}:{channel}:{user.id}"
-            sending.append(dict(key=key, channel=channel, recipient=recipient, subject=subject, status="pending",
-                                attempts=0, created_at=now, sent_at=None))
+            deliveries.append(dict(key=key, channel=channel, recipient=recipient, subject=subject,
+                                   status="pending", attempts=0, created_at=now, sent_at=None))
             payload = {"body": notice.body, "link": notice.link}
             if notice.attachment and channel == "email":
                 payload["attachment"] = notice.attachment
-            outgoing.append([key, json.dumps(payload, ensure_ascii=False)])
-    for model, rows in ((Message, messages), (Delivery, deliveries + sending)):  # rows of one shape run together
-        if rows:
-            session.execute(insert(model).execution_options(render_nulls=True), rows)
+            payloads[key] = json.dumps(payload, ensure_ascii=False)
+    deliveries.sort(key=lambda row: row["key"])  # every writer takes the keys in one order: no deadlock
+    messages = {key: dict(user_id=n.user.id, project_id=n.project_id, subject=n.subject[:200], body=n.body,
+                          link=n.link, created_at=now, read_at=None) for key, n in fresh.items()}
+    if session.get_bind().dialect.name == "postgresql":
+        taken_now = _write_at_once(session, now, deliveries, messages)
+    else:
+        taken_now = _write_in_two(session, deliveries, messages)
+    outgoing = [[row["key"], payloads[row["key"]]] for row in deliveries
+                if row["key"] in payloads and row["key"] in taken_now]
     if outgoing:
         enqueue_job(session, now, "notifications", "workers.notifications.deliver_all", outgoing)
-    return len(messages)
+    return len([key for key in messages if key in taken_now])
+
+
+_AT_ONCE = text("""
+WITH fresh AS (
+    INSERT INTO deliveries (key, channel, recipient, subject, status, attempts, last_error, created_at, sent_at)
+    SELECT d.key, d.channel, d.recipient, d.subject, d.status, d.attempts, '', :now,
+           CASE WHEN d.status = 'sent' THEN CAST(:now AS timestamptz) END
+    FROM unnest(CAST(:keys AS varchar[]), CAST(:channels AS varchar[]), CAST(:recipients AS varchar[]),
+                CAST(:subjects AS varchar[]), CAST(:statuses AS varchar[]), CAST(:attempts AS int[]))
+         AS d(key, channel, recipient, subject, status, attempts)
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key),
+written AS (
+    INSERT INTO messages (user_id, project_id, subject, body, link, created_at)
+    SELECT m.user_id, m.project_id, m.subject, m.body, m.link, :now
+    FROM unnest(CAST(:inbox_keys AS varchar[]), CAST(:users AS int[]), CAST(:projects AS int[]),
+                CAST(:message_subjects AS varchar[]), CAST(:bodies AS text[]), CAST(:links AS varchar[]))
+         WITH ORDINALITY AS m(key, user_id, project_id, subject, body, link, n)
+    WHERE m.key IN (SELECT key FROM fresh)
+    ORDER BY m.n)
+SELECT key FROM fresh""")
+
+
+def _write_at_once(session: Session, now: datetime, deliveries: list[dict], messages: dict) -> set[str]:
+    """PostgreSQL: deliveries and messages in one statement; the delivery keys this call wrote.
+
+    The deliveries claim their keys (``ON CONFLICT (key) DO NOTHING RETURNING key``) and the messages
+    follow the inbox keys claimed by the same statement.  One text with array parameters: the same
+    SQL (compiled and prepared once) for any number of notices.
+    """
+    return set(session.scalars(_AT_ONCE, {
+        "now": now, "keys": [d["key"] for d in deliveries], "channels": [d["channel"] for d in deliveries],
+        "recipients": [d["recipient"] for d in deliveries], "subjects": [d["subject"] for d in deliveries],
+        "statuses": [d["status"] for d in deliveries], "attempts": [d["attempts"] for d in deliveries],
+        "inbox_keys": list(messages), "users": [m["user_id"] for m in messages.values()],
+        "projects": [m["project_id"] for m in messages.values()],
+        "message_subjects": [m["subject"] for m in messages.values()],
+        "bodies": [m["body"] for m in messages.values()], "links": [m["link"] for m in messages.values()]}))
+
+
+def _write_in_two(session: Session, deliveries: list[dict], messages: dict) -> set[str]:
+    """Elsewhere (SQLite): the keys claimed by ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, then the messages."""
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    taken_now = set(session.scalars(sqlite_insert(Delivery).values(deliveries)
+                                    .on_conflict_do_nothing(index_elements=[Delivery.key]).returning(Delivery.key)))
+    rows = [row for key, row in messages.items() if key in taken_now]
+    if rows:
+        session.execute(insert(Message).execution_options(render_nulls=True), rows)
+    return taken_now
 
 
 def notify(session: Session, now: datetime, user: User, subject: str, body: str = "", *, key: str,
@@ -90,25 +141,32 @@ def notify_many(session: Session, now: datetime, users, subject: str, body: str 
 
 
 def deliver_all(session: Session, now: datetime, outgoing: list) -> None:
-    """Send the e-mails and webhook calls of one ``send_notices``, each at most once.
+    """Send the e-mails and webhook calls of one ``send_notices``, each at most once per success.
 
-    Each delivery is committed on its own, so one that fails does not undo
-    (and later resend) the others; the failure is counted on its row, and
-    the job fails after trying the rest, so RQ runs it again: what was sent
-    is skipped then.
+    The job's deliveries are locked in one statement and marked in the job's own transaction, so a
+    job that sends everything commits once (the runner's commit, with the job marked done; the claim's
+    lock is held throughout, so a second delivery of the job waits and finds it done).  When a
+    channel fails, what was sent is committed at once with the failure counted on its row, and the
+    job fails after trying the rest, so RQ runs it again: what was sent is skipped then.  A worker
+    killed between sending and that commit sends again on the retry (at least once; the e-mail's
+    Message-ID and the webhook's Idempotency-Key carry the delivery key for the receiver to drop it).
     """
+    payloads = dict(outgoing)
     failed = []
-    for key, payload in outgoing:
+    for delivery in _lock_deliveries(session, list(payloads)):
+        if delivery.status == "sent":
+            continue
         try:
-            deliver(session, now, key, payload)
-            session.commit()
+            _send(delivery, json.loads(payloads[delivery.key]))
         except Exception as exc:  # noqa: BLE001  (any failure of the channel: counted, retried)
-            session.rollback()
-            session.execute(update(Delivery).where(Delivery.key == key, Delivery.status != "sent")
-                            .values(attempts=Delivery.attempts + 1, last_error=repr(exc)[:2000]))
-            session.commit()
-            failed.append(f"{key}: {exc!r}"[:300])
+            delivery.attempts += 1
+            delivery.last_error = repr(exc)[:2000]
+            failed.append(f"{delivery.key}: {exc!r}"[:300])
+            continue
+        delivery.attempts += 1
+        delivery.status, delivery.sent_at = "sent", now
     if failed:
+        session.commit()  # what was sent stays sent: the retry must not send it again
         raise DeliveryFailed(f"{len(failed)} of {len(outgoing)} deliveries failed; " + "; ".join(failed[:5]))
 
 
@@ -116,19 +174,20 @@ class DeliveryFailed(RuntimeError):
     """Some deliveries of a job failed; the job is retried."""
 
 
-def deliver(session: Session, now: datetime, key: str, payload: str) -> None:
-    """Send one e-mail or webhook call; a delivery already sent is never sent again."""
-    delivery = session.scalar(select(Delivery).where(Delivery.key == key).with_for_update())
-    if delivery is None or delivery.status == "sent":
-        return
-    content = json.loads(payload)
-    delivery.attempts += 1
+def _lock_deliveries(session: Session, keys: list[str]) -> list[Delivery]:
+    """The deliveries of ``keys``, locked (in key order, as every writer takes them), in one statement."""
+    if not keys:
+        return []
+    return list(session.scalars(select(Delivery).where(Delivery.key.in_(keys)).order_by(Delivery.key)
+                                .with_for_update()))
+
+
+def _send(delivery: Delivery, content: dict) -> None:
     if delivery.channel == "email":
         send_email(delivery.recipient, delivery.subject, _email_body(content), delivery.key,
                    attachment=content.get("attachment"))
     elif delivery.channel == "webhook":
         post_webhook(delivery, content)
-    delivery.status, delivery.sent_at = "sent", now
 
 
 def _email_body(content: dict) -> str:

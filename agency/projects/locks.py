@@ -37,14 +37,14 @@ def lock_projects(session: Session, project_ids) -> list[Project]:
     wanted = sorted(set(project_ids))
     ids = [i for i in wanted if i not in locked]
     if ids:
-        # One project (a request): joins, the fewest round trips.  A batch (the sweep): separate
-        # IN queries, so the few distinct people and catalog rows are read once, not once per row.
+        # One project (a request, e.g. each answer): one statement, the project row locked and joined
+        # to its people, stages and tasks (one row per task).  A batch (the sweep): separate IN queries,
+        # so the few distinct people and catalog rows are read once, not once per row.
         load = selectinload if len(ids) > 1 else joinedload
         projects = session.scalars(
             select(Project).where(Project.id.in_(ids)).order_by(Project.id).with_for_update(of=Project)
             .options(load(Project.agent), load(Project.enterprise),
-                     selectinload(Project.stages).selectinload(Stage.tasks)
-                     .options(load(Task.item), load(Task.department)))
+                     load(Project.stages).options(load(Stage.tasks).options(load(Task.item), load(Task.department))))
             .execution_options(populate_existing=True)).unique().all()
         if len(projects) != len(ids):
             raise NotFound(f"project {sorted(set(ids) - {p.id for p in projects})} not found")
@@ -57,6 +57,11 @@ def lock_projects(session: Session, project_ids) -> list[Project]:
                     set_committed_value(task, "stage", stage)
             locked[project.id] = project  # a strong reference: the identity map's are weak
     return [locked[i] for i in wanted]
+
+
+def locked_project_ids(session: Session) -> set[int]:
+    """The projects this transaction holds locked (their audit chains need no other lock)."""
+    return set(remembered(session, _LOCKED))
 
 
 _LOCKED = "agency_locked_projects"

@@ -306,11 +306,13 @@ def test_reconcile_goes_by_where_rq_holds_a_job_not_by_its_status(redis_app):
 
 
 @pytest.mark.postgres
-def test_a_second_delivery_racing_a_job_that_commits_midway_is_a_no_op(pg_app, monkeypatch):
-    """The e-mail job commits each delivery, which releases the row's lock: a second delivery of the
-    same job (reconcile pushed it again) claims the row meanwhile, yet the row is finished once and
-    every e-mail is sent once."""
+def test_a_second_delivery_racing_a_running_e_mail_job_waits_and_is_a_no_op(pg_app, monkeypatch):
+    """The e-mail job holds its row's lock until its one commit: a second delivery of the same job
+    (reconcile pushed it again) arriving while the first is sending waits for it, then finds it done;
+    the row is finished once and every e-mail is sent once."""
     import threading
+
+    from sqlalchemy import create_engine, text
 
     from agency.notifications import services as notifications
     from agency.notifications.services import notify_many
@@ -323,20 +325,32 @@ def test_a_second_delivery_racing_a_job_that_commits_midway_is_a_no_op(pg_app, m
         db.session.commit()
         (row,) = _outbox_rows(db.session)
         job_id, emails = row.id, [u.email for u in users]
+        url = db.engine.url
         db.session.remove()
 
-    second_claimed, sent = threading.Event(), []
+    first_claimed, sent = threading.Event(), []
     claim = runner.claim_job
+    watcher = create_engine(url)
+
+    def second_is_waiting() -> bool:
+        """The second run blocks on the job row's lock (seen by PostgreSQL), polled until it is."""
+        with watcher.connect() as conn:
+            for _ in range(20_000):
+                if conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                    "AND query LIKE '%outbox_jobs%FOR UPDATE%'")):
+                    return True
+                conn.rollback()
+        return False
 
     def claim_and_tell(session, job_id):
         job = claim(session, job_id)
-        if threading.current_thread().name == "second":
-            second_claimed.set()
+        if threading.current_thread().name == "first":
+            first_claimed.set()
         return job
 
     def send(to, *args, **kwargs):
         if to == emails[1] and threading.current_thread().name == "first":
-            assert second_claimed.wait(20)  # the first e-mail is committed: the second run holds the row
+            assert second_is_waiting()  # the second run waits for the whole job, mid-way included
         sent.append(to)
 
     monkeypatch.setattr(runner, "claim_job", claim_and_tell)
@@ -352,12 +366,14 @@ def test_a_second_delivery_racing_a_job_that_commits_midway_is_a_no_op(pg_app, m
 
     first = threading.Thread(target=run, args=("first",), name="first")
     first.start()
+    assert first_claimed.wait(20)
     second = threading.Thread(target=run, args=("second",), name="second")
     second.start()
     for thread in (first, second):
         thread.join(30)
         assert not thread.is_alive()
-    assert sorted(results.values()) == ["already done", "done"]
+    watcher.dispose()
+    assert results == {"first": "done", "second": "already done"}
     assert sorted(sent) == emails
     with pg_app.app_context():
         (row,) = _outbox_rows(db.session)

@@ -1,0 +1,133 @@
+"""Statement-count guards (issue #14) on PostgreSQL: one answer through the API and one delivery job.
+
+Each count is what the code sends today, named below with what it is made of; a change that adds a
+statement fails here and must say why (and update the figure in bench/README.md).  The answer's
+count starts after the request is authenticated: the fixed cost of an authenticated request (token,
+user) has its own guard and owner.
+"""
+from flask import current_app
+from sqlalchemy import event, func, select
+
+import pytest
+
+from agency.audit.models import AuditEvent
+from agency.extensions import db
+from agency.jobs.models import OutboxJob
+from agency.notifications.models import Delivery, Message
+from agency.notifications.services import notify_many
+from agency.tasks.models import Task
+from tests import support
+from tests.support import ApiClientFactory
+from tests.tasks import MONDAY, build_hall, start
+from workers.runner import run_job
+
+pytestmark = pytest.mark.postgres
+
+ANSWER_STATEMENTS = 9 + 6
+"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 9: the task
+as the liaison sees it (1); the project locked with its people, stages and tasks (1, agency.projects.locks);
+the conditional UPDATE of the task (1); the audit chain's head (1: the project's row lock guards the chain,
+no advisory lock); the audit event (1); the notices: delivery keys claimed by INSERT ... ON CONFLICT and
+the inbox messages of the fresh ones, one statement (1), their e-mail job (1); the task's result (1) and
+the deferrals it settles (1; the checklist entry it fills is derived from the result, not written).
+The response, 6: the body is dumped after the commit expired the task (task, project, calendar,
+supplement requests, result, deferrals: the request's handling, not the workflow's)."""
+
+DELIVER_TASK_STATEMENTS = 6
+"""One ``workers.tasks.deliver_task`` outbox job: claim the job (1); the task with its item, project and
+department's liaisons (1); delivery keys and inbox message (1), the e-mail job (1); delivered_at (1); done (1)."""
+
+DELIVER_ALL_STATEMENTS = 4
+"""One ``workers.notifications.deliver_all`` job of two e-mails: claim (1); both deliveries locked (1);
+both marked sent (1: one executemany); done (1); and one commit for the whole job."""
+
+
+class Counter:
+    def __init__(self, engine):
+        self.statements, self.on, self.engine = [], False, engine
+        event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany):
+        if self.on:
+            self.statements.append(statement)
+
+    def close(self):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+@pytest.fixture
+def pg(pg_app, clock):
+    counter = {}
+
+    def start_counting():  # registered after the API's authentication hook: runs after it
+        if "counter" in counter:
+            counter["counter"].on = True
+
+    pg_app.before_request(start_counting)
+    with pg_app.app_context():
+        session = db.session
+        hall = build_hall(session, MONDAY)
+        clock.set(MONDAY)
+        project, tasks = start(session, MONDAY, hall)
+        counter["counter"] = Counter(db.engine)
+        try:
+            yield session, hall, project, {t.item.code: t for t in tasks}, counter["counter"], \
+                ApiClientFactory(pg_app.test_client(), session, MONDAY)
+        finally:
+            counter["counter"].close()
+            session.remove()
+
+
+def _show(statements) -> str:
+    return "\n".join(" ".join(s.split())[:160] for s in statements)
+
+
+def test_one_answer_sends_a_fixed_number_of_statements(pg):
+    session, hall, project, tasks, counter, api = pg
+    task = tasks["FGW-01"]
+    client = api(hall["fgw_a"])
+    events_before = session.scalar(select(func.count()).select_from(AuditEvent))
+    response = client.post(f"/tasks/{task.id}/answer", json={"decision": "consent"})
+    counter.on = False
+    assert response.status_code == 200, response.get_json()
+    assert len(counter.statements) == ANSWER_STATEMENTS, _show(counter.statements)
+    session.expire_all()
+    assert session.get(Task, task.id).status == "answered"
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == events_before + 1
+    assert session.scalar(select(func.count()).select_from(Message)
+                          .where(Message.subject.like("部门已答复%"))) == 2  # the agent and the enterprise
+
+
+def test_one_delivery_job_sends_a_fixed_number_of_statements(pg):
+    session, hall, project, tasks, counter, api = pg
+    task = tasks["FGW-01"]
+    job_id, (task_id,) = session.execute(select(OutboxJob.id, OutboxJob.args)
+                                         .where(OutboxJob.func == "workers.tasks.deliver_task")
+                                         .order_by(OutboxJob.id)).first()
+    session.rollback()
+    counter.on = True
+    assert run_job(job_id) == "done"
+    counter.on = False
+    assert len(counter.statements) == DELIVER_TASK_STATEMENTS, _show(counter.statements)
+    session.expire_all()
+    assert session.get(Task, task_id).delivered_at is not None
+
+    factory = support.UserFactory(session, MONDAY)
+    owners = [factory("enterprise", email=f"owner{n}@enterprise.example.cn") for n in (1, 2)]
+    notify_many(session, MONDAY, owners, "项目已受理", key="counted")
+    session.commit()
+    two_id, (keys_and_payloads,) = session.execute(
+        select(OutboxJob.id, OutboxJob.args).where(OutboxJob.func == "workers.notifications.deliver_all")
+        .order_by(OutboxJob.id.desc())).first()
+    keys = [key for key, _ in keys_and_payloads]
+    assert len(keys) == 2
+    session.rollback()
+    counter.statements.clear()
+    counter.on = True
+    assert run_job(two_id) == "done"
+    counter.on = False
+    assert len(counter.statements) == DELIVER_ALL_STATEMENTS, _show(counter.statements)
+    session.expire_all()
+    assert [(d.status, d.attempts) for d in session.scalars(select(Delivery).where(Delivery.key.in_(keys)))] == [
+        ("sent", 1), ("sent", 1)]
+    assert sorted(m["To"] for m in current_app.extensions["mail_outbox"]) == [u.email for u in owners]
