@@ -65,9 +65,10 @@ def html_lang() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from agency.web import filters, nav
+    from agency.web import filters, nav, records
     filters.init_app(app)
     nav.init_app(app)
+    app.jinja_env.filters["record"] = records.record
 
     @app.context_processor
     def language():
