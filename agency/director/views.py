@@ -139,7 +139,7 @@ def agent(agent_id):
     row = next((r for r in workload(db.session) if r["agent_id"] == person.id), None)
     types = db.session.scalars(select(ProjectType).order_by(ProjectType.code)).all()
     skills = forms.SkillsForm(skills=list(person.skills or []))
-    skills.skills.choices = [SelectChoice(t.code, t.name, USER_DATA) for t in types]
+    skills.skills.choices = [SelectChoice(t.code, t.name) for t in types]
     return render_template("director/agent.html", person=person, row=row,
                            projects=services.open_projects_of(db.session, person),
                            agents=[a for a in _agents() if a.id != person.id], skills_form=skills,
@@ -190,7 +190,7 @@ def agent_reassign(agent_id):
 def agent_skills(agent_id):
     person = services.get_agent(db.session, agent_id)
     form = forms.SkillsForm()
-    form.skills.choices = [SelectChoice(t.code, t.name, USER_DATA)
+    form.skills.choices = [SelectChoice(t.code, t.name)
                           for t in db.session.scalars(select(ProjectType).order_by(ProjectType.code))]
     if not form.validate_on_submit():
         _form_failed(form)
@@ -291,7 +291,8 @@ def settings():
 def _stage_choices():
     stages = db.session.scalars(select(StageTemplate).join(ProjectType)
                                 .order_by(ProjectType.code, StageTemplate.order)).all()
-    return [SelectChoice(0, _("（不调整）"))] + [SelectChoice(s.id, f"{s.project_type.name} · {s.order}. {s.name}", USER_DATA)
+    return [SelectChoice(0, _("（不调整）"))] + [SelectChoice(s.id, f"{s.project_type.name} · {s.order}. {s.name}",
+                                                          USER_DATA)
                                              for s in stages]
 
 

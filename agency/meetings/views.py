@@ -24,7 +24,7 @@ from agency.projects.models import Project
 from agency.tasks.models import OPEN_STATUSES
 from agency.web.access import role_required
 from agency.web.errors import page_message
-from agency.web.filters import USER_DATA, localtime, user_data
+from agency.web.filters import localtime, user_data
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -123,7 +123,7 @@ def schedule():
         abort(403)
     form = ScheduleForm()
     departments = db.session.scalars(select(Department).order_by(Department.code)).all()
-    form.departments.choices = [SelectChoice(d.code, f"{d.name}（{d.code}）", USER_DATA) for d in departments]
+    form.departments.choices = [SelectChoice(d.code, f"{d.name}（{d.code}）") for d in departments]
     open_codes = sorted({t.department.code for t in project.tasks if t.status in OPEN_STATUSES})
     if request.method == "GET":
         form.departments.data = open_codes

@@ -172,7 +172,7 @@ def _dispatch_form(project: Project, form: DispatchForm | None = None):
             if name not in ready:
                 deferrable.setdefault(name, []).append(code)
     form = form or DispatchForm(formdata=None, items=codes, deferred=[{"name": n} for n in deferrable])
-    form.items.choices = [SelectChoice(c, f"{c} {items[c].name}（{items[c].department.name}）" if c in items else c, USER_DATA)
+    form.items.choices = [SelectChoice(c, f"{c} {items[c].name}（{items[c].department.name}）" if c in items else c)
                           for c in codes]
     return stage, form, deferrable
 

@@ -23,7 +23,6 @@ from agency.results.models import Shipment, TaskResult
 from agency.visits.forms import VisitForm
 from agency.visits.services import visits_of
 from agency.web.access import role_required
-from agency.web.filters import USER_DATA
 
 bp = Blueprint("results", __name__)
 
@@ -55,7 +54,7 @@ def results_helpers():
 
 def _ship_choices(rows: list[ResultRow]) -> list[SelectChoice]:
     return [SelectChoice(r.result.task_id, f"{r.result.task.item.name}（{result_kind(r.result.kind)}"
-                         + (f" {r.result.number}" if r.result.number else "") + "）", USER_DATA) for r in rows if r.released]
+                         + (f" {r.result.number}" if r.result.number else "") + "）") for r in rows if r.released]
 
 
 def results_panel(project: Project, user: User | None = None, failed: dict | None = None) -> dict:

@@ -31,6 +31,9 @@ DEMO_PASSWORD = "demo-pass-2026"
 ALLOWED = {"English", "iCalendar", "Excel", "Ctrl", "chinesecalendar", "holidays",
            "date", "kind", "name", "holiday", "workday"}  # the columns and kinds of the calendar CSV format
 SKIPPED_PREFIXES = ("/api/", "/static/")
+DOWNLOAD_ARGUMENTS = {"kind", "filename"}  # a report's format, a static file
+# endpoint -> the ids its query string takes (the page's own parameter is the id's name less "_id")
+QUERIES = {"meetings.schedule": ("project_id",)}
 
 CJK = re.compile(r"[\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
@@ -123,7 +126,7 @@ def hall(sqlite_template, tmp_path_factory):
     from agency.people.models import User
     from agency.projects.models import Project
     from agency.supervision.reports import build_report
-    from agency.tasks.models import Task
+    from agency.tasks.models import MaterialFile, Task
     from agency.tasks.services import answer_task
     from tests.support import make_app
     from workers.worker import drain
@@ -182,6 +185,7 @@ def hall(sqlite_template, tmp_path_factory):
             "item_id": [i.id for i in session.scalars(select(ApprovalItem).limit(2))],
             "type_id": [t.id for t in session.scalars(select(ProjectType).limit(2))],
             "report_id": [r.id for r in session.scalars(select(Report))],
+            "file_id": [f.id for f in session.scalars(select(MaterialFile).limit(1))],
             "code": ["FGW-01", "ZRGH-01"] + [p.tracking_code for p in session.scalars(select(Project).limit(2))],
         }
         db.session.remove()
@@ -191,26 +195,26 @@ def hall(sqlite_template, tmp_path_factory):
 
 
 def page_urls(app, ids: dict) -> list[str]:
-    """Every GET page of the url_map with its parameters filled from the hall (each value of each)."""
-    from werkzeug.routing import BuildError
-    urls = set()
+    """Every GET page of the url_map with its parameters filled from the hall (each value of each), plus the
+    query strings of ``QUERIES``.  A parameter the hall has no values for fails the test: add them to ``ids``."""
+    from flask import url_for
+    urls, unfilled = set(), []
     with app.test_request_context():
-        from flask import url_for
         for rule in app.url_map.iter_rules():
             if "GET" not in rule.methods or rule.rule.startswith(SKIPPED_PREFIXES):
                 continue
-            names = sorted(rule.arguments)
+            if rule.arguments & DOWNLOAD_ARGUMENTS:
+                continue
+            unfilled += [f"{rule.rule} <{name}>" for name in rule.arguments if not ids.get(name)]
             combos = [{}]
-            for name in names:
-                if name == "kind":  # a download's format
-                    combos = []
-                    break
+            for name in sorted(rule.arguments):
                 combos = [{**c, name: v} for c in combos for v in ids.get(name, [])]
             for values in combos:
-                try:
-                    urls.add(url_for(rule.endpoint, **values))
-                except BuildError:
-                    continue
+                urls.add(url_for(rule.endpoint, **values))
+            for query in QUERIES.get(rule.endpoint, ()):
+                for value in ids[query]:
+                    urls.update(url_for(rule.endpoint, **{query.removesuffix("_id"): value, **c}) for c in combos)
+    assert not unfilled, f"pages whose URL parameters the hall cannot fill (add ids): {unfilled}"
     return sorted(urls)
 
 
@@ -249,3 +253,21 @@ def test_every_page_is_in_one_language(hall, role, lang):
 ])
 def test_the_check_itself(html, lang, expected):
     assert foreign(shown_text(html, lang), lang) == expected
+
+
+def test_stored_texts_are_rendered_in_the_page_language(app):
+    """A stored Chinese text (timeline line, message) is rendered again from its template on an English page:
+    interface words translated, names marked as user data; an unknown text is tagged as Chinese."""
+    from flask_babel import force_locale
+
+    from agency.web.records import record
+    with app.test_request_context():
+        with force_locale("en"):
+            assert record("会议邀请：联合踏勘（机床项目）") == (
+                'Meeting invitation: Joint site survey (<span class="user-data">机床项目</span>)')
+            assert record("发改局答复“项目备案”：附条件同意（落实节能措施）") == (
+                '<span class="user-data">发改局</span> answered “<span class="user-data">项目备案</span>”: '
+                'Consent with conditions (<span class="user-data">落实节能措施</span>)')
+            assert record("一段没有模板的文字") == '<span lang="zh-CN">一段没有模板的文字</span>'
+        with force_locale("zh"):
+            assert record("会议邀请：联合踏勘（机床项目）") == "会议邀请：联合踏勘（机床项目）"
