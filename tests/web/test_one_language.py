@@ -223,6 +223,7 @@ def page_urls(app, ids: dict) -> list[str]:
 def test_every_page_is_in_one_language(hall, role, lang):
     app, ids = hall
     client = page_client(app)
+    client.keep_marks = True  # this test reads the user-data marks
     assert login(client, ROLES[role], DEMO_PASSWORD).status_code == 302
     post(client, f"/lang/{lang}", {"next": "/home"}, token_from="/home")
     checked, problems = 0, []
