@@ -195,8 +195,10 @@ def update_item(session: Session, now: datetime, actor: User, item: ApprovalItem
     elif promised_days > statutory_days:
         errors["promised_days"] = f"cannot exceed the statutory limit ({statutory_days})"
     if errors:
+        over = "promised_days" in errors and promised_days > statutory_days
         raise BadInput("invalid approval item", fields=errors,
-                       shown=_l("审批事项信息有误：时限须为正数，承诺时限不超过法定时限。"))
+                       shown=_l("承诺时限不能超过法定时限（%(days)s 个工作日）。", days=statutory_days) if over
+                       else _l("审批事项信息有误：时限须为正数，承诺时限不超过法定时限。"))
     values = {"name": name.strip(), "statutory_days": statutory_days, "promised_days": promised_days,
               "immediate": immediate, "deemed_consent_allowed": deemed_consent_allowed}
     before = {k: getattr(item, k) for k in values}
