@@ -5,10 +5,10 @@ import flask_babel
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
-from tests.support import PASSWORD
+from tests.support import PASSWORD, UnmarkedClient
 
 
-class PageClient(FlaskClient):
+class PageClient(UnmarkedClient):
     """A test client whose requests start with a clean ``g``, as a browser's would.
 
     Fixtures like ``session`` keep an app context pushed for the whole test and Flask

@@ -1,5 +1,6 @@
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from agency.api.fields import BoundedDate, Id, LocalDateTime
@@ -77,9 +78,11 @@ def period_between(start: date | None, end: date | None, today: date) -> Period:
     if start > end:
         raise BadInput(f'"from" ({start.isoformat()}) is after "to" ({end.isoformat()})'
                        + ("" if end_given else ", which defaults to today"),
-                       fields={"from": f'after "to" ({end.isoformat()})'})
+                       fields={"from": f'after "to" ({end.isoformat()})'},
+                       shown=_l("开始日期晚于结束日期。"))
     if (end - start).days > MAX_PERIOD_DAYS:
-        raise BadInput(f"a period is at most {MAX_PERIOD_DAYS} days", fields={"to": f"at most {MAX_PERIOD_DAYS} days"})
+        raise BadInput(f"a period is at most {MAX_PERIOD_DAYS} days", fields={"to": f"at most {MAX_PERIOD_DAYS} days"},
+                       shown=_l("时间段最长 %(days)s 天。", days=MAX_PERIOD_DAYS))
     return Period(start, end)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -73,7 +74,8 @@ def orphaned_work(session: Session) -> tuple[list[Project], list[User]]:
 def release_liaison_slot(session: Session, now: datetime, actor: User, liaison: User) -> None:
     """Free the slot of an inactive liaison, so another can take it (R8)."""
     if liaison.active:
-        raise RuleViolation(f"{liaison.display_name} 仍在用，请先停用或用A/B角互换")
+        raise RuleViolation(f"{liaison.display_name} 仍在用，请先停用或用A/B角互换",
+                            shown=_l("%(name)s 仍在用，请先停用或用A/B角互换", name=liaison.display_name))
     if liaison.liaison_slot is None:
         return
     before, where = liaison.liaison_slot, liaison.department.name if liaison.department else ""
@@ -99,11 +101,14 @@ def reassign_projects(session: Session, now: datetime, actor: User, agent: User,
     if to_agent_id is not None:
         target = session.get(User, to_agent_id)
         if target is None or target.role != "agent" or not target.active:
-            raise BadInput("unknown agent", fields={"reassign_to": f"no active agent with id {to_agent_id}"})
+            raise BadInput("unknown agent", fields={"reassign_to": f"no active agent with id {to_agent_id}"},
+                           shown=_l("请选择在岗代办员。"))
         if target.id == agent.id:
-            raise BadInput("the same agent", fields={"reassign_to": "choose another agent"})
+            raise BadInput("the same agent", fields={"reassign_to": "choose another agent"},
+                           shown=_l("请选择另一名代办员。"))
         if target.on_leave:
-            raise RuleViolation(f"{target.display_name} 正在休假，不能接手项目", fields={"reassign_to": "on leave"})
+            raise RuleViolation(f"{target.display_name} 正在休假，不能接手项目", fields={"reassign_to": "on leave"},
+                                shown=_l("%(name)s 正在休假，不能接手项目", name=target.display_name))
     moved = []
     for project in open_projects_of(session, agent):
         if target is not None:
@@ -121,7 +126,8 @@ def set_agent_leave(session: Session, now: datetime, actor: User, agent: User, o
                     reassign_to: int | None = None, reassign_suggested: bool = False) -> list[tuple[Project, User]]:
     """Leave on or off; going on leave may hand the open projects over in bulk."""
     if (reassign_to is not None or reassign_suggested) and not on_leave:
-        raise BadInput("reassignment goes with leave", fields={"reassign_to": "only when going on leave"})
+        raise BadInput("reassignment goes with leave", fields={"reassign_to": "only when going on leave"},
+                       shown=_l("只有在登记休假时才能移交项目。"))
     set_leave(session, now, Actor.of(actor), agent, on_leave)
     session.flush()
     if reassign_to is not None or reassign_suggested:
@@ -135,7 +141,8 @@ def set_skills(session: Session, now: datetime, actor: User, agent: User, codes:
     known = set(session.scalars(select(ProjectType.code)))
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise BadInput("unknown project type", fields={"skills": f"unknown: {', '.join(unknown)}"})
+        raise BadInput("unknown project type", fields={"skills": f"unknown: {', '.join(unknown)}"},
+                       shown=_l("未知的项目类型。"))
     before = list(agent.skills or [])
     if before != codes:
         agent.skills = codes
@@ -153,7 +160,8 @@ def swap_liaison_slots(session: Session, now: datetime, actor: User, department:
     """Exchange the primary (A角) and backup (B角) of a department (R8)."""
     before = {u: u.liaison_slot for u in department.liaisons if u.liaison_slot in ("primary", "backup")}
     if not before:
-        raise RuleViolation(f"{department.name} 没有联络员")
+        raise RuleViolation(f"{department.name} 没有联络员",
+                            shown=_l("%(name)s 没有联络员", name=department.name))
     for person in before:  # through NULL: (department, slot) is unique
         person.liaison_slot = None
     session.flush()
@@ -187,7 +195,10 @@ def update_item(session: Session, now: datetime, actor: User, item: ApprovalItem
     elif promised_days > statutory_days:
         errors["promised_days"] = f"cannot exceed the statutory limit ({statutory_days})"
     if errors:
-        raise BadInput("invalid approval item", fields=errors)
+        over = "promised_days" in errors and promised_days > statutory_days
+        raise BadInput("invalid approval item", fields=errors,
+                       shown=_l("承诺时限不能超过法定时限（%(days)s 个工作日）。", days=statutory_days) if over
+                       else _l("审批事项信息有误：时限须为正数，承诺时限不超过法定时限。"))
     values = {"name": name.strip(), "statutory_days": statutory_days, "promised_days": promised_days,
               "immediate": immediate, "deemed_consent_allowed": deemed_consent_allowed}
     before = {k: getattr(item, k) for k in values}
@@ -220,9 +231,11 @@ def move_item_to_stage(session: Session, now: datetime, actor: User, item: Appro
 def update_project_type(session: Session, now: datetime, actor: User, ptype: ProjectType, *, name: str,
                         target_days: int) -> ProjectType:
     if not name or not name.strip():
-        raise BadInput("invalid project type", fields={"name": "required"})
+        raise BadInput("invalid project type", fields={"name": "required"},
+                       shown=_l("请填写项目类型名称。"))
     if target_days < 1:
-        raise BadInput("invalid project type", fields={"target_days": "at least 1"})
+        raise BadInput("invalid project type", fields={"target_days": "at least 1"},
+                       shown=_l("目标工作日至少为 1。"))
     before = {"name": ptype.name, "target_days": ptype.target_days}
     after = {"name": name.strip(), "target_days": target_days}
     if before != after:
@@ -235,18 +248,21 @@ def update_project_type(session: Session, now: datetime, actor: User, ptype: Pro
 def _check_codes(session: Session, codes: list[str]) -> list[str]:
     codes = [c.strip() for c in codes if c and c.strip()]
     if not codes:
-        raise BadInput("a stage needs items", fields={"item_codes": "at least one approval item"})
+        raise BadInput("a stage needs items", fields={"item_codes": "at least one approval item"},
+                       shown=_l("每个阶段至少包含一个审批事项。"))
     known = set(session.scalars(select(ApprovalItem.code).where(ApprovalItem.code.in_(codes))))
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise BadInput("unknown approval item", fields={"item_codes": f"unknown: {', '.join(unknown)}"})
+        raise BadInput("unknown approval item", fields={"item_codes": f"unknown: {', '.join(unknown)}"},
+                       shown=_l("未知的审批事项：%(codes)s", codes=", ".join(unknown)))
     return list(dict.fromkeys(codes))
 
 
 def update_stage(session: Session, now: datetime, actor: User, stage: StageTemplate, *, name: str,
                  item_codes: list[str]) -> StageTemplate:
     if not name or not name.strip():
-        raise BadInput("invalid stage", fields={"name": "required"})
+        raise BadInput("invalid stage", fields={"name": "required"},
+                       shown=_l("请填写阶段名称。"))
     codes = _check_codes(session, item_codes)
     before = {"name": stage.name, "item_codes": list(stage.item_codes)}
     after = {"name": name.strip(), "item_codes": codes}
@@ -260,7 +276,8 @@ def update_stage(session: Session, now: datetime, actor: User, stage: StageTempl
 def add_stage(session: Session, now: datetime, actor: User, ptype: ProjectType, *, name: str,
               item_codes: list[str]) -> StageTemplate:
     if not name or not name.strip():
-        raise BadInput("invalid stage", fields={"name": "required"})
+        raise BadInput("invalid stage", fields={"name": "required"},
+                       shown=_l("请填写阶段名称。"))
     codes = _check_codes(session, item_codes)
     order = max((s.order for s in ptype.stages), default=0) + 1
     stage = StageTemplate(order=order, name=name.strip(), item_codes=codes)

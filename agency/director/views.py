@@ -2,7 +2,7 @@
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, get_template_attribute, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -40,9 +40,13 @@ from agency.supervision.reports import (
 )
 from agency.transaction import remembered
 from agency.web.access import role_required
+from agency.web.errors import page_message
+from agency.web.filters import USER_DATA
 from agency.web.views import Figure, figure_source
 
 bp = Blueprint("director", __name__, url_prefix="/director")
+# agency.supervision.reports.PERIOD_NAMES (the reports' own titles) in the page's language.
+PERIOD_LABELS = {"daily": _l("日报"), "weekly": _l("周报"), "monthly": _l("月报"), "quarterly": _l("季公示")}
 TREND_WEEKS = 12
 TREND_MONTHS = 12
 
@@ -54,8 +58,7 @@ def _done(message: str):
 
 def _failed(error: DomainError):
     db.session.rollback()
-    detail = "；".join(f"{k}: {v}" for k, v in error.fields.items())
-    flash(f"{error.message}{'（' + detail + '）' if detail else ''}", "error")
+    flash(page_message(error), "error")
 
 
 def _form_failed(form):
@@ -133,7 +136,7 @@ def workload_chart(rows: list[dict]) -> dict:
 def assign(project_id):
     project = db.get_or_404(Project, project_id)
     form = forms.AssignForm()
-    form.agent_id.choices = [SelectChoice(a.id, a.display_name) for a in _agents()]
+    form.agent_id.choices = [SelectChoice(a.id, a.display_name, USER_DATA) for a in _agents()]
     if not form.validate_on_submit():
         _form_failed(form)
         return _back("director.workload")
@@ -184,7 +187,7 @@ def agent_reassign(agent_id):
     """The agent goes on leave and every open project is handed over (to one agent, or each as suggested)."""
     person = services.get_agent(db.session, agent_id)
     form = forms.ReassignForm()
-    form.target.choices = [SelectChoice("suggested", "")] + [SelectChoice(str(a.id), a.display_name)
+    form.target.choices = [SelectChoice("suggested", "")] + [SelectChoice(str(a.id), a.display_name, USER_DATA)
                                                              for a in _agents() if a.id != person.id]
     if not form.validate_on_submit():
         _form_failed(form)
@@ -305,7 +308,8 @@ def settings():
 def _stage_choices():
     stages = db.session.scalars(select(StageTemplate).join(ProjectType)
                                 .order_by(ProjectType.code, StageTemplate.order)).all()
-    return [SelectChoice(0, _("（不调整）"))] + [SelectChoice(s.id, f"{s.project_type.name} · {s.order}. {s.name}")
+    return [SelectChoice(0, _("（不调整）"))] + [SelectChoice(s.id, f"{s.project_type.name} · {s.order}. {s.name}",
+                                                          USER_DATA)
                                              for s in stages]
 
 
@@ -427,7 +431,7 @@ def import_calendar():
         try:
             text = decode_text(raw)
         except UnreadableFile as error:
-            flash(_("文件无法读取（须为 UTF-8 或 GBK 编码的 CSV）：%(why)s", why=error.message), "error")
+            flash(_("文件无法读取（须为 UTF-8 或 GBK 编码的 CSV）：%(why)s", why=page_message(error)), "error")
             return redirect(url_for("director.settings") + "#calendar")
     if not text.strip():
         flash(_("请选择文件或粘贴 CSV 内容"), "error")
@@ -528,7 +532,7 @@ def rankings():
 @bp.get("/reports")
 @role_required("director")
 def reports():
-    return render_template("director/reports.html", reports=list_reports(db.session), names=PERIOD_NAMES,
+    return render_template("director/reports.html", reports=list_reports(db.session), names=PERIOD_LABELS,
                            pending=pending_reports(db.session), form=forms.GenerateReportForm())
 
 
@@ -544,7 +548,7 @@ def report_status():
     for key, state in report_states(db.session, keys).items():
         entry = {"state": state["state"]}
         if state["state"] == "ready":
-            entry["html"] = str(row(state["report"], PERIOD_NAMES))
+            entry["html"] = str(row(state["report"], PERIOD_LABELS))
         else:
             entry["attempts"] = state["attempts"]
         answer[key] = entry
@@ -559,7 +563,7 @@ def generate_report():
     form = forms.GenerateReportForm()
     if form.validate_on_submit():
         job = schedule_report(db.session, clock.now(), form.period.data)
-        _done(_("已提交生成%(name)s，生成后下方自动出现下载链接", name=PERIOD_NAMES[form.period.data]) if job
+        _done(_("已提交生成%(name)s，生成后下方自动出现下载链接", name=PERIOD_LABELS[form.period.data]) if job
               else _("该期报表已提交或已生成"))
     else:
         _form_failed(form)

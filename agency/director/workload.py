@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _, lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -103,10 +105,33 @@ def workload(session: Session, loads: dict[int, AgentLoad] | None = None) -> lis
 
 @dataclass(frozen=True)
 class Suggestion:
+    """The suggested agent and why: ``reason`` is the API's sentence (Chinese, as API.md's clients read it);
+    ``text`` is the same sentence in the page's language, names marked as user data."""
     agent_id: int
     reason: str
     load: int
     candidates: int
+    agent_name: str = ""
+    type_name: str | None = None  # the project type the agent is skilled in; None: takes any type
+    open_projects: int = 0
+    open_tasks: int = 0
+    runner_name: str | None = None
+    tie: str | None = None  # "load": same load, fewer projects; "both": same load and projects, lower id
+
+    @property
+    def text(self) -> Markup:
+        from agency.web.filters import user_data
+        skill = (Markup(_("擅长“%(type)s”")) % {"type": user_data(self.type_name)} if self.type_name
+                 else _("未限定项目类型"))
+        text = Markup(_("建议指派 %(name)s：未休假，%(skill)s；当前加权负荷 %(load)s（在办项目 %(projects)s 个、"
+                        "未办结任务 %(tasks)s 件，按投资规模加权），在 %(n)s 名候选代办员中最低")) % {
+            "name": user_data(self.agent_name), "skill": skill, "load": self.load, "projects": self.open_projects,
+            "tasks": self.open_tasks, "n": self.candidates}
+        if self.tie == "load":
+            text += Markup(_("；与 %(name)s 负荷相同，在办项目更少")) % {"name": user_data(self.runner_name)}
+        elif self.tie == "both":
+            text += Markup(_("；与 %(name)s 负荷和在办项目数均相同，按编号靠前选定")) % {"name": user_data(self.runner_name)}
+        return text + _("。")
 
 
 def available_agents(session: Session) -> list[User]:
@@ -133,7 +158,8 @@ def suggest_agent(session: Session, project: Project, loads: dict[int, AgentLoad
     if not candidates:
         raise RuleViolation(
             f"没有可指派的代办员：没有未休假、且擅长“{ptype.name}”（或未限定类型）的在岗代办员",
-            fields={"project_type": ptype.code})
+            fields={"project_type": ptype.code},
+            shown=_l("没有可指派的代办员：没有未休假、且擅长该类型（或未限定类型）的在岗代办员"))
     loads = agent_loads(session) if loads is None else loads
 
     def rank(agent: User):
@@ -147,12 +173,16 @@ def suggest_agent(session: Session, project: Project, loads: dict[int, AgentLoad
     reason = (f"建议指派 {best.display_name}：未休假，{skill}；当前加权负荷 {mine.load}"
               f"（在办项目 {mine.open_projects} 个、未办结任务 {mine.open_tasks} 件，按投资规模加权），"
               f"在 {len(candidates)} 名候选代办员中最低")
+    tie = None
     if runner is not None:
         other = rank(runner)
         if other[0] == mine.load:
+            tie = "load" if other[1] != mine.open_projects else "both"
             reason += (f"；与 {runner.display_name} 负荷相同，在办项目更少" if other[1] != mine.open_projects
                        else f"；与 {runner.display_name} 负荷和在办项目数均相同，按编号靠前选定")
-    return Suggestion(best.id, reason + "。", mine.load, len(candidates))
+    return Suggestion(best.id, reason + "。", mine.load, len(candidates), best.display_name,
+                      ptype.name if best.skills else None, mine.open_projects, mine.open_tasks,
+                      runner.display_name if runner is not None else None, tie)
 
 
 def unassigned_projects(session: Session, limit: int = 100) -> tuple[list[Project], int]:

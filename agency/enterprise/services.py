@@ -6,6 +6,7 @@ flush, never commit, and raise domain errors.
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -49,7 +50,8 @@ def rating_target(session: Session, project: Project, department_code: str | Non
     tasks = [t for t in project.tasks if department is not None and t.department_id == department.id]
     if not tasks:
         raise BadInput("no task of this department on the project",
-                       fields={"department_code": f"{department_code} has no task on this project"})
+                       fields={"department_code": f"{department_code} has no task on this project"},
+                       shown=_l("本项目没有该部门的办件。"))
     return department, tasks
 
 
@@ -75,14 +77,17 @@ def rate(session: Session, now: datetime, enterprise: User, project: Project, le
     if project.enterprise_id != enterprise.id:
         raise NotFound(f"project {project.id} not found")
     if not isinstance(level, int) or isinstance(level, bool) or level not in RATING_LEVELS:
-        raise BadInput("level must be 1 (very dissatisfied) to 5 (very satisfied)", fields={"level": "1..5"})
+        raise BadInput("level must be 1 (very dissatisfied) to 5 (very satisfied)", fields={"level": "1..5"},
+                       shown=_l("请选择评价等级（1 至 5）。"))
     comment = (comment or "").strip()
     department, tasks = rating_target(session, project, department_code)
     if existing_rating(session, project, department) is not None:
-        raise TransitionNotAllowed("already rated; a rating is given once", fields={"rating": "exists"})
+        raise TransitionNotAllowed("already rated; a rating is given once", fields={"rating": "exists"},
+                                   shown=_l("已经评价过；每项只评价一次。"))
     if not can_rate(project, tasks):
         what = f"the tasks of {department.code}" if department else "the project"
-        raise RuleViolation(f"{what} must be closed before it is rated", fields={"status": project.status})
+        raise RuleViolation(f"{what} must be closed before it is rated", fields={"status": project.status},
+                            shown=_l("办结后才能评价。"))
     agent = project_agent(project)
     rating = Rating(project_id=project.id, task_id=max(t.id for t in tasks) if tasks else None,
                     department_id=department.id if department else None,
@@ -93,7 +98,8 @@ def rate(session: Session, now: datetime, enterprise: User, project: Project, le
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise TransitionNotAllowed("already rated; a rating is given once", fields={"rating": "exists"}) from None
+        raise TransitionNotAllowed("already rated; a rating is given once", fields={"rating": "exists"},
+                                   shown=_l("已经评价过；每项只评价一次。")) from None
     about = department.name if department else "代办服务"
     record(session, now, Actor.of(enterprise), "rating.given", rating, project_id=project.id,
            after={"level": level, "department": department.code if department else None},
@@ -131,15 +137,18 @@ def reply_notice(session: Session, now: datetime, user: User, notice: Dissatisfa
     from agency.enterprise.access import is_notice_addressee
     text = (text or "").strip()
     if not text:
-        raise BadInput("write the rectification reply", fields={"text": "required"})
+        raise BadInput("write the rectification reply", fields={"text": "required"},
+                       shown=_l("请填写整改复函。"))
     if not is_notice_addressee(user, notice):
-        raise Forbidden("only the department or agent the notice is addressed to replies")
+        raise Forbidden("only the department or agent the notice is addressed to replies",
+                        shown=_l("只有被函告的部门或代办员可以复函。"))
     result = session.execute(
         update(DissatisfactionNotice).where(DissatisfactionNotice.id == notice.id,
                                             DissatisfactionNotice.replied_at.is_(None))
         .values(reply=text, replied_at=now, replied_by_id=user.id).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise TransitionNotAllowed("this notice has already been replied to")
+        raise TransitionNotAllowed("this notice has already been replied to",
+                                   shown=_l("该函告已经复函。"))
     session.refresh(notice)
     late = notice.red_carded_at is not None
     record(session, now, Actor.of(user), "notice.replied", notice, project_id=notice.project_id,
@@ -155,7 +164,8 @@ def reply_notice(session: Session, now: datetime, user: User, notice: Dissatisfa
 def file_complaint(session: Session, now: datetime, enterprise: User, project: Project, text: str) -> Complaint:
     text = (text or "").strip()
     if not text:
-        raise BadInput("write the complaint", fields={"text": "required"})
+        raise BadInput("write the complaint", fields={"text": "required"},
+                       shown=_l("请填写投诉内容。"))
     if project.enterprise_id != enterprise.id:
         raise NotFound(f"project {project.id} not found")
     complaint = Complaint(project_id=project.id, enterprise_id=enterprise.id, text=text, status="open",
@@ -173,13 +183,16 @@ def assign_complaint(session: Session, now: datetime, director: User, complaint:
                      due_days: int | None = None) -> Complaint:
     """The director hands the complaint to a person (an agent, or a director) with a time limit."""
     if complaint.status == "answered":
-        raise TransitionNotAllowed("this complaint has already been answered")
+        raise TransitionNotAllowed("this complaint has already been answered",
+                                   shown=_l("该投诉已经答复。"))
     assignee = session.get(User, assignee_id)
     if assignee is None or not assignee.active or assignee.role not in ("agent", "director"):
-        raise BadInput("unknown assignee", fields={"assignee_id": "an active agent or director"})
+        raise BadInput("unknown assignee", fields={"assignee_id": "an active agent or director"},
+                       shown=_l("请选择在岗的代办员或大厅主任。"))
     days = due_days or COMPLAINT_WORKING_DAYS
     if days < 1 or days > 60:
-        raise BadInput("the time limit is 1 to 60 working days", fields={"due_days": "1..60"})
+        raise BadInput("the time limit is 1 to 60 working days", fields={"due_days": "1..60"},
+                       shown=_l("办理时限为 1 至 60 个工作日。"))
     before = {"status": complaint.status, "assignee_id": complaint.assignee_id}
     complaint.assignee_id, complaint.status = assignee.id, "assigned"
     complaint.due = _working_days_from(session, now, days)
@@ -196,14 +209,17 @@ def assign_complaint(session: Session, now: datetime, director: User, complaint:
 def answer_complaint(session: Session, now: datetime, user: User, complaint: Complaint, text: str) -> Complaint:
     text = (text or "").strip()
     if not text:
-        raise BadInput("write the answer", fields={"text": "required"})
+        raise BadInput("write the answer", fields={"text": "required"},
+                       shown=_l("请填写答复。"))
     if user.role != "director" and user.id != complaint.assignee_id:
-        raise Forbidden("only the director or the assignee answers a complaint")
+        raise Forbidden("only the director or the assignee answers a complaint",
+                        shown=_l("只有大厅主任或承办人可以答复投诉。"))
     result = session.execute(
         update(Complaint).where(Complaint.id == complaint.id, Complaint.status != "answered")
         .values(status="answered", answer=text, answered_at=now).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise TransitionNotAllowed("this complaint has already been answered")
+        raise TransitionNotAllowed("this complaint has already been answered",
+                                   shown=_l("该投诉已经答复。"))
     session.refresh(complaint)
     record(session, now, Actor.of(user), "complaint.answered", complaint, project_id=complaint.project_id,
            detail=f"投诉答复：{text}")
@@ -236,14 +252,17 @@ def upload_material(session: Session, now: datetime, user: User, task: Task, mat
                     filename: str | None, stream) -> MaterialFile:
     """Store one file for one material of the open one-time notice; the last missing one restarts the clock."""
     if not may_upload(user, task):
-        raise Forbidden("materials are supplied by the enterprise or the agent carrying the project")
+        raise Forbidden("materials are supplied by the enterprise or the agent carrying the project",
+                        shown=_l("补正材料由企业或承办代办员提交。"))
     request = open_supplement(task)
     if request is None:
-        raise TransitionNotAllowed(f"task {task.id} is {task.status}; no one-time notice is waiting for materials")
+        raise TransitionNotAllowed(f"task {task.id} is {task.status}; no one-time notice is waiting for materials",
+                                   shown=_l("该办件没有待补正的材料。"))
     material = (material or "").strip()
     if material not in request.materials:
         raise BadInput("not a material of the one-time notice",
-                       fields={"material": f"one of: {'；'.join(request.materials)}"})
+                       fields={"material": f"one of: {'；'.join(request.materials)}"},
+                       shown=_l("该材料不在一次性告知的补正清单中。"))
     name, data, content_type = uploads.check_upload(filename, stream, current_app.config["MAX_UPLOAD_BYTES"])
     stored = uploads.store(current_app.config["UPLOAD_DIR"], data, content_type)
     try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
+from flask_babel import lazy_gettext as _l
 from werkzeug.utils import secure_filename
 
 from agency.errors import BadInput, DomainError
@@ -51,13 +52,17 @@ def clean_filename(original: str | None) -> str:
     """The name to show: refused when it carries a path; kept in Unicode (Chinese names survive)."""
     name = unicodedata.normalize("NFC", (original or "").strip())
     if not name:
-        raise BadInput("choose a file", fields={"file": "a file with a name is required"})
+        raise BadInput("choose a file", fields={"file": "a file with a name is required"},
+                       shown=_l("请选择文件。"))
     if "/" in name or "\\" in name or ".." in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise BadInput("the file name may not contain a path", fields={"file": "no '/', '\\' or '..' in the name"})
+        raise BadInput("the file name may not contain a path", fields={"file": "no '/', '\\' or '..' in the name"},
+                       shown=_l("文件名不能包含路径。"))
     if len(name) > 200:
-        raise BadInput("the file name is too long", fields={"file": "at most 200 characters"})
+        raise BadInput("the file name is too long", fields={"file": "at most 200 characters"},
+                       shown=_l("文件名过长（最多 200 个字符）。"))
     if any(c in name for c in ':*?"<>|') or name.startswith("."):
-        raise BadInput("the file name contains characters that are not allowed", fields={"file": name})
+        raise BadInput("the file name contains characters that are not allowed", fields={"file": name},
+                       shown=_l("文件名含有不允许的字符。"))
     return name
 
 
@@ -84,7 +89,8 @@ def read_limited(stream, limit: int) -> bytes:
         chunks.append(chunk)
     data = b"".join(chunks)
     if not data:
-        raise BadInput("the file is empty", fields={"file": "empty file"})
+        raise BadInput("the file is empty", fields={"file": "empty file"},
+                       shown=_l("文件是空的。"))
     return data
 
 

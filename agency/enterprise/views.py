@@ -24,6 +24,9 @@ from agency.projects.cards import current_card, tracking_url
 from agency.projects.models import Project
 from agency.projects.views import render_project
 from agency.web.access import role_required
+from agency.web.errors import page_message
+from agency.web.filters import USER_DATA
+from agency.web.nav import ROLE_LABELS
 
 bp = Blueprint("enterprise", __name__)
 
@@ -140,7 +143,7 @@ def rate(project_id: int):
         if isinstance(error, NotFound):
             raise
         db.session.rollback()
-        flash(str(RATING_MESSAGES.get(error.status, error.message)), "error")
+        flash(str(RATING_MESSAGES.get(error.status) or page_message(error)), "error")
         return redirect(project_url(project.id) + "#rating")
     db.session.commit()
     flash(_("感谢您的评价。") + (_("我们已向相关部门发出不满意件函告，整改复函将在此显示。")
@@ -166,7 +169,7 @@ def upload(task_id: int):
         if isinstance(error, (NotFound, Forbidden)):  # not this user's to do (R7): the error page, not a flash
             raise
         db.session.rollback()
-        flash(str(UPLOAD_MESSAGES.get(error.status, error.message)), "error")
+        flash(str(UPLOAD_MESSAGES.get(error.status) or page_message(error)), "error")
         return redirect(target)
     commit_or_discard(row)
     message = _("已上传“%(material)s”：%(name)s", material=row.material, name=row.filename)
@@ -215,7 +218,7 @@ def notice(notice_id: int):
                 services.reply_notice(db.session, clock.now(), user, item, form.text.data)
             except DomainError as error:
                 db.session.rollback()
-                flash(error.message, "error")
+                flash(page_message(error), "error")
                 return redirect(url_for("enterprise.notice", notice_id=item.id))
             db.session.commit()
             flash(_("整改复函已提交，企业将收到通知。"), "success")
@@ -230,7 +233,7 @@ def _complaint_form(user: User) -> ComplaintForm:
     posted = request.method == "POST"
     form = ComplaintForm() if posted else ComplaintForm(formdata=None)
     projects = db.session.scalars(visible_projects(user).order_by(Project.id.desc())).all()
-    form.project_id.choices = [SelectChoice(p.id, p.name) for p in projects]
+    form.project_id.choices = [SelectChoice(p.id, p.name, USER_DATA) for p in projects]
     if not posted and request.args.get("project_id", "").isdigit():
         form.project_id.data = int(request.args["project_id"])
     return form
@@ -274,7 +277,7 @@ def _render_complaint(item: Complaint, assign_form=None, answer_form=None, statu
     if user.role == "director" and item.status != "answered":
         assign_form = assign_form or AssignForm(formdata=None, assignee_id=item.assignee_id or 0)
         assign_form.assignee_id.choices = [
-            SelectChoice(u.id, f"{u.display_name}（{_('主任') if u.role == 'director' else _('代办员')}）")
+            SelectChoice(u.id, _("%(name)s（%(role)s）", name=u.display_name, role=ROLE_LABELS[u.role]), USER_DATA)
             for u in _staff()]
     else:
         assign_form = None
@@ -295,14 +298,14 @@ def complaint(complaint_id: int):
 def assign_complaint(complaint_id: int):
     item = get_complaint(db.session, _me(), complaint_id)
     form = AssignForm()
-    form.assignee_id.choices = [SelectChoice(u.id, u.display_name) for u in _staff()]
+    form.assignee_id.choices = [SelectChoice(u.id, u.display_name, USER_DATA) for u in _staff()]
     if not form.validate_on_submit():
         return _render_complaint(item, assign_form=form, status=400)
     try:
         services.assign_complaint(db.session, clock.now(), _me(), item, form.assignee_id.data, form.due_days.data)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(page_message(error), "error")
         return redirect(url_for("enterprise.complaint", complaint_id=item.id))
     db.session.commit()
     flash(_("已分派，处理人将收到通知。"), "success")
@@ -320,7 +323,7 @@ def answer_complaint(complaint_id: int):
         services.answer_complaint(db.session, clock.now(), _me(), item, form.text.data)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(page_message(error), "error")
         return redirect(url_for("enterprise.complaint", complaint_id=item.id))
     db.session.commit()
     flash(_("已答复，企业将收到通知。"), "success")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -120,7 +121,8 @@ def check_name(session: Session, project: Project, name: str) -> str:
     name = (name or "").strip()
     if not any(name in item.materials for item in template_items(session, project)):
         raise RuleViolation(f"{name!r} is not on this project's material checklist",
-                            fields={"name": "not on the checklist"})
+                            fields={"name": "not on the checklist"},
+                            shown=_l("“%(name)s”不在本项目的材料清单上。", name=name))
     return name
 
 
@@ -151,10 +153,12 @@ def file_material(session: Session, now: datetime, user: User, project: Project,
     """
     from agency.projects.services import lock_project
     if not may_file(user, project):
-        raise Forbidden("materials are filed by the enterprise or the agent carrying the project")
+        raise Forbidden("materials are filed by the enterprise or the agent carrying the project",
+                        shown=_l("材料由企业或承办代办员提交。"))
     name = check_name(session, project, name)
     if not project.is_open and not _owed(session, project, name):  # a result waits for it: still welcome
-        raise TransitionNotAllowed(f"project is {project.status}; nothing more can be filed")
+        raise TransitionNotAllowed(f"project is {project.status}; nothing more can be filed",
+                                   shown=_l("项目已办结或终止，不能再提交材料。"))
     filename, data, content_type = uploads.check_upload(filename, stream, current_app.config["MAX_UPLOAD_BYTES"])
     stored = uploads.store(current_app.config["UPLOAD_DIR"], data, content_type)
     try:
@@ -190,7 +194,8 @@ def prereview(session: Session, now: datetime, agent: User, project: Project, de
     from agency.projects.services import lock_project
     require_carrying_agent(agent, project, "pre-review its materials")
     if not decisions:
-        raise BadInput("decide on at least one material", fields={"decisions": "a non-empty list is required"})
+        raise BadInput("decide on at least one material", fields={"decisions": "a non-empty list is required"},
+                       shown=_l("请至少对一项材料作出预审决定。"))
     entries = {e.name: e for e in checklist(session, project)}
     errors, seen = {}, set()
     for decision in decisions:
@@ -200,13 +205,16 @@ def prereview(session: Session, now: datetime, agent: User, project: Project, de
         seen.add(name)
         if name not in entries:
             raise RuleViolation(f"{name!r} is not on this project's material checklist",
-                                fields={"name": f"{name}: not on the checklist"})
+                                fields={"name": f"{name}: not on the checklist"},
+                                shown=_l("“%(name)s”不在本项目的材料清单上。", name=name))
         if entries[name].file is None:
-            raise RuleViolation(f"nothing has been filed for {name!r} yet", fields={"name": f"{name}: not filed"})
+            raise RuleViolation(f"nothing has been filed for {name!r} yet", fields={"name": f"{name}: not filed"},
+                                shown=_l("“%(name)s”尚未提交。", name=name))
         if not decision.get("accepted") and not (decision.get("reason") or "").strip():
             errors[name] = "a returned material needs a reason"
     if errors:
-        raise BadInput("every return needs a reason, once per material", fields=errors)
+        raise BadInput("every return needs a reason, once per material", fields=errors,
+                       shown=_l("退回须写明原因，每项材料一条。"))
     read = {r.name: r for r in session.execute(  # the entries as this request saw them
         select(ProjectMaterial.id, ProjectMaterial.name, ProjectMaterial.file_id)
         .where(ProjectMaterial.project_id == project.id, ProjectMaterial.name.in_(seen)))}
@@ -218,7 +226,8 @@ def prereview(session: Session, now: datetime, agent: User, project: Project, de
             (accepted if decision.get("accepted") else returned).append((name, reason))
     if not accepted and not returned:
         raise TransitionNotAllowed("these materials were pre-reviewed meanwhile; reload the checklist",
-                                   fields={"decisions": "already decided"})
+                                   fields={"decisions": "already decided"},
+                                   shown=_l("材料刚被预审过，请刷新清单后重试。"))
     record(session, now, Actor.of(agent), "materials.prereviewed", project,
            after={"accepted": [n for n, _ in accepted], "returned": {n: r for n, r in returned}},
            detail="材料预审：" + "；".join([f"“{n}”通过" for n, _ in accepted]
@@ -278,7 +287,8 @@ def plan_dispatch(session: Session, now: datetime, project: Project, items: list
     refused = [n for n in asked if n not in deferrable_anywhere]
     if refused:
         raise RuleViolation("only a material its item allows to defer may be deferred",
-                            fields={"deferred": refused})
+                            fields={"deferred": refused},
+                            shown=_l("只有事项允许容缺的材料才能容缺受理。"))
     owed, missing = [], []
     for item in items:
         for name in item.required_materials:
@@ -292,7 +302,8 @@ def plan_dispatch(session: Session, now: datetime, project: Project, items: list
             elif name not in missing:
                 missing.append(name)
     if missing:
-        raise RuleViolation("materials are not ready: " + "、".join(missing), fields={"missing": missing})
+        raise RuleViolation("materials are not ready: " + "、".join(missing), fields={"missing": missing},
+                            shown=_l("材料尚未齐备：%(names)s", names="、".join(missing)))
     return owed
 
 
@@ -302,7 +313,8 @@ def _promised(session: Session, now: datetime, until: date | None) -> datetime:
     if until is None:
         return clock_window(session, now, DEFAULT_DEFERRAL_WORKING_DAYS)[0]
     if until < local(now).date():
-        raise BadInput("a promised date cannot be in the past", fields={"deferred": until.isoformat()})
+        raise BadInput("a promised date cannot be in the past", fields={"deferred": until.isoformat()},
+                       shown=_l("承诺补齐日期不能早于今天。"))
     return datetime.combine(until, closing_time(), hall_tz())
 
 

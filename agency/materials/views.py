@@ -14,6 +14,7 @@ from agency.people.access import get_project, is_assigned_agent
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.web.access import role_required
+from agency.web.errors import page_message
 
 bp = Blueprint("materials", __name__)
 
@@ -95,8 +96,8 @@ def file(project_id: int):
         if isinstance(error, NotFound):
             raise
         db.session.rollback()
-        return render_checklist(project, error.status, upload=(name, str(UPLOAD_MESSAGES.get(error.status,
-                                                                                            error.message))))
+        return render_checklist(project, error.status, upload=(name, str(UPLOAD_MESSAGES.get(error.status)
+                                                                                        or page_message(error))))
     commit_or_discard(row)
     flash(_("已上传“%(material)s”：%(name)s。代办员预审后即可派发。", material=row.material, name=row.filename),
           "success")

@@ -2,6 +2,7 @@
 from datetime import datetime, time
 
 from flask import Response
+from flask_babel import lazy_gettext as _l
 
 from agency import clock
 from agency.api import Blueprint, current_user, produces, roles
@@ -74,7 +75,8 @@ def minutes(meeting_id):
     """The minutes as a text download; 409 until the meeting is closed."""
     meeting = get_meeting(db.session, current_user(), meeting_id)
     if meeting.status != "closed":
-        raise TransitionNotAllowed("the meeting is not closed yet: it has no minutes")
+        raise TransitionNotAllowed("the meeting is not closed yet: it has no minutes",
+                                   shown=_l("会议尚未闭会，暂无会议纪要。"))
     return Response(meeting.minutes, mimetype="text/plain",
                     headers={"Content-Disposition": f'attachment; filename="minutes-{meeting.id}.txt"'})
 

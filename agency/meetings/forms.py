@@ -10,6 +10,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 KIND_LABELS = {"pre_review": _l("联合预审"), "site_survey": _l("联合踏勘"), "joint_review": _l("联审会议")}
 DECISION_LABELS = {"consent": _l("同意"), "consent_with_conditions": _l("附条件同意"), "objection": _l("反对"),
                    "supplement_needed": _l("需补正材料")}
+# The words of agency.meetings.models.STATUS_NAMES / SOURCE_NAMES in the page's language.
+STATUS_LABELS = {"scheduled": _l("已安排"), "held": _l("已召开"), "closed": _l("已闭会"), "cancelled": _l("已取消")}
+SOURCE_LABELS = {"present": _l("到会表态"), "written": _l("书面意见"), "deemed": _l("缺席默认"), "none": _l("未形成意见")}
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 

@@ -12,6 +12,7 @@ fact someone recorded, never a default.
 import re
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -55,15 +56,19 @@ def _directors(session: Session) -> list[User]:
 
 def _check_time(session: Session, now: datetime, kind: str, starts_at: datetime, ends_at: datetime | None) -> None:
     if starts_at is None or starts_at.tzinfo is None:
-        raise BadInput("a start time with its UTC offset is required", fields={"starts_at": "ISO 8601 with offset"})
+        raise BadInput("a start time with its UTC offset is required", fields={"starts_at": "ISO 8601 with offset"},
+                       shown=_l("请填写会议开始时间。"))
     if ends_at is not None and ends_at <= starts_at:
-        raise BadInput("the meeting must end after it starts", fields={"ends_at": "after starts_at"})
+        raise BadInput("the meeting must end after it starts", fields={"ends_at": "after starts_at"},
+                       shown=_l("会议结束时间须晚于开始时间。"))
     if starts_at <= now:
-        raise RuleViolation("a meeting cannot be scheduled in the past", fields={"starts_at": "must be in the future"})
+        raise RuleViolation("a meeting cannot be scheduled in the past", fields={"starts_at": "must be in the future"},
+                            shown=_l("会议时间已过：不能把会议安排在过去的时间。"))
     calendar = get_calendar(session)
     if kind in REVIEW_KINDS and not rules.is_working_time(calendar, starts_at):
         raise RuleViolation(f"{local(starts_at):%Y-%m-%d} is not a working day; reviews are held on working days",
-                            fields={"starts_at": "not a working day"})
+                            fields={"starts_at": "not a working day"},
+                            shown=_l("%(day)s 不是工作日：联合预审和联审会议只在工作日举行。", day=f"{local(starts_at):%Y-%m-%d}"))
 
 
 def _departments(session: Session, project: Project, codes: list[str] | None) -> list[Department]:
@@ -75,24 +80,28 @@ def _departments(session: Session, project: Project, codes: list[str] | None) ->
             .order_by(Department.code)))
         if not departments:
             raise BadInput("no department has open tasks on this project: name the departments to invite",
-                           fields={"department_codes": "at least one department"})
+                           fields={"department_codes": "at least one department"},
+                           shown=_l("本项目没有在办的部门任务，请勾选要邀请的部门。"))
         wanted = departments
     else:
         codes = list(dict.fromkeys(c.strip().upper() for c in codes if c and c.strip()))
         if not codes:
-            raise BadInput("invite at least one department", fields={"department_codes": "at least one department"})
+            raise BadInput("invite at least one department", fields={"department_codes": "at least one department"},
+                           shown=_l("请至少邀请一个部门。"))
         found = {d.code: d for d in session.scalars(select(Department).where(Department.code.in_(codes)))}
         unknown = [c for c in codes if c not in found]
         if unknown:
             raise BadInput(f"unknown department: {', '.join(unknown)}",
-                           fields={"department_codes": f"unknown: {', '.join(unknown)}"})
+                           fields={"department_codes": f"unknown: {', '.join(unknown)}"},
+                           shown=_l("未知的部门：%(codes)s", codes=", ".join(unknown)))
         wanted = [found[c] for c in codes]
     unreachable = [d for d in wanted if d.reachable_liaison() is None]
     if unreachable:
         names = "、".join(d.name for d in unreachable)
         raise RuleViolation(f"no liaison can receive the invitation of: {', '.join(d.code for d in unreachable)} ({names})",
                             fields={"department_codes": "without a reachable liaison: "
-                                    + ", ".join(d.code for d in unreachable)})
+                                    + ", ".join(d.code for d in unreachable)},
+                            shown=_l("以下部门没有可接收邀请的联络员：%(codes)s", codes=", ".join(d.code for d in unreachable)))
     return wanted
 
 
@@ -112,12 +121,15 @@ def schedule_meeting(session: Session, now: datetime, user: User, project: Proje
     """The agent schedules a meeting; each invited department gets an invitation through its queue."""
     _require_agent(user, project)
     if kind not in MEETING_KINDS:
-        raise BadInput("unknown kind of meeting", fields={"kind": f"one of {', '.join(MEETING_KINDS)}"})
+        raise BadInput("unknown kind of meeting", fields={"kind": f"one of {', '.join(MEETING_KINDS)}"},
+                       shown=_l("未知的会议类型。"))
     place = (place or "").strip()
     if not place:
-        raise BadInput("a place is required", fields={"place": "required"})
+        raise BadInput("a place is required", fields={"place": "required"},
+                       shown=_l("请填写会议地点。"))
     if not project.is_open:
-        raise TransitionNotAllowed(f"project is {project.status}; no meeting can be scheduled")
+        raise TransitionNotAllowed(f"project is {project.status}; no meeting can be scheduled",
+                                   shown=_l("项目已办结或终止，不能再安排会议。"))
     _check_time(session, now, kind, starts_at, ends_at)
     departments = _departments(session, project, department_codes)
     meeting = Meeting(project_id=project.id, kind=kind, status="scheduled", starts_at=starts_at,
@@ -150,7 +162,8 @@ def _once(session: Session, write, kind: str, starts_at: datetime) -> None:
             write()
     except IntegrityError:
         raise TransitionNotAllowed(f"a {kind} meeting of this project is already scheduled at {starts_at.isoformat()}",
-                                   fields={"starts_at": "already scheduled"}) from None
+                                   fields={"starts_at": "already scheduled"},
+                                   shown=_l("本项目已在 %(when)s 安排了同类会议。", when=_when(starts_at))) from None
 
 
 def reschedule_meeting(session: Session, now: datetime, user: User, meeting: Meeting, starts_at: datetime,
@@ -158,7 +171,8 @@ def reschedule_meeting(session: Session, now: datetime, user: User, meeting: Mee
     """New time (and place): everyone invited gets the new invitation; delivery and notice start again."""
     _require_agent(user, meeting.project)
     if meeting.status != "scheduled":
-        raise TransitionNotAllowed(f"meeting is {meeting.status}; it can no longer be rescheduled")
+        raise TransitionNotAllowed(f"meeting is {meeting.status}; it can no longer be rescheduled",
+                                   shown=_l("会议已闭会或已取消，不能再改期。"))
     place = meeting.place if place is None or not place.strip() else place.strip()
     _check_time(session, now, meeting.kind, starts_at, None)
     before = {"starts_at": meeting.starts_at.isoformat(), "place": meeting.place, "sequence": meeting.sequence}
@@ -183,10 +197,12 @@ def reschedule_meeting(session: Session, now: datetime, user: User, meeting: Mee
 def cancel_meeting(session: Session, now: datetime, user: User, meeting: Meeting, reason: str) -> Meeting:
     reason = (reason or "").strip()
     if not reason:
-        raise BadInput("a reason is required", fields={"reason": "required"})
+        raise BadInput("a reason is required", fields={"reason": "required"},
+                       shown=_l("请填写原因。"))
     _require_agent(user, meeting.project)
     if meeting.status != "scheduled":
-        raise TransitionNotAllowed(f"meeting is {meeting.status}; it can no longer be cancelled")
+        raise TransitionNotAllowed(f"meeting is {meeting.status}; it can no longer be cancelled",
+                                   shown=_l("会议已闭会或已取消，不能再取消。"))
     meeting.status, meeting.cancelled_at = "cancelled", now
     meeting.sequence += 1
     session.flush()
@@ -262,12 +278,15 @@ def _liaison_invitation(session: Session, now: datetime, user: User, meeting: Me
     if user.role != "liaison" or user.department_id is None or invitation is None \
             or invitation.department_id != user.department_id:
         raise NotFound(f"no invitation of department {code or '?'} to meeting {meeting.id} among yours",
-                       fields={"department_code": "a liaison answers only for its own department"})
+                       fields={"department_code": "a liaison answers only for its own department"},
+                       shown=_l("本部门没有收到此会议的邀请。"))
     if meeting.status != "scheduled":
-        raise TransitionNotAllowed(f"meeting is {meeting.status}")
+        raise TransitionNotAllowed(f"meeting is {meeting.status}",
+                                   shown=_l("会议已闭会或已取消。"))
     if now >= meeting.starts_at:
         raise RuleViolation("the meeting has started: confirmations and written opinions are taken before the start",
-                            fields={"starts_at": meeting.starts_at.isoformat()})
+                            fields={"starts_at": meeting.starts_at.isoformat()},
+                            shown=_l("会议已经开始：出席确认和书面意见须在会前提交。"))
     return invitation
 
 
@@ -275,7 +294,8 @@ def confirm_attendance(session: Session, now: datetime, user: User, meeting: Mee
                        representative: str) -> Invitation:
     representative = (representative or "").strip()
     if not representative:
-        raise BadInput("name the representative", fields={"representative": "required"})
+        raise BadInput("name the representative", fields={"representative": "required"},
+                       shown=_l("请填写出席代表的姓名。"))
     invitation = _liaison_invitation(session, now, user, meeting, department_code)
     invitation.confirmed_at, invitation.representative = now, representative[:100]
     session.flush()
@@ -310,10 +330,12 @@ def submit_opinion(session: Session, now: datetime, user: User, meeting: Meeting
 
 def _check_decision(decision: str | None, opinion: str, field: str) -> None:
     if decision not in WRITTEN_DECISIONS:
-        raise BadInput("unknown decision", fields={field: f"one of {', '.join(WRITTEN_DECISIONS)}"})
+        raise BadInput("unknown decision", fields={field: f"one of {', '.join(WRITTEN_DECISIONS)}"},
+                       shown=_l("请选择意见。"))
     if decision != "consent" and not opinion:
         raise BadInput("an opinion is required", fields={"opinion": f"required for {decision} (conditions, the "
-                                                                    "reason of an objection, or the missing materials)"})
+                                                                    "reason of an objection, or the missing materials)"},
+                       shown=_l("除同意外须填写意见：附加的条件、反对的理由或所缺的材料。"))
 
 
 # -- at the meeting: the agent ---------------------------------------------------------------------------
@@ -326,29 +348,36 @@ def record_attendance(session: Session, now: datetime, user: User, meeting: Meet
     """
     _require_agent(user, meeting.project)
     if not meeting.is_open:
-        raise TransitionNotAllowed(f"meeting is {meeting.status}; attendance can no longer be recorded")
+        raise TransitionNotAllowed(f"meeting is {meeting.status}; attendance can no longer be recorded",
+                                   shown=_l("会议已闭会或已取消，不能再登记出席情况。"))
     if now < meeting.starts_at:
-        raise RuleViolation(f"the meeting starts at {_when(meeting.starts_at)}; record attendance at the meeting")
+        raise RuleViolation(f"the meeting starts at {_when(meeting.starts_at)}; record attendance at the meeting",
+                            shown=_l("会议于 %(when)s 开始，请在会上登记出席情况。", when=_when(meeting.starts_at)))
     if not entries:
-        raise BadInput("record at least one department", fields={"attendance": "a non-empty list"})
+        raise BadInput("record at least one department", fields={"attendance": "a non-empty list"},
+                       shown=_l("请至少登记一个部门。"))
     codes = [(e.get("department_code") or "").strip().upper() for e in entries]
     if len(set(codes)) != len(codes):
-        raise BadInput("a department appears twice", fields={"attendance": "one entry per department"})
+        raise BadInput("a department appears twice", fields={"attendance": "one entry per department"},
+                       shown=_l("同一部门登记了两次。"))
     known = {d.code: d for d in session.scalars(select(Department).where(Department.code.in_(codes)))}
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise BadInput(f"unknown department: {', '.join(unknown)}", fields={"department_code": ", ".join(unknown)})
+        raise BadInput(f"unknown department: {', '.join(unknown)}", fields={"department_code": ", ".join(unknown)},
+                       shown=_l("未知的部门：%(codes)s", codes=", ".join(unknown)))
     plan = []
     for code, entry in zip(codes, entries):
         invitation = meeting.invitation_for(known[code].id)
         if invitation is None:
             raise RuleViolation(f"department {code} was not invited to this meeting",
-                                fields={"department_code": f"{code} not invited"})
+                                fields={"department_code": f"{code} not invited"},
+                                shown=_l("%(code)s 未被邀请参加此会议。", code=code))
         present = bool(entry.get("present"))
         decision = entry.get("decision") or None
         opinion = (entry.get("opinion") or "").strip()
         if present and decision is None and not invitation.has_written_opinion:
-            raise BadInput(f"record the decision of {code}", fields={"decision": f"required for {code}, present"})
+            raise BadInput(f"record the decision of {code}", fields={"decision": f"required for {code}, present"},
+                           shown=_l("请登记 %(code)s 的意见。", code=code))
         if decision is not None:
             _check_decision(decision, opinion, "decision")
         plan.append((invitation, present, decision, opinion, entry))
@@ -384,24 +413,30 @@ def close_meeting(session: Session, now: datetime, user: User, meeting: Meeting,
     lock_project(session, meeting.project_id)
     session.refresh(meeting)
     if meeting.status == "closed":
-        raise TransitionNotAllowed("the meeting is already closed")
+        raise TransitionNotAllowed("the meeting is already closed",
+                                   shown=_l("会议已闭会。"))
     if meeting.status == "cancelled":
-        raise TransitionNotAllowed("the meeting was cancelled")
+        raise TransitionNotAllowed("the meeting was cancelled",
+                                   shown=_l("会议已取消。"))
     if not conclusion:
-        raise BadInput("write the meeting's conclusion", fields={"conclusion": "required"})
+        raise BadInput("write the meeting's conclusion", fields={"conclusion": "required"},
+                       shown=_l("请填写会议结论。"))
     if now < meeting.starts_at:
-        raise RuleViolation(f"the meeting starts at {_when(meeting.starts_at)}; it cannot be closed before")
+        raise RuleViolation(f"the meeting starts at {_when(meeting.starts_at)}; it cannot be closed before",
+                            shown=_l("会议于 %(when)s 开始，开始前不能闭会。", when=_when(meeting.starts_at)))
     missing = rules.unrecorded(meeting)
     if missing:
         raise RuleViolation(
             "attendance not recorded for: " + ", ".join(f"{i.department.code} ({i.department.name})" for i in missing)
             + "; record each invited department present or absent before closing",
-            fields={"unrecorded": [i.department.code for i in missing]})
+            fields={"unrecorded": [i.department.code for i in missing]},
+            shown=_l("以下部门的出席情况尚未登记：%(codes)s；闭会前须逐一登记出席或缺席。", codes=", ".join(i.department.code for i in missing)))
     won = session.execute(
         update(Meeting).where(Meeting.id == meeting.id, Meeting.status.in_(OPEN_MEETING_STATUSES))
         .values(status="closed", closed_at=now).execution_options(synchronize_session=False))
     if won.rowcount != 1:
-        raise TransitionNotAllowed("the meeting is already closed")
+        raise TransitionNotAllowed("the meeting is already closed",
+                                   shown=_l("会议已闭会。"))
     session.refresh(meeting)
     actor = Actor.of(user)
     project = meeting.project

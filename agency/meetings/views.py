@@ -4,8 +4,9 @@ from calendar import Calendar as MonthCalendar
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -15,14 +16,16 @@ from agency.catalog.models import Department
 from agency.errors import DomainError, RuleViolation, TransitionNotAllowed
 from agency.extensions import db
 from agency.meetings import ics, rules, services
-from agency.meetings.forms import (DECISION_LABELS, KIND_LABELS, CancelForm, CloseForm, ConfirmForm, OpinionForm,
-                                   RescheduleForm, ScheduleForm)
-from agency.meetings.minutes import attendance_line, outcome_lines, stance_line
+from agency.meetings.forms import (DECISION_LABELS, KIND_LABELS, SOURCE_LABELS, STATUS_LABELS, CancelForm, CloseForm,
+                                   ConfirmForm, OpinionForm, RescheduleForm, ScheduleForm)
+from agency.meetings.minutes import outcome_lines
 from agency.meetings.models import Invitation, Meeting
 from agency.people.access import get_meeting, get_project, is_assigned_agent, visible_meetings, visible_projects
 from agency.projects.models import Project
 from agency.tasks.models import OPEN_STATUSES
 from agency.web.access import role_required
+from agency.web.errors import page_message
+from agency.web.filters import localtime, user_data
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -38,7 +41,7 @@ def _local(value: datetime) -> datetime:
 
 def _failed(error: DomainError) -> None:
     db.session.rollback()
-    flash(_("无法办理：%(message)s", message=error.message), "error")
+    flash(_("无法办理：%(message)s", message=page_message(error)), "error")
 
 
 @bp.app_context_processor
@@ -49,7 +52,9 @@ def meeting_helpers():
         statement = visible_meetings(_me()).where(Meeting.project_id == project.id)
         return db.session.scalars(statement.order_by(Meeting.starts_at.desc(), Meeting.id.desc())).all()
     return {"project_meetings": project_meetings, "meeting_kind_label": lambda k: KIND_LABELS.get(k, k),
-            "meeting_decision_label": lambda d: DECISION_LABELS.get(d, d or "")}
+            "meeting_decision_label": lambda d: DECISION_LABELS.get(d, d or ""),
+            "meeting_status_label": lambda s: STATUS_LABELS.get(s, s),
+            "meeting_source_label": lambda s: SOURCE_LABELS.get(s, s or "")}
 
 
 # -- lists -----------------------------------------------------------------------------------------------
@@ -133,7 +138,7 @@ def schedule():
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            error = exc.message
+            error = page_message(exc)
         else:
             flash(_("会议已安排，邀请正通过各部门队列送达。"), "success")
             for warning in warnings:
@@ -306,8 +311,38 @@ def minutes(meeting_id):
     meeting = get_meeting(db.session, _me(), meeting_id)
     if meeting.status != "closed":
         raise TransitionNotAllowed(_("会议尚未闭会，暂无会议纪要。"))
-    return render_template("meetings/minutes.html", meeting=meeting, stance_line=stance_line,
-                           attendance_line=attendance_line, outcomes=outcome_lines(meeting.minutes))
+    return render_template("meetings/minutes.html", meeting=meeting, stance_line=stance_text,
+                           attendance_line=attendance_text, outcomes=outcome_lines(meeting.minutes))
+
+
+# agency.meetings.minutes.HOW in the page's language: the page shows each stance in its language, while the
+# minutes' text, written once at closing, stays as written.
+HOW_LABELS = {"present": _l("到会表态"), "written": _l("会前书面意见"),
+              "deemed": _l("缺席默认：经按时邀请未出席，且会前未提交书面意见，视为同意"),
+              "none": _l("未形成意见：邀请未在通知期限前送达，不适用缺席默认，需重新邀请")}
+
+
+def stance_text(invitation) -> Markup:
+    """agency.meetings.minutes.stance_line in the page's language, the opinion marked as user data."""
+    source = invitation.stance_source
+    if source == "deemed":
+        return Markup(_("视为同意（%(how)s）")) % {"how": HOW_LABELS["deemed"]}
+    if source == "none":
+        delivered = (_("邀请送达于%(at)s", at=localtime(invitation.delivered_at)) if invitation.delivered_at
+                     else _("邀请未送达"))
+        return Markup(_("%(how)s（%(delivered)s）")) % {"how": HOW_LABELS["none"], "delivered": delivered}
+    decision = DECISION_LABELS.get(invitation.decision, "") if invitation.decision else ""
+    opinion = Markup(_("：")) + user_data(invitation.opinion) if invitation.opinion else ""
+    how = HOW_LABELS.get(source) or SOURCE_LABELS.get(source, "")
+    return Markup("%s%s") % (decision, opinion) + Markup(_("（%(how)s）")) % {"how": how}
+
+
+def attendance_text(invitation) -> Markup:
+    """agency.meetings.minutes.attendance_line in the page's language."""
+    if invitation.attendance == "present":
+        who = user_data(invitation.representative) if invitation.representative else _("（未登记代表姓名）")
+        return Markup(_("出席，代表：%(who)s")) % {"who": who}
+    return Markup(_("缺席"))
 
 
 @bp.get("/<int:meeting_id>/minutes.txt")

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -85,7 +86,8 @@ def create_user(session: Session, now: datetime, actor: Actor, *, role: str, use
     elif department_code:
         errors["department"] = "only a liaison belongs to a department"
     if errors:
-        raise BadInput("invalid user", fields=errors)
+        raise BadInput("invalid user", fields=errors,
+                       shown=_l("账号信息有误，请检查后重试。"))
     user = User(role=role, username=username, password_hash=hash_password(password), name=name or username,
                 phone=phone, email=email, organization=organization, department=department,
                 liaison_slot=liaison_slot if role == "liaison" else None, skills=skills or [],
@@ -155,7 +157,8 @@ def end_sessions(session: Session, user: User) -> None:
 
 def _set_password(session: Session, now: datetime, actor: Actor, user: User, password: str, action: str) -> None:
     if problem := password_problem(password):
-        raise BadInput("invalid password", fields={"password": PASSWORD_MESSAGES[problem]})
+        raise BadInput("invalid password", fields={"password": PASSWORD_MESSAGES[problem]},
+                       shown=_l("密码不符合要求：至少 10 个字符，且不能过于简单。"))
     user.password_hash = hash_password(password)
     end_sessions(session, user)
     revoked = revoke_tokens(session, now, user)
@@ -166,7 +169,8 @@ def _set_password(session: Session, now: datetime, actor: Actor, user: User, pas
 def change_password(session: Session, now: datetime, user: User, current: str, new: str) -> None:
     """The user's own change: the current password first.  Every session and token of the user ends."""
     if not check_password(user, current):
-        raise BadInput("wrong password", fields={"current_password": "wrong password"})
+        raise BadInput("wrong password", fields={"current_password": "wrong password"},
+                       shown=_l("当前密码不正确"))
     _set_password(session, now, Actor.of(user), user, new, "user.password_changed")
 
 
@@ -179,7 +183,8 @@ def deactivate_user(session: Session, now: datetime, actor: Actor, user: User) -
     """The user can no longer sign in; its sessions and tokens stop at once.  Refused for oneself and
     for the last active director.  Its open projects and liaison slot wait for reassignment."""
     if actor.id == user.id:
-        raise RuleViolation("不能停用自己的账号", fields={"user": "yourself"})
+        raise RuleViolation("不能停用自己的账号", fields={"user": "yourself"},
+                            shown=_l("不能停用自己的账号"))
     if not user.active:
         return user
     if user.role == "director":
@@ -187,7 +192,8 @@ def deactivate_user(session: Session, now: datetime, actor: Actor, user: User) -
         directors = session.scalars(select(User.id).where(User.role == "director", User.active.is_(True))
                                     .with_for_update()).all()
         if set(directors) <= {user.id}:
-            raise RuleViolation("不能停用最后一位在岗的大厅主任", fields={"user": "the last active director"})
+            raise RuleViolation("不能停用最后一位在岗的大厅主任", fields={"user": "the last active director"},
+                                shown=_l("不能停用最后一位在岗的大厅主任"))
     user.active = False
     end_sessions(session, user)
     revoked = revoke_tokens(session, now, user)
@@ -229,4 +235,5 @@ def set_leave(session: Session, now: datetime, actor: Actor, user: User, on_leav
 
 def require_role(user: User, *roles: str) -> None:
     if user.role not in roles:
-        raise RuleViolation(f"this needs the role {' or '.join(roles)}")
+        raise RuleViolation(f"this needs the role {' or '.join(roles)}",
+                            shown=_l("您的角色不能办理此操作。"))

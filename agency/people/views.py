@@ -12,6 +12,7 @@ from agency.people import services, throttle
 from agency.people.forms import ActionForm, ChangePasswordForm, LoginForm, ResetPasswordForm
 from agency.people.models import ROLES, User
 from agency.web.access import role_required
+from agency.web.errors import page_message
 
 bp = Blueprint("people", __name__)
 login.login_view = "people.login"
@@ -95,7 +96,7 @@ def change_password():
         except DomainError as error:
             db.session.rollback()
             form.current_password.errors = [_("当前密码不正确")] if "current_password" in error.fields \
-                else [error.message]
+                else [page_message(error)]
         else:
             user = current_user._get_current_object()
             db.session.commit()
@@ -158,7 +159,7 @@ def _user_action(user_id: int, change, message: str):
             flash(message % {"name": person.display_name}, "success")
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            flash(page_message(error), "error")
     return redirect(url_for("people.user", user_id=person.id))
 
 

@@ -3,6 +3,7 @@ import secrets
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -66,7 +67,8 @@ def issue_card(session: Session, now: datetime, project: Project, agent) -> Cont
         except IntegrityError:
             if not _card_no_taken(session, card.card_no):  # uq_contact_cards_project_valid: another request won
                 raise TransitionNotAllowed("the project's contact card was just reissued by another request; "
-                                           "reload the project", fields={"card": "reissued"}) from None
+                                           "reload the project", fields={"card": "reissued"},
+                                           shown=_l("企业联系卡刚被另一操作重新签发，请刷新后重试。")) from None
             if attempt == CARD_NO_ATTEMPTS:
                 raise
     record(session, now, SYSTEM, "contact_card.issued", card, project_id=project.id,

@@ -6,6 +6,7 @@ everything before it writes, under the project's lock, so a refused call leaves 
 """
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -26,13 +27,15 @@ from agency.tasks.services import create_tasks, restart_clocks, stop_clocks
 def _required(text: str | None, name: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise BadInput(f"a {name} is required", fields={name: "required"})
+        raise BadInput(f"a {name} is required", fields={name: "required"},
+                       shown=_l("请填写原因或说明。"))
     return text
 
 
 def _carrying(user: User, project: Project, what: str) -> None:
     if not is_assigned_agent(user, project):
-        raise Forbidden(f"only the agent carrying the project {what}")
+        raise Forbidden(f"only the agent carrying the project {what}",
+                        shown=_l("只有承办该项目的代办员可以办理此操作。"))
 
 
 def _directors(session: Session) -> list[User]:
@@ -50,7 +53,8 @@ def end_project(session: Session, now: datetime, user: User, project: Project, r
     lock_project(session, project.id)
     if not project.awaits_decision:
         raise TransitionNotAllowed("the project is not waiting for a decision after a refusal",
-                                   fields={"status": project.status})
+                                   fields={"status": project.status},
+                                   shown=_l("项目没有在等待不予办理后的决定。"))
     refused = project.refusals_undecided
     items = "、".join(dict.fromkeys(t.item.name for t in refused))
     departments = [t.department.reachable_liaison() for t in project.tasks if t.is_open]
@@ -69,14 +73,18 @@ def resubmit_task(session: Session, now: datetime, user: User, task: Task, note:
     lock_project(session, project.id)  # reads the project's tasks afresh: a resubmission just committed shows
     if not task.is_refused:
         raise TransitionNotAllowed(f"task {task.id} was not refused; only a refused item is resubmitted",
-                                   fields={"status": task.status})
+                                   fields={"status": task.status},
+                                   shown=_l("该办件未被不予办理，只有不予办理的事项才能重新提交。"))
     if any(t.supersedes_id == task.id for t in project.tasks):
-        raise TransitionNotAllowed(f"task {task.id} has been resubmitted already", fields={"task": "resubmitted"})
+        raise TransitionNotAllowed(f"task {task.id} has been resubmitted already", fields={"task": "resubmitted"},
+                                   shown=_l("该事项已经重新提交过。"))
     if not project.awaits_decision or task.stage.status != "open":
         raise TransitionNotAllowed("the project is not waiting for a decision after a refusal",
-                                   fields={"status": project.status})
+                                   fields={"status": project.status},
+                                   shown=_l("项目没有在等待不予办理后的决定。"))
     if project.suspended:
-        raise TransitionNotAllowed("the project is suspended; resume it first", fields={"suspended": True})
+        raise TransitionNotAllowed("the project is suspended; resume it first", fields={"suspended": True},
+                                   shown=_l("项目已暂停，请先恢复办理。"))
     (new,) = create_tasks(session, now, project, task.stage, [task.item], supersedes=task)
     if not project.refusals_undecided:  # the new task is in project.tasks: ``task`` counts as superseded
         project.halted_at = None
@@ -121,9 +129,11 @@ def suspend_project(session: Session, now: datetime, user: User, project: Projec
     lock_project(session, project.id)
     if not project.is_open:
         raise TransitionNotAllowed(f"project is {project.status}; it cannot be suspended",
-                                   fields={"status": project.status})
+                                   fields={"status": project.status},
+                                   shown=_l("项目已办结或终止，不能暂停。"))
     if project.suspended:
-        raise TransitionNotAllowed("the project is suspended already", fields={"suspended": True})
+        raise TransitionNotAllowed("the project is suspended already", fields={"suspended": True},
+                                   shown=_l("项目已经暂停。"))
     left = stop_clocks(session, now, project.tasks)
     period = ProjectSuspension(project_id=project.id, reason=reason, started_at=now, started_by_id=user.id)
     session.add(period)
@@ -145,7 +155,8 @@ def resume_project(session: Session, now: datetime, user: User, project: Project
     _carrying(user, project, "resumes it")
     lock_project(session, project.id)
     if not project.is_open or not project.suspended:
-        raise TransitionNotAllowed("the project is not suspended", fields={"suspended": False})
+        raise TransitionNotAllowed("the project is not suspended", fields={"suspended": False},
+                                   shown=_l("项目未暂停，不能恢复。"))
     deadlines = restart_clocks(session, now, project.tasks)
     period = end_suspension(session, now, Actor.of(user), project)
     calendar, tz = get_calendar(session), hall_tz()

@@ -4,6 +4,7 @@ import secrets
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -47,9 +48,11 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
         if enterprise is None or enterprise.role != "enterprise":
             errors["enterprise_id"] = "an agent entrusts on behalf of an enterprise: give its enterprise_id"
     else:
-        raise RuleViolation("only an enterprise, or an agent on its behalf, entrusts a project")
+        raise RuleViolation("only an enterprise, or an agent on its behalf, entrusts a project",
+                            shown=_l("只有企业本身，或代办员代企业，才能委托项目。"))
     if errors:
-        raise BadInput("invalid entrustment", fields=errors)
+        raise BadInput("invalid entrustment", fields=errors,
+                       shown=_l("委托信息不完整或有误，请检查后重试。"))
     agent = actor if actor.role == "agent" else None
     project = Project(
         name=name, project_type_id=ptype.id, enterprise_id=enterprise.id, location=location,
@@ -86,14 +89,17 @@ def accept_agreement(session: Session, now: datetime, actor: User, project: Proj
         signed_at, method, detail = now, "online", "企业在线签署委托代办协议"
     elif is_assigned_agent(actor, project):
         if paper_signed_on is None:
-            raise BadInput("give the date of the paper signature", fields={"paper_signed_on": "required"})
+            raise BadInput("give the date of the paper signature", fields={"paper_signed_on": "required"},
+                           shown=_l("请填写纸质协议的签署日期。"))
         if paper_signed_on > local(now).date():
             raise BadInput("a paper signature cannot be dated in the future",
-                           fields={"paper_signed_on": paper_signed_on.isoformat()})
+                           fields={"paper_signed_on": paper_signed_on.isoformat()},
+                           shown=_l("纸质协议的签署日期不能晚于今天。"))
         signed_at = datetime.combine(paper_signed_on, time(12, 0), hall_tz())
         method, detail = "paper", f"代办员登记纸质委托代办协议（{paper_signed_on:%Y-%m-%d}签署）"
     else:
-        raise Forbidden("the enterprise signs the agreement, or its agent records a paper signature")
+        raise Forbidden("the enterprise signs the agreement, or its agent records a paper signature",
+                        shown=_l("委托代办协议由企业签署，或由承办代办员登记纸质协议。"))
     if project.agreement_accepted_at is None and _sign_once(session, project, signed_at, method):
         record(session, now, Actor.of(actor), "project.agreement_signed", project,
                after={"method": method, "signed_at": signed_at.isoformat()}, detail=detail)
@@ -116,12 +122,14 @@ PROJECT_CODE = re.compile(r"(?P<year>[0-9]{4})-(?P<area>[0-9]{6})-(?P<industry>[
 def set_project_code(session: Session, now: datetime, actor: User, project: Project, code: str) -> Project:
     """The national investment project code, ``YYYY-AAAAAA-II-TT-NNNNNN`` (R17); the enterprise or its agent."""
     if not ((actor.role == "enterprise" and actor.id == project.enterprise_id) or is_assigned_agent(actor, project)):
-        raise Forbidden("the enterprise or the agent carrying the project gives its project code")
+        raise Forbidden("the enterprise or the agent carrying the project gives its project code",
+                        shown=_l("项目代码由企业或承办代办员登记。"))
     code = (code or "").strip()
     match = PROJECT_CODE.fullmatch(code)
     if match is None or not 1990 <= int(match["year"]) <= local(now).year + 1 or match["area"][:2] == "00":
         raise BadInput("not an investment project code",
-                       fields={"project_code": "YYYY-AAAAAA-II-TT-NNNNNN (year, area code, industry, type, serial)"})
+                       fields={"project_code": "YYYY-AAAAAA-II-TT-NNNNNN (year, area code, industry, type, serial)"},
+                       shown=_l("项目代码格式不正确，应为 YYYY-AAAAAA-II-TT-NNNNNN。"))
     if project.project_code != code:
         before = project.project_code
         project.project_code = code
@@ -148,10 +156,12 @@ def assign_agent(session: Session, now: datetime, actor: User, project: Project,
     """The director assigns or reassigns the agent; the contact card is reissued (R7, R9)."""
     agent = session.get(User, agent_id)
     if agent is None or agent.role != "agent" or not agent.active:
-        raise BadInput("unknown agent", fields={"agent_id": f"no active agent with id {agent_id}"})
+        raise BadInput("unknown agent", fields={"agent_id": f"no active agent with id {agent_id}"},
+                       shown=_l("请选择一名在岗代办员。"))
     lock_project(session, project.id)
     if not project.is_open:
-        raise TransitionNotAllowed(f"project is {project.status}; it can no longer be reassigned")
+        raise TransitionNotAllowed(f"project is {project.status}; it can no longer be reassigned",
+                                   shown=_l("项目已办结或终止，不能再指派。"))
     if project.agent_id == agent.id:
         return project
     before = project.agent_id
@@ -160,7 +170,8 @@ def assign_agent(session: Session, now: datetime, actor: User, project: Project,
                               Project.agent_id.is_(None) if before is None else Project.agent_id == before)
         .values(agent_id=agent.id).execution_options(synchronize_session=False)).rowcount == 1
     if not reassigned:
-        raise TransitionNotAllowed("the project was reassigned meanwhile; reload it", fields={"agent_id": "changed"})
+        raise TransitionNotAllowed("the project was reassigned meanwhile; reload it", fields={"agent_id": "changed"},
+                                   shown=_l("项目刚被他人重新指派，请刷新后重试。"))
     set_committed_value(project, "agent_id", agent.id)
     set_committed_value(project, "agent", agent)  # the relationship too: lock_project loaded the old one
     record(session, now, Actor.of(actor), "project.assigned", project, before={"agent_id": before},
@@ -176,10 +187,12 @@ def assign_agent(session: Session, now: datetime, actor: User, project: Project,
 def withdraw_project(session: Session, now: datetime, actor: User, project: Project, reason: str) -> Project:
     """The enterprise withdraws its entrustment; every open task is cancelled with the reason."""
     if not reason or not reason.strip():
-        raise BadInput("a reason is required", fields={"reason": "required"})
+        raise BadInput("a reason is required", fields={"reason": "required"},
+                       shown=_l("请填写原因。"))
     lock_project(session, project.id)
     if not project.is_open:
-        raise TransitionNotAllowed(f"project is already {project.status}")
+        raise TransitionNotAllowed(f"project is already {project.status}",
+                                   shown=_l("项目已办结或终止。"))
     terminate_project(session, now, Actor.of(actor), project, f"企业撤回委托：{reason.strip()}", "withdrawn")
     return project
 
@@ -259,7 +272,8 @@ def open_stage(session: Session, now: datetime, stage: Stage) -> None:
                              .execution_options(synchronize_session=False)).rowcount
     if opened != 1:
         raise TransitionNotAllowed(f"stage {stage.order} ({stage.name}) is already dispatched and running",
-                                   fields={"stage": stage.order})
+                                   fields={"stage": stage.order},
+                                   shown=_l("第%(order)s阶段已派发，正在办理。", order=stage.order))
     set_committed_value(stage, "status", "open")
     set_committed_value(stage, "dispatched_at", now)
 
@@ -267,23 +281,30 @@ def open_stage(session: Session, now: datetime, stage: Stage) -> None:
 def _next_dispatch(session: Session, project: Project, item_codes: list[str] | None):
     """The stage a dispatch opens and its items, once every condition outside the materials holds."""
     if project.status not in ("entrusted", "in_progress"):
-        raise TransitionNotAllowed(f"project is {project.status}; nothing can be dispatched")
+        raise TransitionNotAllowed(f"project is {project.status}; nothing can be dispatched",
+                                   shown=_l("项目已办结或终止，不能再派发。"))
     if project.halted_at is not None:
-        raise TransitionNotAllowed("a refusal stopped this project; its agent ends it or resubmits the item")
+        raise TransitionNotAllowed("a refusal stopped this project; its agent ends it or resubmits the item",
+                                   shown=_l("有部门不予办理，项目已停止推进：由代办员终止项目或整改后重新提交该事项。"))
     if project.suspended:
-        raise TransitionNotAllowed("the project is suspended; resume it first")
+        raise TransitionNotAllowed("the project is suspended; resume it first",
+                                   shown=_l("项目已暂停，请先恢复办理。"))
     current = next((s for s in project.stages if s.status == "open"), None)
     if current is not None:
-        raise TransitionNotAllowed(f"stage {current.order} ({current.name}) is still running")
+        raise TransitionNotAllowed(f"stage {current.order} ({current.name}) is still running",
+                                   shown=_l("第%(order)s阶段尚未办结。", order=current.order))
     stage = next_stage(project)
     if stage is None:
-        raise TransitionNotAllowed("every stage has been dispatched")
+        raise TransitionNotAllowed("every stage has been dispatched",
+                                   shown=_l("全部阶段均已派发。"))
     if project.agreement_accepted_at is None:
         raise RuleViolation("the entrustment agreement must be signed before the first dispatch",
-                            fields={"agreement": "not signed"})
+                            fields={"agreement": "not signed"},
+                            shown=_l("委托代办协议须在首次派发前签署。"))
     if project.project_type.needs_project_code and not project.project_code:
         raise RuleViolation("this project type needs its investment project code before dispatch",
-                            fields={"project_code": "required"})
+                            fields={"project_code": "required"},
+                            shown=_l("本类型项目派发前须登记投资项目统一代码。"))
     template = next(t for t in project.project_type.stages if t.order == stage.order)
     codes = list(template.item_codes)
     if item_codes is not None:
@@ -291,12 +312,14 @@ def _next_dispatch(session: Session, project: Project, item_codes: list[str] | N
         if unknown or not item_codes:
             raise BadInput("items must be chosen from the stage's template",
                            fields={"items": f"not in stage {stage.order}: {', '.join(unknown)}" if unknown
-                                   else "choose at least one item"})
+                                   else "choose at least one item"},
+                           shown=_l("请从本阶段的审批事项中选择。"))
         codes = [c for c in codes if c in item_codes]
     items = items_by_code(session, codes)
     missing = [c for c in codes if c not in items]
     if missing:
-        raise BadInput("the catalog lacks items of this stage", fields={"items": ", ".join(missing)})
+        raise BadInput("the catalog lacks items of this stage", fields={"items": ", ".join(missing)},
+                       shown=_l("事项目录中缺少本阶段的审批事项：%(codes)s", codes=", ".join(missing)))
     return stage, [items[code] for code in codes]
 
 
@@ -373,9 +396,11 @@ def request_handover(session: Session, now: datetime, user: User, project: Proje
     require_carrying_agent(user, project, "ask for its handover")
     note = (note or "").strip()
     if not note:
-        raise BadInput("a note is required", fields={"note": "required"})
+        raise BadInput("a note is required", fields={"note": "required"},
+                       shown=_l("请填写说明。"))
     if not project.is_open:
-        raise TransitionNotAllowed(f"project is {project.status}; it can no longer be handed over")
+        raise TransitionNotAllowed(f"project is {project.status}; it can no longer be handed over",
+                                   shown=_l("项目已办结或终止，不能再移交。"))
     record(session, now, Actor.of(user), "project.handover_requested", project, after={"note": note},
            detail=f"代办员{user.display_name}申请移交项目：{note}")
     directors = session.scalars(select(User).where(User.role == "director", User.active.is_(True))).all()

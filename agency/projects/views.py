@@ -29,6 +29,7 @@ from agency.tasks.models import RUNNING_STATUSES
 from agency.tasks.views import task_rows
 from agency.visits.services import visit_count
 from agency.web.access import role_required
+from agency.web.filters import USER_DATA
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -108,7 +109,7 @@ def _render_all(status: str, http_status: int = 200, error: str | None = None, q
 def entrust():
     form = EntrustForm()
     types = db.session.scalars(select(ProjectType).order_by(ProjectType.code)).all()
-    form.project_type.choices = [SelectChoice("", _("请选择"))] + [SelectChoice(t.code, f"{t.name}（{t.code}）")
+    form.project_type.choices = [SelectChoice("", _("请选择"))] + [SelectChoice(t.code, f"{t.name}（{t.code}）", USER_DATA)
                                                                     for t in types]
     if current_user.role == "enterprise":
         del form.enterprise_id
@@ -117,7 +118,7 @@ def entrust():
         enterprises = db.session.scalars(select(User).where(User.role == "enterprise", User.active.is_(True))
                                          .order_by(User.organization, User.username)).all()
         form.enterprise_id.choices = [SelectChoice(0, _("请选择"))] + [
-            SelectChoice(u.id, u.organization or u.display_name) for u in enterprises]
+            SelectChoice(u.id, u.organization or u.display_name, USER_DATA) for u in enterprises]
     status = 200
     if form.is_submitted():
         status = 400
@@ -242,7 +243,8 @@ def _material_counts(project: Project) -> dict:
 
 def _agent_choices() -> list[SelectChoice]:
     return [SelectChoice(0, _("请选择"))] + [
-        SelectChoice(a.id, a.display_name + (_("（休假）") if a.on_leave else "")) for a in _agents()]
+        SelectChoice(a.id, _("%(name)s（休假）", name=a.display_name) if a.on_leave else a.display_name, USER_DATA)
+        for a in _agents()]
 
 
 @bp.get("/<int:project_id>", endpoint="show")

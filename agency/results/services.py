@@ -8,6 +8,7 @@ enterprise only once its task owes no deferred material (R15).
 from datetime import date, datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,7 +35,8 @@ def record_result(session: Session, now: datetime, task: Task, result: dict | No
     result = result or {}
     kind = result.get("kind") or "approval"
     if kind not in RESULT_KINDS:
-        raise BadInput("unknown kind of result", fields={"result": f"kind is one of {', '.join(RESULT_KINDS)}"})
+        raise BadInput("unknown kind of result", fields={"result": f"kind is one of {', '.join(RESULT_KINDS)}"},
+                       shown=_l("未知的结果类型。"))
     row = TaskResult(task_id=task.id, project_id=task.project_id, kind=kind, number=(result.get("number") or "").strip(),
                      issued_on=result.get("issued_on") or local(now).date(), created_at=now)
     session.add(row)
@@ -71,7 +73,8 @@ def attach_result_file(session: Session, now: datetime, liaison: User, task: Tas
         raise NotFound(f"task {task.id} not found")
     if task.result is None or task.result.kind == DEEMED_NOTICE:
         raise TransitionNotAllowed(f"task {task.id} has no result of its department to attach a file to",
-                                   fields={"status": task.status})
+                                   fields={"status": task.status},
+                                   shown=_l("该办件没有可附加文件的办理结果。"))
     name, data, content_type = uploads.check_upload(filename, stream, current_app.config["MAX_UPLOAD_BYTES"])
     if content_type != "application/pdf":
         raise uploads.UnsupportedFile("an electronic result is a PDF", fields={"file": "PDF only"})
@@ -109,7 +112,8 @@ def result_for_download(session: Session, user: User, task_id: int) -> TaskResul
     if user.role == "enterprise" and not is_released(result.task):
         owed = "、".join(d.name for d in owed_materials(result.task))
         raise TransitionNotAllowed(f"withheld until the deferred material is supplied: {owed}",
-                                   fields={"owed": [d.name for d in owed_materials(result.task)]})
+                                   fields={"owed": [d.name for d in owed_materials(result.task)]},
+                                   shown=_l("容缺材料补齐前暂不发放结果：%(names)s", names=owed))
     return result
 
 
@@ -122,9 +126,11 @@ def choose_delivery(session: Session, now: datetime, enterprise: User, project: 
         raise NotFound(f"project {project.id} not found")
     address = (address or "").strip()
     if method not in DELIVERY_METHODS:
-        raise BadInput("unknown delivery method", fields={"method": f"one of {', '.join(DELIVERY_METHODS)}"})
+        raise BadInput("unknown delivery method", fields={"method": f"one of {', '.join(DELIVERY_METHODS)}"},
+                       shown=_l("请选择送达方式。"))
     if method == "post" and not address:
-        raise BadInput("postal delivery needs an address", fields={"address": "required for post"})
+        raise BadInput("postal delivery needs an address", fields={"address": "required for post"},
+                       shown=_l("快递送达须填写地址。"))
     before = {"method": project.delivery_method}
     project.delivery_method, project.delivery_address = method, address if method == "post" else ""
     record(session, now, Actor.of(enterprise), "project.delivery_chosen", project, before=before,
@@ -137,16 +143,20 @@ def ship(session: Session, now: datetime, agent: User, project: Project, task_id
     require_carrying_agent(agent, project, "record a shipment")
     waybill = (waybill or "").strip()
     if not waybill:
-        raise BadInput("give the waybill number", fields={"waybill": "required"})
+        raise BadInput("give the waybill number", fields={"waybill": "required"},
+                       shown=_l("请填写快递单号。"))
     if project.delivery_method != "post":
-        raise RuleViolation("the enterprise has not chosen postal delivery", fields={"method": project.delivery_method})
+        raise RuleViolation("the enterprise has not chosen postal delivery", fields={"method": project.delivery_method},
+                            shown=_l("企业没有选择快递送达。"))
     tasks = {t.id: t for t in project.tasks}
     unknown = [i for i in task_ids if i not in tasks]
     if unknown or not task_ids:
-        raise BadInput("name tasks of this project", fields={"task_ids": unknown or "at least one"})
+        raise BadInput("name tasks of this project", fields={"task_ids": unknown or "at least one"},
+                       shown=_l("请选择本项目的办件。"))
     withheld = [i for i in task_ids if not is_released(tasks[i])]
     if withheld:
-        raise RuleViolation("only released results can be posted", fields={"task_ids": withheld})
+        raise RuleViolation("only released results can be posted", fields={"task_ids": withheld},
+                            shown=_l("只有已发放的结果才能寄送。"))
     shipment = Shipment(project_id=project.id, task_ids=sorted(set(task_ids)), waybill=waybill,
                         address=project.delivery_address, sent_at=now, created_by_id=agent.id)
     try:
@@ -154,7 +164,8 @@ def ship(session: Session, now: datetime, agent: User, project: Project, task_id
             session.add(shipment)
     except IntegrityError:
         raise TransitionNotAllowed(f"waybill {waybill} is already recorded for this project",
-                                   fields={"waybill": "already recorded"}) from None
+                                   fields={"waybill": "already recorded"},
+                                   shown=_l("快递单号 %(waybill)s 已登记过。", waybill=waybill)) from None
     names = "、".join(tasks[i].item.name for i in shipment.task_ids)
     record(session, now, Actor.of(agent), "shipment.sent", shipment, project_id=project.id,
            after={"waybill": waybill, "task_ids": shipment.task_ids}, detail=f"快递寄出办理结果（{names}），运单号{waybill}")
@@ -167,7 +178,8 @@ def sign_for(session: Session, now: datetime, agent: User, shipment: Shipment, s
     """The enterprise signed for the shipment (the agent records when)."""
     require_carrying_agent(agent, shipment.project, "record a shipment")
     if shipment.signed_at is not None:
-        raise TransitionNotAllowed("this shipment has already been signed for")
+        raise TransitionNotAllowed("this shipment has already been signed for",
+                                   shown=_l("该快递已签收。"))
     shipment.signed_at = signed_at or now
     record(session, now, Actor.of(agent), "shipment.signed", shipment, project_id=shipment.project_id,
            after={"signed_at": shipment.signed_at.isoformat()},

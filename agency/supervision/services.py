@@ -1,6 +1,7 @@
 """Cards and escalations of the electronic supervision (电子监察)."""
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -50,9 +51,11 @@ def resolve_escalation(session: Session, now: datetime, actor, escalation: Escal
     from agency.errors import BadInput, TransitionNotAllowed
     resolution = (resolution or "").strip()
     if not resolution:
-        raise BadInput("a resolution is required", fields={"resolution": "required"})
+        raise BadInput("a resolution is required", fields={"resolution": "required"},
+                       shown=_l("请填写处理意见。"))
     if escalation.resolved_at is not None:
-        raise TransitionNotAllowed("this escalation is already resolved")
+        raise TransitionNotAllowed("this escalation is already resolved",
+                                   shown=_l("该事项已处理。"))
     escalation.resolved_at, escalation.resolved_by_id, escalation.resolution = now, actor.id, resolution
     record(session, now, Actor.of(actor), "escalation.resolved", escalation, project_id=escalation.project_id,
            after={"task_id": escalation.task_id, "resolution": resolution}, detail=f"主任督办：{resolution}")

@@ -14,6 +14,7 @@ from agency.supervision.figures import Period
 from agency.supervision.models import Escalation
 from agency.supervision.services import resolve_escalation
 from agency.web.access import role_required
+from agency.web.errors import page_message
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 SPANS = ("today", "week", "month")
@@ -64,7 +65,7 @@ def resolve(escalation_id):
             flash(_("督办结果已记录"), "success")
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            flash(page_message(error), "error")
     else:
         flash(_("请填写督办结果"), "error")
     return redirect(url_for("supervision.board") + "#escalations")

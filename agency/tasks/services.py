@@ -10,6 +10,7 @@ dependency runs one way, projects to tasks.
 """
 from datetime import datetime, timezone
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -131,9 +132,11 @@ def _refuse_move(task: Task, action: str) -> TransitionNotAllowed:
     if task.status == "deemed_consent" and task.outcome_reason == "timeout":
         deadline = f"{local(task.deadline):%Y-%m-%d %H:%M}"
         return TransitionNotAllowed(f"task {task.id} was deemed consent at its deadline {deadline}; it cannot be "
-                                    f"{action}", fields={"status": task.status, "deadline": deadline})
+                                    f"{action}", fields={"status": task.status, "deadline": deadline},
+                                    shown=_l("办件已于期限 %(deadline)s 超时默认同意，不能再办理。", deadline=deadline))
     return TransitionNotAllowed(f"task {task.id} is {task.status}; it cannot be {action}",
-                                fields={"status": task.status})
+                                fields={"status": task.status},
+                                shown=_l("办件已不在可办理此操作的状态，请以页面上的最新状态为准。"))
 
 
 def _lock(session: Session, task: Task) -> None:
@@ -187,7 +190,8 @@ def request_supplement(session: Session, now: datetime, actor: Actor, task: Task
     """One-time notice: every missing material at once; the clock stops (R4)."""
     materials = [m.strip() for m in materials or [] if m and m.strip()]
     if not materials:
-        raise BadInput("list every missing material", fields={"materials": "a non-empty list is required"})
+        raise BadInput("list every missing material", fields={"materials": "a non-empty list is required"},
+                       shown=_l("请一次性列出全部需补正的材料。"))
     _lock_and_settle(session, now, task)
     before = task.status
     if not _move(session, task, RUNNING_STATUSES, status="supplement", paused_at=now, suspended_days_left=None,
@@ -242,11 +246,14 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
     from agency.results.services import record_result
     opinion = (opinion or "").strip()
     if decision not in DECISIONS:
-        raise BadInput("unknown decision", fields={"decision": f"one of {', '.join(DECISIONS)}"})
+        raise BadInput("unknown decision", fields={"decision": f"one of {', '.join(DECISIONS)}"},
+                       shown=_l("请选择答复意见。"))
     if decision != "consent" and not opinion:
-        raise BadInput("an opinion is required", fields={"opinion": f"required for {decision}"})
+        raise BadInput("an opinion is required", fields={"opinion": f"required for {decision}"},
+                       shown=_l("除同意外须填写意见：附加的条件或不予办理的理由。"))
     if result and decision not in CONSENTING:
-        raise BadInput("only a consent issues a result", fields={"result": f"not with {decision}"})
+        raise BadInput("only a consent issues a result", fields={"result": f"not with {decision}"},
+                       shown=_l("只有同意（或附条件同意）才出具办理结果。"))
     _lock_and_settle(session, now, task)
     before = task.status
     if not _move(session, task, RUNNING_STATUSES, status="answered", outcome=decision, opinion=opinion,

@@ -20,6 +20,7 @@ from agency.materials.services import owed_materials
 from agency.tasks.forms import DECISION_LABELS, REASON_LABELS, STATUS_LABELS, AnswerForm, ResultFileForm, SupplementForm
 from agency.tasks.models import OPEN_STATUSES, RUNNING_STATUSES, Task
 from agency.web.access import role_required
+from agency.web.errors import page_message
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -199,7 +200,7 @@ def result_file(task_id: int):
         if isinstance(error, NotFound):
             raise
         db.session.rollback()
-        form.file.errors = [str(RESULT_FILE_MESSAGES.get(error.status, error.message))]
+        form.file.errors = [str(RESULT_FILE_MESSAGES.get(error.status) or page_message(error))]
         return _render(db.session.get(Task, task.id), error.status, result_file_form=form)
     try:
         db.session.commit()

@@ -1,6 +1,7 @@
 """Visits (跑动次数, R18): every time the enterprise had to come to the hall in person."""
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,9 +26,11 @@ def record_visit(session: Session, now: datetime, agent: User, project: Project,
     elif on < local(project.entrusted_at).date():
         errors["on"] = "a visit cannot be before the entrustment"
     if errors:
-        raise BadInput("invalid visit", fields=errors)
+        raise BadInput("invalid visit", fields=errors,
+                       shown=_l("跑动记录不完整，请检查日期和事由。"))
     if project.status == "terminated":
-        raise TransitionNotAllowed("the project was terminated")
+        raise TransitionNotAllowed("the project was terminated",
+                                   shown=_l("项目已终止。"))
     visit = Visit(project_id=project.id, on=on, reason=reason, recorded_by_id=agent.id, created_at=now)
     session.add(visit)
     session.flush()

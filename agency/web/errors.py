@@ -22,6 +22,14 @@ PAGES = {
 }
 
 
+def page_message(error: DomainError) -> str:
+    """What a page says about a domain error, in the page's language: the error's ``shown`` text,
+    else the general explanation of its status.  Never the API's English ``message`` (agency/errors.py)."""
+    if error.shown is not None:
+        return str(error.shown)
+    return str(PAGES.get(error.status, PAGES[422])[1])
+
+
 def _page(status: int, detail: str | None = None):
     title, explanation = PAGES.get(status, (str(status), ""))
     return render_template("errors/error.html", status=status, title=title, message=explanation,
@@ -33,7 +41,7 @@ def _domain(error: DomainError):
         return render_domain_error(error)
     db.session.rollback()
     # Not-found and forbidden look alike and say nothing about the object (DESIGN.md section 3).
-    return _page(error.status, None if error.status in (403, 404) else error.message)
+    return _page(error.status, None if error.status in (403, 404) or error.shown is None else page_message(error))
 
 
 def _http(error: HTTPException):

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from agency import clock
 from agency.extensions import db
+from agency.web.i18n import gettable
 
 bp = Blueprint("web", __name__)
 
@@ -52,7 +53,8 @@ def home():
 
 
 def _safe_target(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A page of this site that answers a GET (never an action reached by a POST), else the home page."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target and gettable(target):
         return target
     return url_for("web.index")
 

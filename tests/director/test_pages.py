@@ -176,7 +176,7 @@ def test_catalog_and_project_type_edits(signed_in, post, session):
     assert "ZJ-03" in second.item_codes and "ZJ-03" not in ptype.stages[2].item_codes
     refused = post(page, {"name": item.name, "statutory_days": "7", "promised_days": "9", "stage_id": "0"},
                    page=page)
-    assert refused.status_code == 200 and "cannot exceed" in refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "承诺时限不能超过法定时限（7 个工作日）" in refused.get_data(as_text=True)
     type_page = f"/director/project-types/{ptype.id}"
     post(type_page, {"type-name": ptype.name, "type-target_days": "45"}, page=type_page)
     post(f"/director/project-types/{ptype.id}/stages", {"new-name": "竣工", "new-item_codes": "ZJ-05|DA-01"},

@@ -6,12 +6,12 @@ import shutil
 import flask_babel
 import pytest
 from flask import g, has_app_context
-from flask.testing import FlaskClient
 
 from tests import browser_support
+from tests.support import UnmarkedClient
 
 
-class PageClient(FlaskClient):
+class PageClient(UnmarkedClient):
     """A test client whose requests start with a clean ``g``.
 
     Fixtures like ``session`` keep an app context pushed for the whole test, and
