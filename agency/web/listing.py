@@ -33,8 +33,10 @@ class Page(NamedTuple):
         return self.number < self.pages
 
 
-def paginate(session: Session, statement: Select, number: int, per_page: int = PAGE_SIZE, scalars: bool = True) -> Page:
+def paginate(session: Session, statement: Select, number: int, per_page: int | None = None,
+             scalars: bool = True) -> Page:
     """Page ``number`` of ``statement`` (ordered by the caller): one COUNT and one LIMIT/OFFSET query."""
+    per_page = per_page or PAGE_SIZE
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
     pages = max(1, ceil(total / per_page))
     number = min(max(1, number), pages)

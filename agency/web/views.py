@@ -68,12 +68,11 @@ def set_language(code: str):
     return redirect(_safe_target(request.form.get("next")))
 
 
-@bp.app_context_processor
-def listing_helpers():
-    from agency.web.home import NEED_LABELS, TASK_DUE_LABELS
-    from agency.web.listing import page_args
-    return {"page_args": page_args, "need_label": lambda n: NEED_LABELS.get(n, n),
-            "due_label": lambda d: TASK_DUE_LABELS.get(d, d)}
+@bp.app_template_global("page_args")
+def page_args(number: int) -> dict:
+    """The query string with ``page`` set (templates/web/_listing.html pager: its links keep the filters)."""
+    from agency.web.listing import page_args as args
+    return args(number)
 
 
 # (value, label) pairs of the list filters' options (templates/web/_listing.html select_field)
