@@ -100,7 +100,8 @@ class MeetingFilters:
             statement = statement.where(Meeting.id.in_(select(Invitation.meeting_id)
                                                        .where(Invitation.department_id == self.department)))
         if self.agent:
-            statement = statement.where(Meeting.project_id.in_(select(Project.id).where(Project.agent_id == self.agent)))
+            carried = select(Project.id).where(Project.agent_id == self.agent)
+            statement = statement.where(Meeting.project_id.in_(carried))
         if self.state == "to_record":
             statement = statement.where(meetings_to_record(self.user, now))
         if dates:

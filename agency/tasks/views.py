@@ -88,8 +88,8 @@ def inbox():
     from agency.web.home import TASK_DUES, task_due
     from agency.web.listing import ListArgs, paginate, within
     now, read = clock.now(), ListArgs()
-    filters = {"q": read.text("q"), "status": read.choice("status", OPEN_STATUSES), "due": read.choice("due", TASK_DUES),
-               "agent": read.integer("agent"), "due_from": read.day("due_from"), "due_to": read.day("due_to")}
+    filters = {"q": read.text("q"), "status": read.choice("status", OPEN_STATUSES),
+               "due": read.choice("due", TASK_DUES), "agent": read.integer("agent"), "due_from": read.day("due_from"), "due_to": read.day("due_to")}
     mine = visible_tasks(current_user)
     query = mine.where(Task.status.in_(OPEN_STATUSES))
     if filters["q"]:  # through the project: the same search (and index) as GET /projects?q=
