@@ -3,10 +3,12 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 from wtforms.fields.choices import SelectChoice
 
 from agency import clock
+from agency.catalog.models import Department
 from agency.enterprise import contact, services
 from agency.enterprise.access import (get_complaint, get_material_file, get_notice, is_notice_addressee,
                                       visible_complaints, visible_notices)
@@ -22,11 +24,13 @@ from agency.people.models import User
 from agency.people.scope import scope_of
 from agency.projects.cards import current_card, tracking_url
 from agency.projects.models import Project
+from agency.projects.services import search
 from agency.projects.views import render_project
 from agency.web.access import role_required
 from agency.web.errors import page_message
 from agency.web.filters import USER_DATA
 from agency.web.nav import ROLE_LABELS
+from agency.web.listing import ListArgs, paginate, within
 
 bp = Blueprint("enterprise", __name__)
 
@@ -191,15 +195,38 @@ def download(file_id: int):
 @login_required
 def notices():
     """Liaison: its department's notices; agent: its own; director: all; enterprise: about its ratings."""
-    status = request.args.get("status") or ""
-    statement = visible_notices(_me()).order_by(DissatisfactionNotice.replied_at.is_not(None),
-                                                DissatisfactionNotice.due, DissatisfactionNotice.id)
+    user, read = _me(), ListArgs()
+    status = read.choice("status", ("open", "replied"))
+    filters = {"q": read.text("q"), "status": status,
+               "department": read.integer("department") if user.role in ("director", "enterprise") else None,
+               "agent": read.integer("agent") if user.role == "director" else None,
+               "due_from": read.day("due_from"), "due_to": read.day("due_to")}
+    statement = visible_notices(user).order_by(DissatisfactionNotice.replied_at.is_not(None),
+                                               DissatisfactionNotice.due, DissatisfactionNotice.id)
     if status == "open":
         statement = statement.where(DissatisfactionNotice.replied_at.is_(None))
     elif status == "replied":
         statement = statement.where(DissatisfactionNotice.replied_at.is_not(None))
-    rows = db.session.scalars(statement.limit(500)).all()
-    return render_template("enterprise/notices.html", notices=rows, status=status, now=clock.now())
+    if filters["q"]:  # through the project: the same search (and index) as GET /projects?q=
+        statement = statement.where(DissatisfactionNotice.project_id.in_(search(select(Project.id), filters["q"])))
+    if filters["department"]:
+        statement = statement.where(DissatisfactionNotice.department_id == filters["department"])
+    if filters["agent"]:
+        statement = statement.where(DissatisfactionNotice.agent_id == filters["agent"])
+    statement = statement.where(*within(DissatisfactionNotice.due, filters["due_from"], filters["due_to"]))
+    page = paginate(db.session, statement.options(
+        joinedload(DissatisfactionNotice.project), joinedload(DissatisfactionNotice.department),
+        joinedload(DissatisfactionNotice.agent), joinedload(DissatisfactionNotice.rating)), read.page)
+    return render_template("enterprise/notices.html", notices=page.items, page=page, status=status, filters=filters,
+                           filtered=any(filters.values()), now=clock.now(), **_filter_choices(user))
+
+
+def _filter_choices(user: User) -> dict:
+    if user.role not in ("director", "enterprise"):
+        return {"departments": [], "agents": []}
+    agents = select(User).where(User.role == "agent").order_by(User.name, User.username)
+    return {"departments": db.session.scalars(select(Department).order_by(Department.code)).all(),
+            "agents": db.session.scalars(agents).all() if user.role == "director" else []}
 
 
 @bp.route("/notices/<int:notice_id>", methods=["GET", "POST"])
@@ -258,12 +285,22 @@ def complaints():
         if not form.csrf_token.errors and form.project_id.errors:
             raise NotFound("project not found")  # a project of another enterprise is not a choice
         status = 400
-    state = request.args.get("status") or ""
+    read = ListArgs()
+    filters = {"q": read.text("q"), "status": read.choice("status", COMPLAINT_STATES),
+               "agent": read.integer("agent") if user.role == "director" else None,
+               "due_from": read.day("due_from"), "due_to": read.day("due_to")}
     statement = visible_complaints(user).order_by(Complaint.status == "answered", Complaint.id.desc())
-    if state in COMPLAINT_STATES:
-        statement = statement.where(Complaint.status == state)
-    rows = db.session.scalars(statement.limit(500)).all()
-    return render_template("enterprise/complaints.html", complaints=rows, form=form, status=state,
+    if filters["status"]:
+        statement = statement.where(Complaint.status == filters["status"])
+    if filters["q"]:  # through the project: the same search (and index) as GET /projects?q=
+        statement = statement.where(Complaint.project_id.in_(search(select(Project.id), filters["q"])))
+    if filters["agent"]:
+        statement = statement.where(Complaint.assignee_id == filters["agent"])
+    statement = statement.where(*within(Complaint.due, filters["due_from"], filters["due_to"]))
+    page = paginate(db.session, statement.options(joinedload(Complaint.project)), read.page)
+    staff = _staff() if user.role == "director" else []
+    return render_template("enterprise/complaints.html", complaints=page.items, page=page, form=form,
+                           status=filters["status"], filters=filters, filtered=any(filters.values()), staff=staff,
                            now=clock.now()), status
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from agency import clock
@@ -19,13 +20,17 @@ from agency.meetings import ics, rules, services
 from agency.meetings.forms import (DECISION_LABELS, KIND_LABELS, SOURCE_LABELS, STATUS_LABELS, CancelForm, CloseForm,
                                    ConfirmForm, OpinionForm, RescheduleForm, ScheduleForm)
 from agency.meetings.minutes import outcome_lines
-from agency.meetings.models import Invitation, Meeting
+from agency.meetings.models import MEETING_KINDS, MEETING_STATUSES, OPEN_MEETING_STATUSES, Invitation, Meeting
+from agency.people.models import User
 from agency.people.access import get_meeting, get_project, is_assigned_agent, visible_meetings, visible_projects
 from agency.projects.models import Project
+from agency.projects.services import search
 from agency.tasks.models import OPEN_STATUSES
 from agency.web.access import role_required
 from agency.web.errors import page_message
 from agency.web.filters import localtime, user_data
+from agency.web.home import meetings_to_record
+from agency.web.listing import ListArgs, paginate, within
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -59,22 +64,85 @@ def meeting_helpers():
 
 # -- lists -----------------------------------------------------------------------------------------------
 
+STATUS_LABELS = {"scheduled": _l("已安排"), "held": _l("已召开"), "closed": _l("已闭会"), "cancelled": _l("已取消")}
+STATES = ("to_record",)
+
+
+class MeetingFilters:
+    """The filters of a meeting list, from the query string (agency.web.listing); a bad value is ignored."""
+
+    def __init__(self, user):
+        read = ListArgs()
+        self.user = user
+        self.q = read.text("q")
+        self.status = read.choice("status", MEETING_STATUSES)
+        self.kind = read.choice("kind", MEETING_KINDS)
+        self.department = read.integer("department") if user.role != "liaison" else None
+        self.agent = read.integer("agent") if user.role == "director" else None
+        self.state = read.choice("state", STATES) if user.role == "agent" else ""
+        self.start, self.end = read.day("start"), read.day("end")
+        self.page = read.page
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.status or self.kind or self.department or self.agent or self.state
+                    or self.start or self.end)
+
+    def args(self) -> dict:
+        """The filters as query arguments (the calendar's month links keep them)."""
+        values = {"q": self.q, "status": self.status, "kind": self.kind, "department": self.department,
+                  "agent": self.agent, "state": self.state, "start": self.start, "end": self.end}
+        return {k: v for k, v in values.items() if v}
+
+    def apply(self, statement, now: datetime, dates: bool = True):
+        if self.q:  # through the project: the same search (and index) as GET /projects?q=
+            statement = statement.where(Meeting.project_id.in_(search(select(Project.id), self.q)))
+        if self.status:
+            statement = statement.where(Meeting.status == self.status)
+        if self.kind:
+            statement = statement.where(Meeting.kind == self.kind)
+        if self.department:
+            statement = statement.where(Meeting.id.in_(select(Invitation.meeting_id)
+                                                       .where(Invitation.department_id == self.department)))
+        if self.agent:
+            carried = select(Project.id).where(Project.agent_id == self.agent)
+            statement = statement.where(Meeting.project_id.in_(carried))
+        if self.state == "to_record":
+            statement = statement.where(meetings_to_record(self.user, now))
+        if dates:
+            statement = statement.where(*within(Meeting.starts_at, self.start, self.end))
+        return statement
+
+
+def _list_context(filters: MeetingFilters) -> dict:
+    departments = db.session.scalars(select(Department).order_by(Department.code)).all()
+    agents = (db.session.scalars(select(User).where(User.role == "agent").order_by(User.name, User.username)).all()
+              if filters.user.role == "director" else [])
+    return {"filters": filters, "departments": departments, "agents": agents,
+            "statuses": [(s, str(STATUS_LABELS[s])) for s in MEETING_STATUSES],
+            "kinds": [(k, str(KIND_LABELS[k])) for k in MEETING_KINDS]}
+
 
 @bp.get("/")
 @role_required("agent", "enterprise", "director")
 def index():
-    """The agent's meetings (and the projects it may schedule for); others see the meetings they may read."""
+    """The agent's meetings (and the projects it may schedule for); others see the meetings they may read.
+    Upcoming meetings first, soonest first; the rest (to close, and history) paged, newest first."""
     user = _me()
-    meetings = db.session.scalars(visible_meetings(user).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-                                  .limit(500)).all()
     now = clock.now()
+    filters = MeetingFilters(user)
+    visible = filters.apply(visible_meetings(user), now)
+    coming = Meeting.status.in_(OPEN_MEETING_STATUSES) & (Meeting.starts_at >= now)
+    upcoming = db.session.scalars(visible.where(coming).order_by(Meeting.starts_at, Meeting.id).limit(200)
+                                  .options(joinedload(Meeting.project))).all()
+    page = paginate(db.session, visible.where(~coming).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+                    .options(joinedload(Meeting.project)), filters.page)
     projects = []
     if user.role == "agent":
         projects = [p for p in db.session.scalars(visible_projects(user).where(
             Project.status.in_(("entrusted", "in_progress"))).order_by(Project.id.desc())) if is_assigned_agent(user, p)]
-    return render_template("meetings/index.html", upcoming=[m for m in meetings if m.is_open and m.starts_at >= now],
-                           others=[m for m in meetings if not (m.is_open and m.starts_at >= now)], projects=projects,
-                           now=now)
+    return render_template("meetings/index.html", upcoming=upcoming, others=page.items, page=page, projects=projects,
+                           now=now, **_list_context(filters))
 
 
 @bp.get("/invitations")
@@ -82,34 +150,40 @@ def index():
 def invitations():
     """My department's invitations, with confirm and written opinion on each open one."""
     user = _me()
-    rows = db.session.scalars(
-        select(Invitation).join(Meeting).where(Invitation.department_id == user.department_id)
-        .order_by(Meeting.starts_at.desc(), Invitation.id.desc()).limit(500)).all()
     now = clock.now()
-    return render_template("meetings/invitations.html", rows=rows, now=now,
+    filters = MeetingFilters(user)
+    statement = filters.apply(select(Invitation).join(Meeting).where(Invitation.department_id == user.department_id),
+                              now)
+    page = paginate(db.session, statement.order_by(Meeting.starts_at.desc(), Invitation.id.desc()).options(
+        joinedload(Invitation.meeting).joinedload(Meeting.project)), filters.page)
+    rows = page.items
+    return render_template("meetings/invitations.html", rows=rows, now=now, page=page, **_list_context(filters),
                            open_rows=[i for i in rows if i.meeting.status == "scheduled" and i.meeting.starts_at > now])
 
 
 @bp.get("/calendar")
 @role_required("director")
 def calendar():
-    """Every meeting of a month, day by day."""
+    """Every meeting of a month, day by day (narrowed by the filters, which the month links keep)."""
     today = clock.local(clock.now()).date()
     try:
         year, month = (int(x) for x in request.args.get("month", f"{today:%Y-%m}").split("-"))
         first = date(year, month, 1)
     except ValueError:
         abort(400)
+    filters = MeetingFilters(_me())
     weeks = MonthCalendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     start = datetime.combine(weeks[0][0], time(), tzinfo=clock.hall_tz())
     end = datetime.combine(weeks[-1][-1] + timedelta(days=1), time(), tzinfo=clock.hall_tz())
     by_day: dict[date, list[Meeting]] = {}
-    for meeting in services.meetings_between(db.session, start, end):
+    query = filters.apply(select(Meeting).options(joinedload(Meeting.project)), clock.now(), dates=False)
+    for meeting in services.meetings_between(db.session, start, end, query):
         by_day.setdefault(clock.local(meeting.starts_at).date(), []).append(meeting)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     return render_template("meetings/calendar.html", weeks=weeks, by_day=by_day, first=first, today=today,
-                           working=get_calendar(db.session).is_working_day, previous=previous, following=following)
+                           working=get_calendar(db.session).is_working_day, previous=previous, following=following,
+                           **_list_context(filters))
 
 
 # -- scheduling ----------------------------------------------------------------------------------------------

@@ -1,15 +1,17 @@
 """Project pages: my projects, entrust, all projects, one project and its actions."""
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from agency import clock
 from agency.audit.services import Actor
-from agency.catalog.models import ProjectType
+from agency.catalog.models import Department, ProjectType
 from agency.catalog.services import items_by_code
 from agency.errors import BadInput, DomainError, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
 from agency.extensions import db
@@ -25,11 +27,13 @@ from agency.projects.timeline import timeline, working_days_elapsed
 from agency.materials.services import checklist, plan_dispatch
 from agency.materials.views import anchor as material_anchor
 from agency.tasks import services as task_services
-from agency.tasks.models import RUNNING_STATUSES
+from agency.tasks.models import RUNNING_STATUSES, Task
 from agency.tasks.views import task_rows
 from agency.visits.services import visit_count
 from agency.web.access import role_required
 from agency.web.filters import USER_DATA
+from agency.web.home import needs_of, project_need
+from agency.web.listing import ListArgs, paginate, within
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -37,6 +41,11 @@ bp = Blueprint("projects", __name__, url_prefix="/projects")
 @bp.app_template_filter("project_status")
 def project_status(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_filter("project_options")
+def project_option(status: str) -> tuple:
+    return status, project_status(status)
 
 
 @bp.app_template_filter("stage_status")
@@ -67,22 +76,79 @@ def _progress(project: Project) -> dict:
             "next_deadline": min(deadlines) if deadlines else None}
 
 
+class ProjectFilters:
+    """The filters of a project list, read from the query string (agency.web.listing)."""
+
+    def __init__(self, args=None):
+        read = ListArgs(args)
+        self.q = read.text("q")
+        self.status = read.choice("status", PROJECT_STATUSES)
+        self.department = read.integer("department")
+        self.agent = read.text("agent") if read.text("agent") == "none" else read.integer("agent")
+        self.need = read.choice("need", needs_of(current_user.role))
+        self.due_from, self.due_to = read.day("due_from"), read.day("due_to")
+        self.page = read.page
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.status or self.department or self.agent or self.need or self.due_from
+                    or self.due_to)
+
+    def apply(self, query, now):
+        query = services.search(query, self.q)
+        if self.status:
+            query = query.where(Project.status == self.status)
+        if self.department:
+            query = query.where(Project.id.in_(select(Task.project_id).where(Task.department_id == self.department)))
+        if self.agent == "none":
+            query = query.where(Project.agent_id.is_(None))
+        elif self.agent:
+            query = query.where(Project.agent_id == self.agent)
+        if self.need:
+            query = query.where(project_need(current_user, self.need, now))
+        if self.due_from or self.due_to:
+            query = query.where(Project.id.in_(select(Task.project_id).where(
+                Task.status.in_(RUNNING_STATUSES), *within(Task.deadline, self.due_from, self.due_to))))
+        return query
+
+
+def _departments() -> list[Department]:
+    return db.session.scalars(select(Department).order_by(Department.code)).all()
+
+
+def _page_of_projects(query, filters: ProjectFilters, *order):
+    page = paginate(db.session, query.order_by(*order).options(
+        selectinload(Project.stages), selectinload(Project.tasks), joinedload(Project.enterprise),
+        joinedload(Project.agent), joinedload(Project.project_type)), filters.page)
+    return page, [(p, _progress(p)) for p in page.items]
+
+
 @bp.get("", endpoint="mine")
 @role_required("agent", "enterprise")
 def mine():
-    q = (request.args.get("q") or "").strip()
-    query = services.search(visible_projects(current_user), q)
-    projects = db.session.scalars(query.order_by(Project.id.desc())).all()
-    projects.sort(key=lambda p: not p.is_open)
-    rows = [(p, _progress(p)) for p in projects]
-    return render_template("projects/mine.html", rows=rows, user=current_user, q=q)
+    filters = ProjectFilters()
+    query = filters.apply(visible_projects(current_user), clock.now())
+    page, rows = _page_of_projects(query, filters, Project.status.in_(("completed", "terminated")), Project.id.desc())
+    return render_template("projects/mine.html", rows=rows, page=page, user=current_user, q=filters.q,
+                           filters=filters, statuses=PROJECT_STATUSES, departments=_departments(),
+                           needs=needs_of(current_user.role))
+
+
+@bp.get("/find", endpoint="find")
+@role_required("agent", "director")
+def find():
+    """The header's search box: straight to the project when exactly one matches, else the filtered list."""
+    q = ListArgs().text("q")
+    found = db.session.scalars(services.search(visible_projects(current_user), q).limit(2)).all() if q else []
+    if len(found) == 1:
+        return redirect(url_for("projects.show", project_id=found[0].id))
+    return redirect(url_for("projects.all" if current_user.role == "director" else "projects.mine", q=q or None))
 
 
 @bp.get("/all", endpoint="all")
 @role_required("director")
 def all_projects():
-    status = request.args.get("status") or ""
-    return _render_all(status, q=request.args.get("q") or "")
+    return _render_all(request.args)
 
 
 def _agents() -> list[User]:
@@ -90,16 +156,13 @@ def _agents() -> list[User]:
                               .order_by(User.name, User.username)).all()
 
 
-def _render_all(status: str, http_status: int = 200, error: str | None = None, q: str = ""):
-    q = q.strip()
-    query = services.search(visible_projects(current_user), q)
-    if status in PROJECT_STATUSES:
-        query = query.where(Project.status == status)
-    else:
-        status = ""
-    projects = db.session.scalars(query.order_by(Project.agent_id.is_not(None), Project.id.desc())).all()
-    return render_template("projects/all.html", rows=[(p, _progress(p)) for p in projects], status=status,
-                           statuses=PROJECT_STATUSES, agents=_agents(), error=error, q=q), http_status
+def _render_all(args, http_status: int = 200, error: str | None = None):
+    filters = ProjectFilters(args)
+    query = filters.apply(visible_projects(current_user), clock.now())
+    page, rows = _page_of_projects(query, filters, Project.agent_id.is_not(None), Project.id.desc())
+    return render_template("projects/all.html", rows=rows, page=page, status=filters.status, filters=filters,
+                           statuses=PROJECT_STATUSES, agents=_agents(), departments=_departments(),
+                           needs=needs_of("director"), error=error, q=filters.q), http_status
 
 
 # --- entrust -------------------------------------------------------------------------------------
@@ -388,8 +451,7 @@ def assign(project_id: int):
                                   else _("请选择一名在岗代办员。")), failure.status
     if error:
         if from_list:
-            query = parse_qs(urlsplit(back).query)
-            return _render_all((query.get("status") or [""])[0], http_status, error, (query.get("q") or [""])[0])
+            return _render_all(MultiDict(parse_qsl(urlsplit(back).query)), http_status, error)
         return render_project(project, http_status, error=error, assign_form=form)
     db.session.commit()
     flash(_("已指派代办员：%(name)s（项目“%(project)s”）。", name=project.agent.display_name, project=project.name),

@@ -5,6 +5,9 @@ from typing import NamedTuple
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
 from agency import clock
 from agency.audit.services import Actor
 from agency.calendar.services import get_calendar
@@ -61,6 +64,11 @@ def task_status(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+@bp.app_template_filter("task_status_option")
+def task_status_option(status: str) -> tuple:
+    return status, task_status(status)
+
+
 @bp.app_template_filter("decision")
 def decision(outcome: str | None) -> str:
     return str(DECISION_LABELS.get(outcome, outcome or ""))
@@ -74,14 +82,35 @@ def deemed_reason(reason: str | None) -> str:
 @bp.get("/inbox", endpoint="inbox")
 @role_required("liaison")
 def inbox():
-    now = clock.now()
+    """The department's open tasks, filtered and paged by the query string; the recently closed below."""
+    from agency.people.models import User
+    from agency.projects.models import Project
+    from agency.projects.services import search
+    from agency.web.home import TASK_DUES, task_due
+    from agency.web.listing import ListArgs, paginate, within
+    now, read = clock.now(), ListArgs()
+    filters = {"q": read.text("q"), "status": read.choice("status", OPEN_STATUSES),
+               "due": read.choice("due", TASK_DUES), "agent": read.integer("agent"), "due_from": read.day("due_from"), "due_to": read.day("due_to")}
     mine = visible_tasks(current_user)
-    open_tasks = db.session.scalars(mine.where(Task.status.in_(OPEN_STATUSES)).order_by(Task.deadline, Task.id)).all()
+    query = mine.where(Task.status.in_(OPEN_STATUSES))
+    if filters["q"]:  # through the project: the same search (and index) as GET /projects?q=
+        query = query.where(Task.project_id.in_(search(select(Project.id), filters["q"])))
+    if filters["status"]:
+        query = query.where(Task.status == filters["status"])
+    if filters["due"]:
+        query = query.where(task_due(db.session, filters["due"], now))
+    if filters["agent"]:
+        query = query.where(Task.project_id.in_(select(Project.id).where(Project.agent_id == filters["agent"])))
+    query = query.where(*within(Task.deadline, filters["due_from"], filters["due_to"]))
+    page = paginate(db.session, query.order_by(Task.deadline, Task.id).options(
+        joinedload(Task.item), joinedload(Task.project)), read.page)
     closed = db.session.scalars(
-        mine.where(Task.status.not_in(OPEN_STATUSES))
+        mine.where(Task.status.not_in(OPEN_STATUSES)).options(joinedload(Task.item), joinedload(Task.project))
         .order_by(Task.answered_at.desc().nulls_last(), Task.id.desc()).limit(RECENTLY_CLOSED)).all()
-    return render_template("tasks/inbox.html", rows=task_rows(open_tasks, now), closed=closed,
-                           department=current_user.department)
+    agents = db.session.scalars(select(User).where(User.role == "agent").order_by(User.name, User.username)).all()
+    return render_template("tasks/inbox.html", rows=task_rows(page.items, now), page=page, closed=closed,
+                           department=current_user.department, filters=filters,
+                           filtered=any(filters.values()), statuses=OPEN_STATUSES, dues=TASK_DUES, agents=agents)
 
 
 def _render(task: Task, status: int = 200, *, error: str | None = None, supplement_form=None, answer_form=None,

@@ -48,8 +48,12 @@ def index():
 @bp.get("/home")
 @login_required
 def home():
+    from agency.web.home import HOMES
+    now = clock.now()
+    work = HOMES[current_user.role](db.session, current_user._get_current_object(), now)
     return render_template(f"web/home_{current_user.role}.html", figures=_figures(current_user.role),
-                           today=clock.now())
+                           today=now, work=work,
+                           queue_page="ops.queues" in current_app.view_functions)
 
 
 def _safe_target(target: str | None) -> str:
@@ -64,3 +68,33 @@ def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     return redirect(_safe_target(request.form.get("next")))
+
+
+@bp.app_template_global("page_args")
+def page_args(number: int) -> dict:
+    """The query string with ``page`` set (templates/web/_listing.html pager: its links keep the filters)."""
+    from agency.web.listing import page_args as args
+    return args(number)
+
+
+# (value, label) pairs of the list filters' options (templates/web/_listing.html select_field)
+@bp.app_template_filter("department_option")
+def department_option(department) -> tuple:
+    return department.id, department.name
+
+
+@bp.app_template_filter("agent_option")
+def agent_option(user) -> tuple:
+    return user.id, user.display_name
+
+
+@bp.app_template_filter("need_option")
+def need_option(need: str) -> tuple:
+    from agency.web.home import NEED_LABELS
+    return need, str(NEED_LABELS.get(need, need))
+
+
+@bp.app_template_filter("due_option")
+def due_option(due: str) -> tuple:
+    from agency.web.home import TASK_DUE_LABELS
+    return due, str(TASK_DUE_LABELS.get(due, due))
