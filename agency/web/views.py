@@ -77,15 +77,16 @@ def page_args(number: int) -> dict:
     return args(number)
 
 
-# (value, label) pairs of the list filters' options (templates/web/_listing.html select_field)
+# (value, label) pairs of the list filters' options (templates/web/_listing.html select_field);
+# a third element marks a label that is user data (a name, shown as written in either language).
 @bp.app_template_filter("department_option")
 def department_option(department) -> tuple:
-    return department.id, department.name
+    return department.id, department.name, "user-data"
 
 
 @bp.app_template_filter("agent_option")
 def agent_option(user) -> tuple:
-    return user.id, user.display_name
+    return user.id, user.display_name, "user-data"
 
 
 @bp.app_template_filter("need_option")
