@@ -117,12 +117,25 @@ def authenticate_request():
     found = user_for_token(db.session, clock.now(), token.strip()) if scheme.lower() == "bearer" and token else None
     if found is None:
         return error_body(401, "unauthorized", "a valid bearer token is required (POST /api/v1/auth/token)")
-    g.api_user, g.api_token_id = found
+    g.api_caller, g.api_token_id = found
+    g.api_user = None  # built on first use (current_user); g outlives a request under a test's app context
     return None
 
 
+def caller():
+    """Who is calling, as read with the token (agency.people.services.UserSnapshot): its id, role and
+    department, for filters and checks; no ORM object, no statement."""
+    return g.api_caller
+
+
 def current_user():
-    return g.api_user
+    """The caller as a User of this request's session (built from the cached snapshot on first use,
+    no statement): for services that record, relate or change it."""
+    user = g.get("api_user")
+    if user is None:
+        from agency.people.services import attach_user
+        user = g.api_user = attach_user(db.session, g.api_caller)
+    return user
 
 
 def roles(*allowed: str):
@@ -132,7 +145,7 @@ def roles(*allowed: str):
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if g.api_user.role not in allowed:
+            if g.api_caller.role not in allowed:
                 return error_body(403, "forbidden", f"this call is for: {', '.join(allowed)}")
             return view(*args, **kwargs)
         wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))

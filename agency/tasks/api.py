@@ -3,7 +3,7 @@ from flask import jsonify, url_for
 from sqlalchemy import bindparam, tuple_
 
 from agency import clock
-from agency.api import Blueprint, current_user, roles
+from agency.api import Blueprint, caller, current_user, roles
 from agency.audit.services import Actor
 from agency.extensions import db
 from agency.people.access import get_task, visible_tasks
@@ -56,7 +56,7 @@ def list_tasks(query):
 
 def task_page(query):
     """The caller's tasks matching the filters, after the cursor, in the list's order."""
-    statement = visible_tasks(current_user())
+    statement = visible_tasks(caller())
     status = query.get("status")
     if status == "open" or status in OPEN_STATUSES:
         # A literal predicate: a generic plan can use the open-tasks indexes (status = $1 cannot).
