@@ -135,8 +135,9 @@ def _results_and_deferrals(with_result: list[int], with_deferrals: list[int]) ->
         .where(TaskResult.task_id.in_(with_result)))} if with_result else {}
     deferred: dict[int, list] = {}
     if with_deferrals:
-        for deferral in db.session.scalars(select(Deferral).where(Deferral.task_id.in_(with_deferrals))
-                                           .order_by(Deferral.id)):
+        for deferral in db.session.execute(
+                select(Deferral.task_id, Deferral.name, Deferral.until, Deferral.supplied_at, Deferral.awaiting_task_id)
+                .where(Deferral.task_id.in_(with_deferrals)).order_by(Deferral.id)):  # rows: DeferralSchema's fields
             deferred.setdefault(deferral.task_id, []).append(deferral)
     return results, deferred
 
