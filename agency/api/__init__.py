@@ -4,7 +4,7 @@ from copy import deepcopy
 from functools import wraps
 
 import flask_smorest
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_smorest.utils import deepupdate
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -15,6 +15,7 @@ from agency.api import body, fields as api_fields
 from agency.api.openapi import ErrorResponses, ErrorSchema
 from agency.errors import DomainError
 from agency.extensions import csrf, db
+from agency.transaction import read_outside_transaction
 
 PREFIX = "/api/v1"
 # Calls anyone may make without a token: signing in, the OpenAPI document, the service guide and the
@@ -107,10 +108,20 @@ def render_domain_error(error: DomainError):
     return error_body(error.status, error.code, error.message, error.fields)
 
 
+def reads(view):
+    """Mark an API handler that reads before it writes anything: its token and its reads run outside
+    a transaction (agency.transaction.read_outside_transaction); it commits before it writes."""
+    view.reads_outside_transaction = True
+    return view
+
+
 def authenticate_request():
     """Bearer token on every API call but the public ones."""
     if not is_api_request() or request.endpoint in PUBLIC_ENDPOINTS:
         return None
+    if request.method == "GET" and getattr(current_app.view_functions.get(request.endpoint),
+                                           "reads_outside_transaction", False):
+        read_outside_transaction(db.session())  # the Session itself, not its scoped proxy
     from agency.people.services import user_for_token
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
