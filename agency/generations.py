@@ -50,7 +50,7 @@ def generations(session: Session) -> Generations:
     """The counters as this transaction read them: one statement, once per transaction."""
     read = remembered(session, _KEY)
     if "row" not in read:
-        row = session.execute(_READ).first()
+        row = session.connection().execute(_READ).first()  # Core: no ORM execution around it
         read["row"] = Generations(*row) if row is not None else Generations(0, 0)
     return read["row"]
 

@@ -105,8 +105,9 @@ def dump_task_rows(rows) -> list[dict]:
     results, deferred = _results_and_deferrals([r.id for r in rows if r.has_result],
                                                 [r.id for r in rows if r.has_deferrals])
     tasks = []
+    names = rows[0]._fields if rows else ()
     for row in rows:
-        task = dict(zip(row._fields, row))
+        task = dict(zip(names, row))
         task["working_days_left"] = Task.working_days_left(row, calendar, now, tz)  # the model's rule
         task["escalated"] = task.pop("escalated_at") is not None
         for key in NOT_WRITTEN:
