@@ -104,20 +104,25 @@ def dump_task_rows(rows) -> list[dict]:
     calendar = get_calendar(db.session) if any(r.status in RUNNING_STATUSES for r in rows) else None
     results, deferred = _results_and_deferrals([r.id for r in rows if r.has_result],
                                                 [r.id for r in rows if r.has_deferrals])
+    today = now.astimezone(tz).date()
     tasks = []
     names = rows[0]._fields if rows else ()
     for row in rows:
         task = dict(zip(names, row))
-        task["working_days_left"] = Task.working_days_left(row, calendar, now, tz)  # the model's rule
+        deadline = row.deadline.astimezone(tz)
+        # Task.working_days_left's rule, with the day of ``now`` worked out once for the page
+        task["working_days_left"] = (calendar.working_days_between(today, deadline.date())
+                                     if row.status in RUNNING_STATUSES and row.suspended_days_left is None else None)
         task["escalated"] = task.pop("escalated_at") is not None
         for key in NOT_WRITTEN:
             del task[key]
         task["suspended"] = row.suspended_days_left is not None
         if task["materials_requested"] is None:  # no supplement request
             task["materials_requested"] = []
-        for key in ("started_at", "deadline", "answered_at"):  # LocalDateTime
-            if task[key] is not None:
-                task[key] = task[key].astimezone(tz).isoformat()
+        task["deadline"] = deadline.isoformat()  # LocalDateTime
+        task["started_at"] = row.started_at.astimezone(tz).isoformat()
+        if row.answered_at is not None:
+            task["answered_at"] = row.answered_at.astimezone(tz).isoformat()
         owed = deferred.get(row.id, [])
         task["deferred"] = DeferralSchema(many=True).dump(owed) if owed else []
         result = results.get(row.id)
