@@ -13,7 +13,8 @@ the caches are invalidated, never merely expired (STYLE.md).
 
 A cache entry is tagged with the generation read *before* the data it holds, so a change
 committed in between leaves it tagged older than it is and it is read again next time: never
-the other way round.
+the other way round.  TRUNCATE fires none of these triggers: a process must not outlive a
+TRUNCATE of the tables (only the tests truncate, and each then starts a new app).
 """
 from __future__ import annotations
 
