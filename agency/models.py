@@ -2,6 +2,7 @@
 from agency.audit.models import AuditCheckpoint, AuditEvent  # noqa: F401
 from agency.calendar.models import CalendarOverride, CalendarYear  # noqa: F401
 from agency.catalog.models import ApprovalItem, Department, ProjectType, StageTemplate  # noqa: F401
+from agency.generations import CacheGeneration  # noqa: F401
 from agency.enterprise.models import Complaint, DissatisfactionNotice, Rating  # noqa: F401
 from agency.jobs.models import OutboxJob  # noqa: F401
 from agency.meetings.models import Invitation, Meeting  # noqa: F401

@@ -1,14 +1,18 @@
-"""The liaison inbox, ``GET /api/v1/tasks``, on a million tasks under gunicorn, loaded by wrk.
+"""The liaison inbox, ``GET /api/v1/tasks``, on a million tasks under gunicorn, loaded by wrk (issue #14).
 
-The reference is a bare Flask app returning a constant (``bench.bare_app``) under the same
-gunicorn settings, measured in the same run, its rounds interleaved with the others.  The
-liaison is 气象局's (QX): ~2.5 % of all tasks, a few hundred of them open.  Rows: the liaison's
-inbox through the API, ``?status=open&limit=50`` (the first page of 50); the list
-of every status (``?limit=50``, first page); and ``?status=pending&project_id=999999999``, which answers
-nothing: the fixed cost of an API request (bearer token and user, one indexed query).  Beside
-each row, the CPU the gunicorn workers and the database's backends spent per request.
+The reference is floor (b): a bare Flask app (``bench.bare_app``, ``/page``) running the inbox
+page's own statement, as the agency app sends it, through SQLAlchemy Core and ``jsonify``; under
+the same gunicorn worker class, measured in the same run, the rounds alternating who goes first.
+Both worker classes are measured: sync (``-w 2``) and gthread (``-w 2 --threads 4``).  The liaison
+is 气象局's (QX): ~2.5 % of all tasks, a few hundred of them open.  Rows: the liaison's inbox
+through the API, ``?status=open&limit=50`` (the first page of 50); the list of every status
+(``?limit=50``, first page); and ``?status=pending&project_id=999999999``, which answers nothing:
+the fixed cost of an API request (token, user, calendar, and one indexed query).  Beside each row,
+the CPU the gunicorn workers and the database's backends spent per request.  In process (the
+test client against floor (b)'s app called the same way), the median time of each.
 
-Goal: at least half the bare endpoint's requests/s, p99 under 50 ms.
+Goals (#14.1): the inbox at >= 70 % of floor (b)'s requests/s under the same worker class, p99 at
+most twice floor (b)'s at 16 connections; in process at least 50 % of the same floor.
 Run from the project root: ``python -m bench.bench_inbox [--quick]``.
 """
 from __future__ import annotations
@@ -35,7 +39,7 @@ from bench.common import (NOW, Statements, _kind, bench_database, database_url, 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = {"projects": 125_000, "due": 10_000, "enterprises": 200, "rounds": 3, "seconds": 10, "warmup": 3}
 QUICK = {"projects": 2_000, "due": 200, "enterprises": 20, "rounds": 1, "seconds": 2, "warmup": 1}
-GUNICORN = ["-w", "2", "-k", "gthread", "--threads", "4"]
+WORKERS = {"sync": ["-w", "2", "-k", "sync"], "gthread": ["-w", "2", "-k", "gthread", "--threads", "4"]}
 WRK = ["-t2", "-c16", "--latency", "--timeout", "30s"]
 DEPARTMENT = "QX"
 DATABASE = database_url("inbox").rpartition("/")[2]  # the one bench_database("inbox") creates
@@ -45,26 +49,8 @@ LIST = "/api/v1/tasks?limit=50"  # every status, soonest deadline first: the fir
 EMPTY = "/api/v1/tasks?status=pending&project_id=999999999"  # no such project (0 would mean "any")
 WARM = "/api/v1/tasks?project_id=10"  # one task (project 10 is of type BENCH8Q): builds the worker's caches
 PATHS = {"inbox": INBOX, "list": LIST, "empty": EMPTY}
-# The floor under any database-backed endpoint of this app: ``floor_app`` (the agency app itself plus two routes).
-FLOOR = {"constant": "/bench/constant", "select1": "/bench/select1"}
+FLOOR = "/page"  # floor (b): bench.bare_app
 PAGE = "FROM tasks JOIN departments"  # in the list's statement (agency.tasks.schemas.task_rows)
-
-
-def floor_app():
-    """``wsgi:app`` with two routes outside the API (no token): a constant, and ``SELECT 1`` through the
-    session (BEGIN, SELECT, ROLLBACK), as gunicorn's ``bench.bench_inbox:floor_app()``.
-
-    Between the bare app and these, the cost of the agency app's own hooks; between these and the
-    empty answer, the cost of an API request beyond one round trip to the database.
-    """
-    from flask import jsonify
-
-    from agency import create_app
-    from agency.extensions import db
-    app = create_app()
-    app.add_url_rule(FLOOR["constant"], "bench_constant", lambda: jsonify({"ok": True}))
-    app.add_url_rule(FLOOR["select1"], "bench_select1", lambda: jsonify(db.session.execute(text("SELECT 1")).scalar()))
-    return app
 
 
 def free_port() -> int:
@@ -74,7 +60,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict, ready_path: str, headers: dict | None = None):
+def gunicorn(app: str, env: dict, ready_path: str, headers: dict | None = None, workers: tuple = ()):
     """Serve ``app`` on a free loopback port; yields the base URL and the server's process group.
 
     Stopped at the end (``stop``): requests wrk left in flight must not keep the CPU busy
@@ -83,7 +69,7 @@ def gunicorn(app: str, env: dict, ready_path: str, headers: dict | None = None):
     port = free_port()
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", *GUNICORN, "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
+            [sys.executable, "-m", "gunicorn", *workers, "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -185,34 +171,52 @@ def measured(url: str, seconds: int, headers: dict | None, group: int) -> dict:
     return result
 
 
-def in_process(app, headers: dict, path: str, times: int) -> dict:
-    """``path`` through the test client (no gunicorn): the median time of a request, its statements,
-    the list statement as sent (for EXPLAIN), and what it answered."""
+def in_process(app, floor, headers: dict, times: int) -> dict:
+    """Each path through the agency app's test client (no gunicorn), and the inbox page through
+    floor (b)'s, alternating who goes first: the median time of a request, its statements, the
+    list statement as sent (for EXPLAIN and floor (b)), and what it answered."""
     from agency.extensions import db
-    client, sent = app.test_client(), []
+    client, bare = app.test_client(), floor.test_client()
+    local = {}
+    for name, path in PATHS.items():
+        sent = []
 
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if PAGE in statement:
-            sent.append((statement, parameters))
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            if PAGE in statement:
+                sent.append((statement, parameters))
 
-    for _ in range(10):  # warm: calendar, compiled and prepared statements
-        client.get(path, headers=headers)
-    durations = [timed(lambda: client.get(path, headers=headers)) * 1000 for _ in range(times)]
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        with Statements(db.engine) as one:
-            response = client.get(path, headers=headers)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return {"ms": median(durations), "statements": one, "sql": sent[-1] if sent else None,
-            "shown": response.get_json(), "link": "Link" in response.headers}
+        for _ in range(10):  # warm: token, calendar, compiled and prepared statements
+            client.get(path, headers=headers)
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            with Statements(db.engine) as one:
+                response = client.get(path, headers=headers)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        local[name] = {"statements": one, "sql": sent[-1] if sent else None, "shown": response.get_json(),
+                       "link": "Link" in response.headers}
+    ours, floors = {name: [] for name in PATHS}, []
+    for _ in range(10):
+        bare.get(FLOOR)
+    for round_ in range(times):
+        pair = [(floors, lambda: bare.get(FLOOR))] + [
+            (ours[name], lambda path=path: client.get(path, headers=headers)) for name, path in PATHS.items()]
+        for into, fn in pair if round_ % 2 == 0 else pair[::-1]:
+            into.append(timed(fn) * 1000)
+    for name in PATHS:
+        local[name]["ms"] = median(ours[name])
+    local["floor"] = {"ms": median(floors)}
+    return local
 
 
 def main(quick: bool = False) -> None:
+    import json
+
     from agency.extensions import db
     from agency.people.models import User
     from agency.people.services import issue_token
+    from bench import bare_app
 
     size = QUICK if quick else FULL
     with bench_database("inbox") as app:
@@ -229,52 +233,68 @@ def main(quick: bool = False) -> None:
             {"d": liaison.department_id}).one()
         session.remove()
 
-        # Each request in process: its time, statements sent, what the liaison is shown; plans.
+        # The inbox's page statement as the agency app sends it: floor (b) runs the same.
         previous = os.environ.get("AGENCY_NOW")
         os.environ["AGENCY_NOW"] = NOW.isoformat()
         try:
-            local = {name: in_process(app, headers, path, 20 if quick else 100) for name, path in PATHS.items()}
+            response = app.test_client().get(INBOX, headers=headers)
+            assert response.status_code == 200, response.get_data(as_text=True)
+            page_sql = []
+
+            def capture(conn, cursor, statement, parameters, context, executemany):
+                if PAGE in statement:
+                    page_sql.append((statement, parameters))
+
+            event.listen(db.engine, "before_cursor_execute", capture)
+            try:
+                app.test_client().get(INBOX, headers=headers)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", capture)
+            sql, parameters = page_sql[-1]
+            json.dumps(parameters)  # floor (b) takes them as JSON
+            floor = bare_app.create(database_url("inbox"), sql, parameters)
+            local = in_process(app, floor, headers, 20 if quick else 200)
         finally:
             if previous is None:
                 os.environ.pop("AGENCY_NOW")
             else:
                 os.environ["AGENCY_NOW"] = previous
-        plans = {name: explain(session, *r["sql"]) for name, r in local.items() if r["sql"]}
+        plans = {name: explain(session, *r["sql"]) for name, r in local.items() if r.get("sql")}
         session.remove()
 
-        # gunicorn + wrk.  The bare app stays up (its requests end with wrk) and goes first or last,
-        # by round.  The agency app is started afresh for each round (killed with its process group:
-        # requests wrk leaves in flight must not spill into the next measurement), warmed on a
-        # one-task answer, then measured on each path, in an order that turns with the rounds.
+        # gunicorn + wrk, per worker class.  Each round starts both servers afresh (killed with their
+        # process groups: requests wrk leaves in flight must not spill into the next measurement),
+        # warms them, and measures floor (b) first or last by round, the agency paths in an order
+        # that turns with the rounds.
         with tempfile.TemporaryDirectory(prefix="bench-inbox-") as instance:
             env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "AGENCY_ENV")}
             env.update(DATABASE_URL=database_url("inbox"), AGENCY_ENV="development", AGENCY_NOW=NOW.isoformat(),
-                       SECRET_KEY="bench-secret", AGENCY_INSTANCE=instance, PYTHONPATH=str(ROOT))
-            results: dict[str, list[dict]] = {name: [] for name in ("bare", *PATHS, *FLOOR)}
-            with gunicorn("bench.bare_app:app", env, "/") as (bare, bare_group):
-                wrk(bare + "/", size["warmup"])
-                for round_ in range(size["rounds"]):
-                    if round_ % 2 == 0:
-                        results["bare"].append(measured(bare + "/", size["seconds"], None, bare_group))
-                    with gunicorn("wsgi:app", env, WARM, headers) as (base, group):
-                        wrk(base + WARM, size["warmup"], headers)  # each worker and thread: calendar, pool
+                       SECRET_KEY="bench-secret", AGENCY_INSTANCE=instance, PYTHONPATH=str(ROOT),
+                       BENCH_PAGE_SQL=sql, BENCH_PAGE_PARAMS=json.dumps(parameters))
+            results: dict[tuple, list[dict]] = {(kind, name): [] for kind in WORKERS for name in ("floor", *PATHS)}
+            for round_ in range(size["rounds"]):
+                kinds = list(WORKERS) if round_ % 2 == 0 else list(WORKERS)[::-1]
+                for kind in kinds:
+                    workers = tuple(WORKERS[kind])
+                    with gunicorn("bench.bare_app:app", env, FLOOR, workers=workers) as (bare, bare_group), \
+                            gunicorn("wsgi:app", env, WARM, headers, workers=workers) as (base, group):
+                        wrk(bare + FLOOR, size["warmup"])
+                        wrk(base + WARM, size["warmup"], headers)  # each worker and thread: token, calendar, pool
                         names = list(PATHS)[round_ % len(PATHS):] + list(PATHS)[:round_ % len(PATHS)]
+                        if round_ % 2 == 0:
+                            results[kind, "floor"].append(measured(bare + FLOOR, size["seconds"], None, bare_group))
                         for name in names:
-                            results[name].append(measured(base + PATHS[name], size["seconds"], headers, group))
-                    with gunicorn("bench.bench_inbox:floor_app()", env, FLOOR["constant"]) as (base, group):
-                        wrk(base + FLOOR["select1"], size["warmup"])
-                        for name in FLOOR:
-                            results[name].append(measured(base + FLOOR[name], size["seconds"], None, group))
-                    if round_ % 2 == 1:
-                        results["bare"].append(measured(bare + "/", size["seconds"], None, bare_group))
+                            results[kind, name].append(measured(base + PATHS[name], size["seconds"], headers, group))
+                        if round_ % 2 == 1:
+                            results[kind, "floor"].append(measured(bare + FLOOR, size["seconds"], None, bare_group))
         session.remove()
 
     report(size, results, local, plans, volume)
 
 
-def report(size: dict, results: dict[str, list[dict]], local: dict, plans: dict, volume) -> None:
-    bad = {name: [(r["errors"], r["socket_errors"]) for r in rs if r["errors"] or r["socket_errors"]]
-           for name, rs in results.items()}
+def report(size: dict, results: dict[tuple, list[dict]], local: dict, plans: dict, volume) -> None:
+    bad = {key: [(r["errors"], r["socket_errors"]) for r in rs if r["errors"] or r["socket_errors"]]
+           for key, rs in results.items()}
 
     def summary(rounds: list[dict]) -> dict:
         answered = [r for r in rounds if r["requests"]] or [{"p50": 0.0, "p99": 0.0}]  # latency only where some
@@ -282,21 +302,23 @@ def report(size: dict, results: dict[str, list[dict]], local: dict, plans: dict,
                 "p50": median([r["p50"] for r in answered]), "p99": median([r["p99"] for r in answered]),
                 "app_cpu": median([r["app_cpu"] for r in rounds]), "db_cpu": median([r["db_cpu"] for r in rounds])}
 
-    m = {name: summary(rounds) for name, rounds in results.items()}
-    bare_rps = m["bare"]["rps"]
+    m = {key: summary(rounds) for key, rounds in results.items()}
 
     def latency(r, key):  # no answer within the run: wrk has no latency to give
         return f"{r[key]:,.1f} ms" if r["rps"] else f"> {size['seconds']} s"
 
-    def row(label, name, goal=True):
-        r = m[name]
-        met = r["rps"] >= bare_rps / 2 and 0 < r["p99"] < 50
-        return (label, f"{r['rps']:,.1f}", latency(r, "p50"), latency(r, "p99"),
-                f"{r['rps'] / bare_rps:.1%}" if name != "bare" else "100%",
+    def row(kind, label, name):
+        r, floor = m[kind, name], m[kind, "floor"]
+        goal = met = ""
+        if name == "inbox":
+            goal = f">= 70% of floor (b), p99 <= {2 * floor['p99']:.1f} ms"
+            met = "yes" if r["rps"] >= 0.7 * floor["rps"] and 0 < r["p99"] <= 2 * floor["p99"] else "no"
+        return (f"{kind}: {label}", f"{r['rps']:,.1f}", latency(r, "p50"), latency(r, "p99"),
+                f"{r['rps'] / floor['rps']:.1%}" if name != "floor" else "100%",
+                f"{r['p99'] / floor['p99']:.2f}x" if name != "floor" and floor["p99"] else "",
                 f"{r['app_cpu']:.2f} + {r['db_cpu']:.2f} ms",
-                " / ".join(f"{x['rps']:,.0f}" for x in results[name]),
-                (">= 50% of bare, p99 < 50 ms" if goal else "") if name != "bare" else "reference",
-                ("yes" if met else "no") if name != "bare" and goal else "")
+                " / ".join(f"{x['rps']:,.0f}" for x in results[kind, name]), goal or ("reference" if name == "floor"
+                                                                                    else ""), met)
 
     def shown(name: str) -> str:
         tasks = local[name]["shown"]
@@ -308,21 +330,29 @@ def report(size: dict, results: dict[str, list[dict]], local: dict, plans: dict,
         for statement, n in one.kinds.items():
             counts["SELECT tasks (the page)" if PAGE in statement else _kind(statement)] += n
         kinds = ", ".join(f"{n} x {kind}" for kind, n in counts.most_common())
-        return (f"{local[name]['ms']:,.1f} ms, {one.total} statements ({one.total_seconds * 1000:,.1f} ms "
+        return (f"{local[name]['ms']:,.2f} ms, {one.total} statements ({one.total_seconds * 1000:,.1f} ms "
                 f"in SQL): {kinds}")
 
+    rows = []
+    for kind in WORKERS:
+        rows += [row(kind, "floor (b): bare Flask, the page's SQL, Core + jsonify", "floor"),
+                 row(kind, f"GET {INBOX} ({DEPARTMENT} liaison's inbox)", "inbox"),
+                 row(kind, f"GET {LIST} (every status)", "list"),
+                 row(kind, "GET /api/v1/tasks, empty answer (fixed cost)", "empty")]
+    best = max(WORKERS, key=lambda kind: m[kind, "inbox"]["rps"])
+    floor_ms, inbox_ms = local["floor"]["ms"], local["inbox"]["ms"]
     table(
-        f"Liaison inbox under gunicorn ({' '.join(GUNICORN)}), wrk {' '.join(WRK[:2])} -d{size['seconds']}s; "
-        f"median of {size['rounds']} round(s)",
-        ("endpoint", "requests/s", "p50", "p99", "of bare", "CPU/request: app + db", "each round", "goal", "met"),
-        [row("bare Flask app, constant JSON", "bare"),
-         row(f"GET {INBOX} ({DEPARTMENT} liaison's inbox)", "inbox"),
-         row(f"GET {LIST} (every status)", "list"),
-         row("GET /api/v1/tasks, empty answer (fixed cost)", "empty", goal=False),
-         row("agency app, constant JSON (floor)", "constant", goal=False),
-         row("agency app, SELECT 1 through the session (floor)", "select1", goal=False)],
+        f"Liaison inbox under gunicorn (-w 2, sync or gthread --threads 4), wrk {' '.join(WRK[:2])} "
+        f"-d{size['seconds']}s; median of {size['rounds']} round(s)",
+        ("endpoint", "requests/s", "p50", "p99", "of floor (b)", "p99 / floor's", "CPU/request: app + db",
+         "each round", "goal", "met"),
+        rows,
         [(f"data: {volume[0]:,} tasks of {DEPARTMENT} among {size['projects'] * 8:,}, {volume[1]:,} open "
           f"({volume[2]:,} pending)"),
+         f"the inbox measures best under {best} workers "
+         f"({m[best, 'inbox']['rps']:,.0f} requests/s against {m[[k for k in WORKERS if k != best][0], 'inbox']['rps']:,.0f})",
+         f"in process: inbox {inbox_ms:.2f} ms, floor (b) {floor_ms:.2f} ms: {floor_ms / inbox_ms:.1%} of the floor "
+         f"(goal >= 50%: {'yes' if floor_ms / inbox_ms >= 0.5 else 'no'})",
          f"first pages shown: inbox {shown('inbox')}; every status {shown('list')}; empty {shown('empty')}",
          "one request in process (median), statements of one:",
          *(f"  {name}: {statements(name)}" for name in PATHS),

@@ -4,7 +4,7 @@ from copy import deepcopy
 from functools import wraps
 
 import flask_smorest
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_smorest.utils import deepupdate
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -15,6 +15,7 @@ from agency.api import body, fields as api_fields
 from agency.api.openapi import ErrorResponses, ErrorSchema
 from agency.errors import DomainError
 from agency.extensions import csrf, db
+from agency.transaction import read_outside_transaction
 
 PREFIX = "/api/v1"
 # Calls anyone may make without a token: signing in, the OpenAPI document, the service guide and the
@@ -107,22 +108,45 @@ def render_domain_error(error: DomainError):
     return error_body(error.status, error.code, error.message, error.fields)
 
 
+def reads(view):
+    """Mark an API handler that reads before it writes anything: its token and its reads run outside
+    a transaction (agency.transaction.read_outside_transaction); it commits before it writes."""
+    view.reads_outside_transaction = True
+    return view
+
+
 def authenticate_request():
     """Bearer token on every API call but the public ones."""
     if not is_api_request() or request.endpoint in PUBLIC_ENDPOINTS:
         return None
+    if request.method == "GET" and getattr(current_app.view_functions.get(request.endpoint),
+                                           "reads_outside_transaction", False):
+        read_outside_transaction(db.session())  # the Session itself, not its scoped proxy
     from agency.people.services import user_for_token
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     found = user_for_token(db.session, clock.now(), token.strip()) if scheme.lower() == "bearer" and token else None
     if found is None:
         return error_body(401, "unauthorized", "a valid bearer token is required (POST /api/v1/auth/token)")
-    g.api_user, g.api_token_id = found
+    g.api_caller, g.api_token_id = found
+    g.api_user = None  # built on first use (current_user); g outlives a request under a test's app context
     return None
 
 
+def caller():
+    """Who is calling, as read with the token (agency.people.services.UserSnapshot): its id, role and
+    department, for filters and checks; no ORM object, no statement."""
+    return g.api_caller
+
+
 def current_user():
-    return g.api_user
+    """The caller as a User of this request's session (built from the cached snapshot on first use,
+    no statement): for services that record, relate or change it."""
+    user = g.get("api_user")
+    if user is None:
+        from agency.people.services import attach_user
+        user = g.api_user = attach_user(db.session, g.api_caller)
+    return user
 
 
 def roles(*allowed: str):
@@ -132,7 +156,7 @@ def roles(*allowed: str):
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if g.api_user.role not in allowed:
+            if g.api_caller.role not in allowed:
                 return error_body(403, "forbidden", f"this call is for: {', '.join(allowed)}")
             return view(*args, **kwargs)
         wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))

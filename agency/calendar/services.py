@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from agency.calendar.festivals import holiday_name, uncovered_festivals
 from agency.calendar.models import SOURCE_IMPORT, SOURCE_OVERRIDE, CalendarOverride, CalendarYear
 from agency.calendar.workdays import FIRST_DAY, LAST_DAY, WorkingCalendar
+from agency.generations import forget_generations, generations, process_cache
 from agency.transaction import remembered
 
 KINDS = {"holiday": False, "workday": True}  # kind -> is_workday
@@ -85,54 +86,53 @@ class YearSources(NamedTuple):
 
 # -- the cached calendar ---------------------------------------------------------
 
-_cached: tuple[tuple, WorkingCalendar] | None = None
-
 
 def get_calendar(session: Session) -> WorkingCalendar:
     """The working calendar with every override and confirmed year, cached per process.
 
-    One statement of small aggregates fingerprints the tables; the calendar is rebuilt
-    only when the fingerprint changes (another process wrote) or a service of
-    this module invalidated it (this process wrote).
+    Kept beside the ``calendar`` generation it was built under (agency.generations): a change to
+    the calendar's tables, by any process, bumps the generation in its own transaction, and the
+    next transaction here builds the calendar again.  Costs no statement of its own in an API
+    request (the request read the generations with its token); elsewhere one primary-key read
+    per transaction.  A transaction that changed the calendar itself builds it from its own rows
+    and does not cache it (it may yet roll back).
     """
-    global _cached
     read = remembered(session, _SESSION_KEY)
     if "calendar" in read:
         return read["calendar"]
-    key = _fingerprint(session)
-    cached = _cached
-    if cached is not None and cached[0] == key:
-        read["calendar"] = cached[1]
-        return cached[1]
-    rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday))
-    overrides = {day: is_workday for day, is_workday in rows}
-    years = session.scalars(select(CalendarYear.year)).all()
-    calendar = WorkingCalendar(overrides, years)
-    _cached = (key, calendar)
+    cache = process_cache()
+    if cache is None or read.get("written"):
+        calendar = _build(session)
+    else:
+        generation = generations(session).calendar
+        cached = cache.get("calendar")
+        if cached is not None and cached[0] == generation:
+            calendar = cached[1]
+        else:
+            calendar = _build(session)
+            cache["calendar"] = (generation, calendar)
     read["calendar"] = calendar
     return calendar
 
 
-def _fingerprint(session: Session) -> tuple:
-    """What the calendar was built from, summed up in one statement (two aggregates as subqueries)."""
-    workdays = func.coalesce(func.sum(case((CalendarOverride.is_workday, 1), else_=0)), 0)
-    overrides = [select(aggregate).scalar_subquery() for aggregate in (
-        func.count(CalendarOverride.id), func.max(CalendarOverride.id), func.max(CalendarOverride.created_at),
-        workdays)]
-    years = [select(aggregate).scalar_subquery() for aggregate in (
-        func.count(CalendarYear.year), func.max(CalendarYear.year), func.max(CalendarYear.imported_at))]
-    return tuple(session.execute(select(*overrides, *years)).one())
+def _build(session: Session) -> WorkingCalendar:
+    rows = session.execute(select(CalendarOverride.day, CalendarOverride.is_workday))
+    overrides = {day: is_workday for day, is_workday in rows}
+    years = session.scalars(select(CalendarYear.year)).all()
+    return WorkingCalendar(overrides, years)
 
 
-def _invalidate(session: Session | None = None) -> None:
-    global _cached
-    _cached = None
-    if session is not None:
-        session.info.pop(_SESSION_KEY, None)
+def _invalidate(session: Session) -> None:
+    """This transaction changed the calendar: read it from its rows until it ends (the triggers
+    bumped the generation, which every process sees once it commits)."""
+    read = remembered(session, _SESSION_KEY)
+    read.clear()
+    read["written"] = True
+    forget_generations(session)
 
 
 # Within one transaction the calendar is read once (a request computing many
-# deadlines fingerprints the tables once); it is forgotten when the transaction ends.
+# deadlines reads the generation once); it is forgotten when the transaction ends.
 _SESSION_KEY = "agency_calendar"
 
 

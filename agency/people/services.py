@@ -1,17 +1,19 @@
 """Users, passwords and API tokens."""
 import hashlib
 import secrets
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from agency.audit.services import Actor, record
 from agency.catalog.models import Department
 from agency.errors import BadInput, NotFound, RuleViolation
+from agency.generations import generations, process_cache
 from agency.people.models import LIAISON_SLOTS, ROLES, ApiToken, User
 from agency.people.passwords import MESSAGES as PASSWORD_MESSAGES, password_problem
 
@@ -111,17 +113,90 @@ def issue_token(session: Session, now: datetime, user: User, hours: int) -> str:
     return token
 
 
-def user_for_token(session: Session, now: datetime, token: str) -> tuple[User, int] | None:
+@dataclass(frozen=True, slots=True)
+class UserSnapshot:
+    """A user's columns as read with their token: what an API request needs to know of its caller
+    (role, department, id) without an ORM object.  ``attach_user`` makes it the session's User."""
+
+    id: int
+    username: str
+    role: str
+    name: str
+    phone: str
+    email: str
+    organization: str
+    department_id: int | None
+    liaison_slot: str | None
+    on_leave: bool
+    skills: list
+    active: bool
+    session_nonce: str
+    created_at: datetime
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.username
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+
+_SNAPSHOT = tuple(getattr(User, f.name) for f in fields(UserSnapshot))
+_TOKENS_KEY = "tokens"
+_TOKENS_MAX = 10_000  # per process; beyond it, a token is read on each request until the next change
+
+
+def user_for_token(session: Session, now: datetime, token: str) -> tuple[UserSnapshot, int] | None:
     """The active user of a live (unrevoked, unexpired) token and the token's id, else None.
 
-    One statement, and no cache: every API request pays for it before doing anything else, and so
-    sees a revoked token or a deactivated user at once, in every process (STYLE.md).
+    Cached per process (agency.generations): a request pays one statement, the generations' read,
+    and reads the token and its user only when this process has not seen it under the current
+    ``people`` generation.  Revoking a token, deactivating a user or resetting a password bumps
+    that generation in the same transaction, so every process sees it on its next request; the
+    expiry is checked here against ``now`` on every request.
     """
+    digest = _token_digest(token)
+    cache = process_cache()
+    if cache is None:
+        found = _read_token(session, digest)
+    else:
+        generation = generations(session).people
+        tokens = cache.get(_TOKENS_KEY)
+        if tokens is None or tokens[0] != generation:
+            tokens = cache[_TOKENS_KEY] = (generation, {})  # every entry of an older generation dropped
+        found = tokens[1].get(digest)
+        if found is None:
+            found = _read_token(session, digest)
+            if found is not None and len(tokens[1]) < _TOKENS_MAX:
+                tokens[1][digest] = found
+    if found is None or found[2] <= now:
+        return None
+    return found[0], found[1]
+
+
+def _read_token(session: Session, digest: str) -> tuple[UserSnapshot, int, datetime] | None:
+    """The unrevoked token's user (if active), the token's id and expiry: one statement, columns only."""
     row = session.execute(
-        select(User, ApiToken.id).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None),
-               ApiToken.expires_at > now, User.active.is_(True))).first()
-    return (row[0], row[1]) if row is not None else None
+        select(*_SNAPSHOT, ApiToken.id, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True))).first()
+    if row is None:
+        return None
+    return UserSnapshot(*row[:-2]), row[-2], row[-1]
+
+
+def attach_user(session: Session, snapshot: UserSnapshot) -> User:
+    """The session's User for ``snapshot``, without a statement: the one already in the session, else
+    one built from the snapshot's columns as if just loaded (the rest, e.g. the password hash, loads
+    on first use)."""
+    key = session.identity_key(User, snapshot.id)
+    user = session.identity_map.get(key)
+    if user is None:
+        columns = {f.name: getattr(snapshot, f.name) for f in fields(UserSnapshot)}
+        user = User(**columns | {"skills": list(snapshot.skills)})  # the snapshot's list stays the cache's
+        make_transient_to_detached(user)
+        session.add(user)
+    return user
 
 
 def live_tokens(session: Session, now: datetime, user: User) -> list[ApiToken]:

@@ -77,9 +77,14 @@ TASK_ROW = (Task.id, Task.project_id, _PROJECT_NAME.label("project_name"), _STAG
             Task.outcome_reason, Task.opinion, Task.promised_days, Task.started_at, Task.deadline,
             Task.answered_at, Task.supplement_count, Task.escalated_at, Task.suspended_days_left, Task.supersedes_id,
             _LAST_MATERIALS.label("materials_requested"),
-            Task.warn_at, Task.warned_at)  # for clocks_due only (CLOCK_ONLY): not written out
+            Task.warn_at, Task.warned_at,  # for clocks_due only (CLOCK_ONLY): not written out
+            # whether a result or deferrals are to be read (NOT_WRITTEN): most pages of the inbox have
+            # neither, and then no statement reads them (two index probes a row instead)
+            select(TaskResult.id).where(TaskResult.task_id == Task.id).exists().label("has_result"),
+            select(Deferral.id).where(Deferral.task_id == Task.id).exists().label("has_deferrals"))
 
 CLOCK_ONLY = ("warn_at", "warned_at")
+NOT_WRITTEN = (*CLOCK_ONLY, "has_result", "has_deferrals")
 
 
 def task_rows(statement: Select) -> Select:
@@ -97,20 +102,27 @@ def dump_task_rows(rows) -> list[dict]:
     """
     now, tz = clock.now(), clock.hall_tz()
     calendar = get_calendar(db.session) if any(r.status in RUNNING_STATUSES for r in rows) else None
-    results, deferred = _results_and_deferrals([r.id for r in rows])
+    results, deferred = _results_and_deferrals([r.id for r in rows if r.has_result],
+                                                [r.id for r in rows if r.has_deferrals])
+    today = now.astimezone(tz).date()
     tasks = []
+    names = rows[0]._fields if rows else ()
     for row in rows:
-        task = dict(zip(row._fields, row))
-        task["working_days_left"] = Task.working_days_left(row, calendar, now, tz)  # the model's rule
+        task = dict(zip(names, row))
+        deadline = row.deadline.astimezone(tz)
+        # Task.working_days_left's rule, with the day of ``now`` worked out once for the page
+        task["working_days_left"] = (calendar.working_days_between(today, deadline.date())
+                                     if row.status in RUNNING_STATUSES and row.suspended_days_left is None else None)
         task["escalated"] = task.pop("escalated_at") is not None
-        for key in CLOCK_ONLY:
+        for key in NOT_WRITTEN:
             del task[key]
         task["suspended"] = row.suspended_days_left is not None
         if task["materials_requested"] is None:  # no supplement request
             task["materials_requested"] = []
-        for key in ("started_at", "deadline", "answered_at"):  # LocalDateTime
-            if task[key] is not None:
-                task[key] = task[key].astimezone(tz).isoformat()
+        task["deadline"] = deadline.isoformat()  # LocalDateTime
+        task["started_at"] = row.started_at.astimezone(tz).isoformat()
+        if row.answered_at is not None:
+            task["answered_at"] = row.answered_at.astimezone(tz).isoformat()
         owed = deferred.get(row.id, [])
         task["deferred"] = DeferralSchema(many=True).dump(owed) if owed else []
         result = results.get(row.id)
@@ -121,16 +133,18 @@ def dump_task_rows(rows) -> list[dict]:
     return tasks
 
 
-def _results_and_deferrals(task_ids: list[int]) -> tuple[dict, dict]:
-    """The page's results and deferrals by task id: two statements for the page, whatever its size."""
-    if not task_ids:
-        return {}, {}
+def _results_and_deferrals(with_result: list[int], with_deferrals: list[int]) -> tuple[dict, dict]:
+    """The page's results and deferrals by task id: a statement each for the page, whatever its size,
+    and none when no task of the page has one."""
     results = {r.task_id: r for r in db.session.execute(
         select(TaskResult.task_id, TaskResult.kind, TaskResult.number, TaskResult.issued_on, TaskResult.sha256)
-        .where(TaskResult.task_id.in_(task_ids)))}
+        .where(TaskResult.task_id.in_(with_result)))} if with_result else {}
     deferred: dict[int, list] = {}
-    for deferral in db.session.scalars(select(Deferral).where(Deferral.task_id.in_(task_ids)).order_by(Deferral.id)):
-        deferred.setdefault(deferral.task_id, []).append(deferral)
+    if with_deferrals:
+        for deferral in db.session.execute(
+                select(Deferral.task_id, Deferral.name, Deferral.until, Deferral.supplied_at, Deferral.awaiting_task_id)
+                .where(Deferral.task_id.in_(with_deferrals)).order_by(Deferral.id)):  # rows: DeferralSchema's fields
+            deferred.setdefault(deferral.task_id, []).append(deferral)
     return results, deferred
 
 

@@ -160,8 +160,8 @@ def test_an_expired_token_is_401(client, make_user, clock):
     assert response.get_json()["error"]["code"] == "unauthorized"
 
 
-def test_a_revoked_token_or_a_deactivated_user_is_401_and_a_token_costs_one_statement(client, session, make_user,
-                                                                                       clock):
+def test_a_revoked_token_or_a_deactivated_user_is_401_and_a_cached_token_costs_one_statement(client, session,
+                                                                                              make_user, clock):
     from sqlalchemy import event
 
     from agency.people.models import ApiToken
@@ -169,22 +169,34 @@ def test_a_revoked_token_or_a_deactivated_user_is_401_and_a_token_costs_one_stat
     clock.set("2026-11-23T09:00:00+08:00")
     headers = {"Authorization": "Bearer " + client.post(
         "/api/v1/auth/token", json={"username": "qian.agent", "password": PASSWORD}).get_json()["token"]}
-    sent = []
 
-    def capture(conn, cursor, statement, *args):
-        sent.append(statement)
+    def statements() -> list[str]:
+        sent = []
+        session.commit()  # a request of its own transaction (the test's app context outlives requests)
 
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        assert client.get("/api/v1/departments", headers=headers).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
-    assert "FROM users JOIN api_tokens" in sent[0]  # the token and its user at once
-    assert not any("api_tokens" in s or "FROM users" in s for s in sent[1:]), sent
+        def capture(conn, cursor, statement, *args):
+            sent.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            assert client.get("/api/v1/departments", headers=headers).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        return sent
+
+    first = statements()
+    assert "FROM cache_generations" in first[0]  # what the caches were built under (agency.generations)
+    assert "FROM users JOIN api_tokens" in first[1]  # then the token and its user at once
+    assert not any("api_tokens" in s or "FROM users" in s for s in first[2:]), first
+    again = statements()  # the same token: the generations only
+    assert "FROM cache_generations" in again[0]
+    assert not any("api_tokens" in s or "users" in s for s in again), again
     user.active = False
     session.commit()
     assert client.get("/api/v1/departments", headers=headers).status_code == 401
     user.active = True
+    session.commit()
+    assert client.get("/api/v1/departments", headers=headers).status_code == 200
     session.scalar(select(ApiToken).where(ApiToken.user_id == user.id)).revoked_at = agency_clock.now()
     session.commit()
     assert client.get("/api/v1/departments", headers=headers).status_code == 401
