@@ -33,6 +33,7 @@ def refused_field(anchor: str) -> str | None:
 
 def _take() -> None:
     """On a page view, take the message meant for it (once); a message for another page is dropped."""
+    setattr(g, KEY, None)
     if KEY in session and request.method == "GET" and not request.path.startswith(("/static/", "/api/")):
         value = session.pop(KEY)
         if value.get("path") == request.path:
@@ -62,11 +63,18 @@ def _drain() -> None:
         pass
 
 
+def readable_size(size: int) -> str:
+    """10 MB, 512 KB: the limit as people say it."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
 def too_large_page():
     """A page upload over MAX_CONTENT_LENGTH: back to the form, the message at the upload field."""
     _drain()
-    limit_mb = current_app.config["MAX_UPLOAD_BYTES"] / (1024 * 1024)
-    message = _("文件过大：每个文件不能超过 %(mb)s MB，请压缩或拆分后重新上传。", mb=f"{limit_mb:g}")
+    message = _("文件过大：每个文件不能超过 %(size)s，请压缩或拆分后重新上传。",
+                size=readable_size(current_app.config["MAX_UPLOAD_BYTES"]))
     anchor = request.args.get("field", "")
     target = back_path()
     path = urlsplit(target).path
