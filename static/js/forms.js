@@ -46,17 +46,27 @@
     Array.prototype.forEach.call(document.querySelectorAll("form[" + BUSY + "]"), release);
   });
 
-  function firstError() {
-    var main = document.getElementById("main") || document.body;
-    return main.querySelector(".has-error, [aria-invalid=true], .error, .flash-error");
+  var FIELDS = "input:not([type=hidden]):not([disabled]), select, textarea";
+
+  // The first field marked wrong (aria-invalid, or inside .has-error); else the first message.
+  function firstError(main) {
+    var marked = main.querySelector("[aria-invalid=true]");
+    var holders = main.querySelectorAll(".has-error");
+    for (var i = 0; i < holders.length && !marked; i++) { marked = holders[i].querySelector(FIELDS); }
+    if (marked) { return {field: marked, holder: marked.closest(".has-error, .field, td") || marked}; }
+    var message = main.querySelector(".error, .flash-error");
+    return message ? {field: null, holder: message} : null;
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    var error = firstError();
-    if (!error) { return; }
-    var holder = error.closest(".has-error, .field, fieldset, td, form") || error;
-    var field = holder.querySelector("input:not([type=hidden]):not([disabled]), select, textarea");
-    holder.scrollIntoView({block: "center"});
-    if (field) { field.focus({preventScroll: true}); }
-  });
+  function goToFirstError() {
+    var found = firstError(document.getElementById("main") || document.body);
+    if (!found || (found.field && document.activeElement === found.field)) { return; }
+    found.holder.scrollIntoView({block: "center"});
+    if (found.field) { found.field.focus({preventScroll: true}); }
+  }
+
+  // Once the page is parsed, and again after load: the browser's own jump to the URL's #anchor (the
+  // form's section) comes in between and would take the focus back to the page.
+  document.addEventListener("DOMContentLoaded", goToFirstError);
+  window.addEventListener("load", function () { window.setTimeout(goToFirstError, 0); });
 }());
