@@ -23,6 +23,8 @@ Per party:
   delivery (between the enterprise and the hall), visits, shipments, the contact card, other
   departments' tasks, opinions, supplement requests, results and ratings, complaints, pre-review,
   handover or assignment events.
+
+Comments on a task (agency.comments) follow its task; the enterprise reads only the public ones.
 """
 from dataclasses import dataclass, field
 from functools import cached_property
