@@ -190,24 +190,28 @@ def show(meeting_id):
 
 def _render_show(meeting: Meeting, status: int = 200, close_form: CloseForm | None = None,
                  close_error: str | None = None, *, record_rows: dict | None = None,
-                 record_errors: dict | None = None, record_error: str | None = None):
+                 record_errors: dict | None = None, record_error: str | None = None, **forms):
     """The meeting page; a refused close or record re-renders it with what was typed and the reasons."""
     user = _me()
     now = clock.now()
     is_agent = is_assigned_agent(user, meeting.project)
     mine = meeting.invitation_for(user.department_id) if user.role == "liaison" else None
-    reschedule_form = RescheduleForm(formdata=None)
-    if meeting.starts_at:
-        reschedule_form.starts_at.data = clock.local(meeting.starts_at).replace(tzinfo=None)
-        reschedule_form.place.data = meeting.place
-    confirm_form = ConfirmForm(formdata=None, data={"representative": mine.representative if mine else ""})
-    opinion_form = OpinionForm(formdata=None, data={"decision": mine.written_decision or "consent",
-                                                    "opinion": mine.written_opinion} if mine else None)
+    reschedule_form = forms.get("reschedule_form")
+    if reschedule_form is None:
+        reschedule_form = RescheduleForm(formdata=None)
+        if meeting.starts_at:
+            reschedule_form.starts_at.data = clock.local(meeting.starts_at).replace(tzinfo=None)
+            reschedule_form.place.data = meeting.place
+    confirm_form = forms.get("confirm_form") or ConfirmForm(
+        formdata=None, data={"representative": mine.representative if mine else ""})
+    opinion_form = forms.get("opinion_form") or OpinionForm(
+        formdata=None, data={"decision": mine.written_decision or "consent", "opinion": mine.written_opinion}
+        if mine else None)
     return render_template(
         "meetings/show.html", meeting=meeting, now=now, is_agent=is_agent, mine=mine,
         warnings=rules.meeting_warnings(get_calendar(db.session), meeting, now) if meeting.status == "scheduled" else [],
         due_by=rules.latest_due_delivery(get_calendar(db.session), meeting.starts_at),
-        reschedule_form=reschedule_form, cancel_form=CancelForm(formdata=None),
+        reschedule_form=reschedule_form, cancel_form=forms.get("cancel_form") or CancelForm(formdata=None),
         close_form=close_form or CloseForm(formdata=None), close_error=close_error,
         unrecorded={i.id for i in rules.unrecorded(meeting)} if close_error else set(),
         confirm_form=confirm_form, opinion_form=opinion_form, decisions=DECISION_LABELS,
@@ -316,21 +320,32 @@ def close(meeting_id):
     return redirect(url_for("meetings.minutes", meeting_id=meeting_id))
 
 
+def _refused(meeting_id: int, error: DomainError, form, name: str, messages: dict):
+    """A form refused by the service: shown again as typed, the reason at its field (else the page's flash)."""
+    db.session.rollback()
+    field = next((f for f in (error.fields or {}) if f in messages and f in form), None)
+    if field is None or isinstance(error, TransitionNotAllowed):
+        _failed(error)
+        return _back(meeting_id)
+    form[field].errors = [*form[field].errors, str(messages[field])]
+    return _render_show(get_meeting(db.session, _me(), meeting_id), error.status, **{name: form})
+
+
 @bp.post("/<int:meeting_id>/reschedule")
 @role_required("agent")
 def reschedule(meeting_id):
     meeting = _agent_meeting(meeting_id)
     form = RescheduleForm()
-    if not form.validate():
-        flash(_("请填写新的会议时间。"), "error")
-        return _back(meeting_id)
+    if not form.validate_on_submit():
+        return _render_show(meeting, 400, reschedule_form=form)
     try:
         services.reschedule_meeting(db.session, clock.now(), _me(), meeting, _local(form.starts_at.data),
                                     form.place.data)
         db.session.commit()
-        flash(_("会议已改期，已重新送达邀请。"), "success")
     except DomainError as exc:
-        _failed(exc)
+        return _refused(meeting_id, exc, form, "reschedule_form",
+                        {"starts_at": _("会议时间须晚于当前时间；联合预审与联审会议须在工作日召开。")})
+    flash(_("会议已改期，已重新送达邀请。"), "success")
     return _back(meeting_id)
 
 
@@ -339,12 +354,14 @@ def reschedule(meeting_id):
 def cancel(meeting_id):
     meeting = _agent_meeting(meeting_id)
     form = CancelForm()
+    if not form.validate_on_submit():
+        return _render_show(meeting, 400, cancel_form=form)
     try:
         services.cancel_meeting(db.session, clock.now(), _me(), meeting, form.reason.data or "")
         db.session.commit()
-        flash(_("会议已取消，已通知受邀部门。"), "success")
     except DomainError as exc:
-        _failed(exc)
+        return _refused(meeting_id, exc, form, "cancel_form", {"reason": _("请填写取消原因")})
+    flash(_("会议已取消，已通知受邀部门。"), "success")
     return _back(meeting_id)
 
 
@@ -353,12 +370,14 @@ def cancel(meeting_id):
 def confirm(meeting_id):
     meeting = get_meeting(db.session, _me(), meeting_id)
     form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _render_show(meeting, 400, confirm_form=form)
     try:
         services.confirm_attendance(db.session, clock.now(), _me(), meeting, None, form.representative.data or "")
         db.session.commit()
-        flash(_("已确认出席。"), "success")
     except DomainError as exc:
-        _failed(exc)
+        return _refused(meeting_id, exc, form, "confirm_form", {"representative": _("请填写出席代表姓名")})
+    flash(_("已确认出席。"), "success")
     return _back(meeting_id)
 
 
@@ -367,13 +386,17 @@ def confirm(meeting_id):
 def opinion(meeting_id):
     meeting = get_meeting(db.session, _me(), meeting_id)
     form = OpinionForm()
+    if not form.validate_on_submit():
+        return _render_show(meeting, 400, opinion_form=form)
     try:
         services.submit_opinion(db.session, clock.now(), _me(), meeting, None, form.decision.data or "",
                                 form.opinion.data or "")
         db.session.commit()
-        flash(_("书面意见已提交。"), "success")
     except DomainError as exc:
-        _failed(exc)
+        return _refused(meeting_id, exc, form, "opinion_form",
+                        {"opinion": _("附条件同意请写明条件；反对请写明理由；需补正请列明材料"),
+                         "decision": _("请选择有效的书面意见")})
+    flash(_("书面意见已提交。"), "success")
     return _back(meeting_id)
 
 

@@ -100,3 +100,31 @@ def test_an_identical_meeting_is_refused_and_a_same_day_one_is_confirmed(session
     assert "同一天已安排了该项目的联审会议" in page and 'name="confirm_similar"' in page and meetings(session) == 1
     confirmed = schedule(client, project, starts_at="2026-11-25T14:00", confirm_similar="1")
     assert confirmed.status_code == 302 and meetings(session) == 2
+
+
+def test_the_liaisons_and_the_agents_other_meeting_forms_come_back_as_typed(session, make_meeting, client, login,
+                                                                            clock):
+    meeting = make_meeting(codes=["FGW", "ZRGH"])
+    path = f"/meetings/{meeting.id}"
+    clock.set(MONDAY)
+    login("fgw_a")
+    page = html(client.get(path))
+    nameless = client.post(f"{path}/confirm", data={"csrf_token": read_csrf(page), "representative": "  "})
+    assert nameless.status_code == 400 and "请填写出席代表姓名" in html(nameless)
+    reasonless = client.post(f"{path}/opinion", data={"csrf_token": read_csrf(page),
+                                                      "decision": "consent_with_conditions", "opinion": ""})
+    page = html(reasonless)
+    assert reasonless.status_code == 400 and '<option selected value="consent_with_conditions">' in page
+    assert re.search(r'<div class="field has-error[^"]*">\s*<label for="opinion">', page)
+
+    login("agent")
+    page = html(client.get(path))
+    past = client.post(f"{path}/reschedule", data={"csrf_token": read_csrf(page), "starts_at": "2026-11-20T09:00",
+                                                   "place": "五楼会议室"})
+    page = html(past)
+    assert past.status_code == 422 and 'value="2026-11-20T09:00"' in page and 'value="五楼会议室"' in page
+    assert "会议时间须晚于当前时间" in page
+    empty = client.post(f"{path}/cancel", data={"csrf_token": read_csrf(page), "reason": ""})
+    assert empty.status_code == 400 and "请填写取消原因" in html(empty)
+    session.expire_all()
+    assert session.get(Meeting, meeting.id).status == "scheduled"
