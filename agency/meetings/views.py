@@ -247,7 +247,10 @@ def check_attendance(meeting: Meeting, rows: dict[str, dict]) -> dict[str, dict]
         mine = errors.setdefault(code, {})
         attendance, decision = row["attendance"], row["decision"]
         if attendance not in ("present", "absent"):
-            if decision or row["opinion"].strip() or row["representative"].strip():
+            # typed for a department left unrecorded (what the page filled in from before does not count)
+            typed = (decision or row["opinion"].strip() not in ("", invitation.opinion or "")
+                     or row["representative"].strip() not in ("", invitation.representative or ""))
+            if typed:
                 mine["attendance"] = _("请选择出席或缺席")
             continue
         if attendance == "present" and not decision and not invitation.has_written_opinion:

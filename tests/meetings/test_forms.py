@@ -128,3 +128,22 @@ def test_the_liaisons_and_the_agents_other_meeting_forms_come_back_as_typed(sess
     assert empty.status_code == 400 and "请填写取消原因" in html(empty)
     session.expire_all()
     assert session.get(Meeting, meeting.id).status == "scheduled"
+
+
+def test_a_department_left_unrecorded_with_its_confirmed_representative_is_no_error(session, make_meeting, client,
+                                                                                      login, clock):
+    """The form fills in the representative a liaison confirmed; recording only the others stays allowed."""
+    from agency.meetings.services import confirm_attendance
+    from tests.meetings.conftest import MONDAY as monday
+    meeting = make_meeting(codes=["FGW", "ZRGH"])
+    fgw = next(i for i in meeting.invitations if i.department.code == "FGW")
+    confirm_attendance(session, at(monday, hours=1), fgw.liaison, meeting, None, "王科长")
+    session.commit()
+    clock.set(at(WEDNESDAY, hours=2))
+    login("agent")
+    path = f"/meetings/{meeting.id}"
+    page = html(client.get(path))
+    assert 'value="王科长"' in row_of(page, "FGW")
+    done = client.post(f"{path}/record", data={"csrf_token": read_csrf(page), "representative-FGW": "王科长",
+                                               "attendance-ZRGH": "absent"})
+    assert done.status_code == 302
