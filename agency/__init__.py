@@ -55,13 +55,16 @@ def create_app(config: str | type | None = None) -> Flask:
     from agency.results import api as results_api, views as results_views
     from agency.visits import api as visits_api, views as visits_views
     from agency.guide import api as guide_api, views as guide_views
+    from agency.comments import api as comments_api, views as comments_views
     app.register_blueprint(materials_views.bp)
     app.register_blueprint(results_views.bp)
     app.register_blueprint(visits_views.bp)
     app.register_blueprint(guide_views.bp)
     from agency.jobs import views as jobs_views
     app.register_blueprint(jobs_views.bp)
+    app.register_blueprint(comments_views.bp)
     api.init_app(app, [people_api.blp, people_api.users_blp, catalog_api.blp, calendar_api.blp, projects_api.blp,
                        tasks_api.blp, director_api.blp, supervision_api.blp, enterprise_api.blp, meetings_api.blp,
-                       materials_api.blp, results_api.blp, visits_api.blp, guide_api.blp])
+                       materials_api.blp, results_api.blp, visits_api.blp, guide_api.blp,
+                       comments_api.blp])
     return app

@@ -14,3 +14,4 @@ from agency.tasks.models import MaterialFile, SupplementRequest, Task  # noqa: F
 from agency.materials.models import Deferral, ProjectMaterial  # noqa: F401
 from agency.results.models import Shipment, TaskResult  # noqa: F401
 from agency.visits.models import Visit  # noqa: F401
+from agency.comments.models import TaskComment  # noqa: F401

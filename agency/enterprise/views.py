@@ -31,6 +31,7 @@ from agency.web.errors import page_message
 from agency.web.filters import USER_DATA
 from agency.web.nav import ROLE_LABELS
 from agency.web.listing import ListArgs, paginate, within
+from agency.web.refusals import ANCHOR, refuse_field
 
 bp = Blueprint("enterprise", __name__)
 
@@ -162,10 +163,16 @@ def rate(project_id: int):
 def upload(task_id: int):
     task = get_task(db.session, _me(), task_id)
     form = UploadForm()
-    target = project_url(task.project_id) + f"#materials-{task.id}"
-    if not form.validate_on_submit():
-        flash(str(UPLOAD_MESSAGES[400]) if form.csrf_token.errors == [] else _("表单已过期，请重试。"), "error")
+    # A refused upload comes back to its own form (agency.web.refusals), not to the top of the page.
+    anchor = request.args.get("field", "")
+    anchor = anchor if ANCHOR.match(anchor) else f"materials-{task.id}"
+    target = project_url(task.project_id) + f"#{anchor}"
+
+    def refused(message: str):
+        refuse_field(project_url(task.project_id), anchor, message)
         return redirect(target)
+    if not form.validate_on_submit():
+        return refused(str(UPLOAD_MESSAGES[400]) if form.csrf_token.errors == [] else _("表单已过期，请重试。"))
     try:
         row = services.upload_material(db.session, clock.now(), _me(), task, form.material.data,
                                        form.file.data.filename, form.file.data.stream)
@@ -173,8 +180,7 @@ def upload(task_id: int):
         if isinstance(error, (NotFound, Forbidden)):  # not this user's to do (R7): the error page, not a flash
             raise
         db.session.rollback()
-        flash(str(UPLOAD_MESSAGES.get(error.status) or page_message(error)), "error")
-        return redirect(target)
+        return refused(str(UPLOAD_MESSAGES.get(error.status) or page_message(error)))
     commit_or_discard(row)
     message = _("已上传“%(material)s”：%(name)s", material=row.material, name=row.filename)
     if task.status != "supplement":

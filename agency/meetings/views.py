@@ -202,23 +202,60 @@ def schedule():
     open_codes = sorted({t.department.code for t in project.tasks if t.status in OPEN_STATUSES})
     if request.method == "GET":
         form.departments.data = open_codes
-    error = None
+    error, identical, similar = None, None, []
     if form.validate_on_submit():
-        try:
-            meeting = services.schedule_meeting(
-                db.session, clock.now(), _me(), project, kind=form.kind.data, starts_at=_local(form.starts_at.data),
-                place=form.place.data, department_codes=form.departments.data or None)
-            warnings = rules.meeting_warnings(get_calendar(db.session), meeting, clock.now())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            error = page_message(exc)
+        starts_at = _local(form.starts_at.data)
+        identical, similar = similar_meetings(project, form.kind.data, starts_at)
+        if not form.departments.data:  # an empty choice never means "the defaults" on the page
+            form.departments.errors = [_("请至少勾选一个邀请部门")]
+        elif identical is not None:
+            form.starts_at.errors = [_("该项目在这一时间已安排了同类会议，请改期或查看已安排的会议。")]
+        elif similar and not request.form.get("confirm_similar"):
+            pass  # warned on the page: the agent confirms or goes back
         else:
-            flash(_("会议已安排，邀请正通过各部门队列送达。"), "success")
-            for warning in warnings:
-                flash(warning, "warning")
-            return redirect(url_for("meetings.show", meeting_id=meeting.id))
-    return render_template("meetings/schedule.html", form=form, project=project, error=error, open_codes=open_codes)
+            try:
+                meeting = services.schedule_meeting(
+                    db.session, clock.now(), _me(), project, kind=form.kind.data, starts_at=starts_at,
+                    place=form.place.data, department_codes=form.departments.data)
+                warnings = rules.meeting_warnings(get_calendar(db.session), meeting, clock.now())
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                error = _schedule_refusal(exc)
+            else:
+                flash(_("会议已安排，邀请正通过各部门队列送达。"), "success")
+                for warning in warnings:
+                    flash(warning, "warning")
+                return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return render_template("meetings/schedule.html", form=form, project=project, error=error, open_codes=open_codes,
+                           identical=identical, similar=similar)
+
+
+def similar_meetings(project: Project, kind: str, starts_at: datetime) -> tuple[Meeting | None, list[Meeting]]:
+    """A live meeting of the project and kind at the same time (the database allows one), and those on the
+    same day at another time (a likely double entry: the page asks before scheduling another)."""
+    day = clock.local(starts_at).date()
+    start = datetime.combine(day, time(), tzinfo=clock.hall_tz())
+    rows = db.session.scalars(select(Meeting).where(
+        Meeting.project_id == project.id, Meeting.kind == kind, Meeting.status != "cancelled",
+        Meeting.starts_at >= start, Meeting.starts_at < start + timedelta(days=1)).order_by(Meeting.starts_at)).all()
+    identical = next((m for m in rows if m.starts_at == starts_at), None)
+    return identical, [m for m in rows if m is not identical]
+
+
+def _schedule_refusal(error: DomainError) -> str:
+    """A refusal of schedule_meeting, said to a person (the API says it in English)."""
+    fields = error.fields or {}
+    if "starts_at" in fields:
+        if isinstance(error, TransitionNotAllowed):
+            return _("该项目在这一时间已安排了同类会议。")
+        return (_("会议时间不能早于当前时间。") if "future" in str(fields["starts_at"])
+                else _("联合预审与联审会议须安排在工作日。"))
+    if "department_codes" in fields:
+        return _("所选部门中有部门没有可接收邀请的联络员，请联系大厅主任设置A角或B角。")
+    if isinstance(error, TransitionNotAllowed):
+        return _("项目已办结或终止，不能再安排会议。")
+    return page_message(error)
 
 
 # -- one meeting ---------------------------------------------------------------------------------------------
@@ -231,27 +268,33 @@ def show(meeting_id):
 
 
 def _render_show(meeting: Meeting, status: int = 200, close_form: CloseForm | None = None,
-                 close_error: str | None = None):
-    """The meeting page; a refused close re-renders it with the typed conclusion and the reason."""
+                 close_error: str | None = None, *, record_rows: dict | None = None,
+                 record_errors: dict | None = None, record_error: str | None = None, **forms):
+    """The meeting page; a refused close or record re-renders it with what was typed and the reasons."""
     user = _me()
     now = clock.now()
     is_agent = is_assigned_agent(user, meeting.project)
     mine = meeting.invitation_for(user.department_id) if user.role == "liaison" else None
-    reschedule_form = RescheduleForm(formdata=None)
-    if meeting.starts_at:
-        reschedule_form.starts_at.data = clock.local(meeting.starts_at).replace(tzinfo=None)
-        reschedule_form.place.data = meeting.place
-    confirm_form = ConfirmForm(formdata=None, data={"representative": mine.representative if mine else ""})
-    opinion_form = OpinionForm(formdata=None, data={"decision": mine.written_decision or "consent",
-                                                    "opinion": mine.written_opinion} if mine else None)
+    reschedule_form = forms.get("reschedule_form")
+    if reschedule_form is None:
+        reschedule_form = RescheduleForm(formdata=None)
+        if meeting.starts_at:
+            reschedule_form.starts_at.data = clock.local(meeting.starts_at).replace(tzinfo=None)
+            reschedule_form.place.data = meeting.place
+    confirm_form = forms.get("confirm_form") or ConfirmForm(
+        formdata=None, data={"representative": mine.representative if mine else ""})
+    opinion_form = forms.get("opinion_form") or OpinionForm(
+        formdata=None, data={"decision": mine.written_decision or "consent", "opinion": mine.written_opinion}
+        if mine else None)
     return render_template(
         "meetings/show.html", meeting=meeting, now=now, is_agent=is_agent, mine=mine,
         warnings=rules.meeting_warnings(get_calendar(db.session), meeting, now) if meeting.status == "scheduled" else [],
         due_by=rules.latest_due_delivery(get_calendar(db.session), meeting.starts_at),
-        reschedule_form=reschedule_form, cancel_form=CancelForm(formdata=None),
+        reschedule_form=reschedule_form, cancel_form=forms.get("cancel_form") or CancelForm(formdata=None),
         close_form=close_form or CloseForm(formdata=None), close_error=close_error,
         unrecorded={i.id for i in rules.unrecorded(meeting)} if close_error else set(),
         confirm_form=confirm_form, opinion_form=opinion_form, decisions=DECISION_LABELS,
+        record_rows=record_rows or {}, record_errors=record_errors or {}, record_error=record_error,
         can_write=mine is not None and meeting.status == "scheduled" and now < meeting.starts_at), status
 
 
@@ -266,28 +309,73 @@ def _back(meeting_id: int, anchor: str = ""):
     return redirect(url_for("meetings.show", meeting_id=meeting_id) + anchor)
 
 
+RECORD_FIELDS = ("attendance", "representative", "decision", "opinion", "findings")
+
+
+def posted_attendance(meeting: Meeting) -> dict[str, dict]:
+    """The record form as typed, one row per invited department (code -> its fields)."""
+    return {i.department.code: {name: request.form.get(f"{name}-{i.department.code}", "") for name in RECORD_FIELDS}
+            for i in meeting.invitations}
+
+
+def check_attendance(meeting: Meeting, rows: dict[str, dict]) -> dict[str, dict]:
+    """The record form's mistakes, by department and field, said as the service would refuse them."""
+    errors: dict[str, dict] = {}
+    for invitation in meeting.invitations:
+        code, row = invitation.department.code, rows[invitation.department.code]
+        mine = errors.setdefault(code, {})
+        attendance, decision = row["attendance"], row["decision"]
+        if attendance not in ("present", "absent"):
+            # typed for a department left unrecorded (what the page filled in from before does not count)
+            typed = (decision or row["opinion"].strip() not in ("", invitation.opinion or "")
+                     or row["representative"].strip() not in ("", invitation.representative or ""))
+            if typed:
+                mine["attendance"] = _("请选择出席或缺席")
+            continue
+        if attendance == "present" and not decision and not invitation.has_written_opinion:
+            mine["decision"] = _("出席部门须选择表态")
+        if decision and decision not in DECISION_LABELS:
+            mine["decision"] = _("请选择有效的表态")
+        elif decision and decision != "consent" and not row["opinion"].strip():
+            mine["opinion"] = _("附条件同意、反对或需补正时须填写意见")
+    errors = {code: fields for code, fields in errors.items() if fields}
+    if not errors and not any(r["attendance"] in ("present", "absent") for r in rows.values()):
+        errors[""] = {"attendance": _("请至少记录一个部门的出席或缺席")}
+    return errors
+
+
 @bp.post("/<int:meeting_id>/record")
 @role_required("agent")
 def record(meeting_id):
+    """Record attendance; a mistake shows the form again as typed, each message at its field."""
     meeting = _agent_meeting(meeting_id)
-    entries = []
-    for invitation in meeting.invitations:
-        code = invitation.department.code
-        attendance = request.form.get(f"attendance-{code}")
-        if attendance not in ("present", "absent"):
-            continue
-        entries.append({"department_code": code, "present": attendance == "present",
-                        "decision": request.form.get(f"decision-{code}") or None,
-                        "opinion": request.form.get(f"opinion-{code}", ""),
-                        "findings": request.form.get(f"findings-{code}"),
-                        "representative": request.form.get(f"representative-{code}") or None})
+    rows = posted_attendance(meeting)
+    errors = check_attendance(meeting, rows)
+    if errors:
+        return _render_show(meeting, 400, record_rows=rows, record_errors=errors,
+                            record_error=_("到会情况未保存，请按提示修改。"))
+    entries = [{"department_code": code, "present": row["attendance"] == "present",
+                "decision": row["decision"] or None, "opinion": row["opinion"],
+                "findings": row["findings"] if meeting.kind == "site_survey" else None,
+                "representative": row["representative"] or None}
+               for code, row in rows.items() if row["attendance"] in ("present", "absent")]
     try:
         services.record_attendance(db.session, clock.now(), _me(), meeting, entries)
         db.session.commit()
-        flash(_("到会情况已记录。"), "success")
     except DomainError as exc:
-        _failed(exc)
+        db.session.rollback()
+        return _render_show(get_meeting(db.session, _me(), meeting_id), exc.status, record_rows=rows,
+                            record_error=_("到会情况未保存：%(reason)s", reason=_record_refusal(exc)))
+    flash(_("到会情况已记录。"), "success")
     return _back(meeting_id, "#record")
+
+
+def _record_refusal(error: DomainError) -> str:
+    if isinstance(error, TransitionNotAllowed):
+        return _("会议已闭会或已取消，不能再记录。")
+    if isinstance(error, RuleViolation):
+        return _("会议开始后才能记录到会情况。")
+    return _("提交的内容不完整，请检查后重试。")
 
 
 @bp.post("/<int:meeting_id>/close")
@@ -314,21 +402,32 @@ def close(meeting_id):
     return redirect(url_for("meetings.minutes", meeting_id=meeting_id))
 
 
+def _refused(meeting_id: int, error: DomainError, form, name: str, messages: dict):
+    """A form refused by the service: shown again as typed, the reason at its field (else the page's flash)."""
+    db.session.rollback()
+    field = next((f for f in (error.fields or {}) if f in messages and f in form), None)
+    if field is None or isinstance(error, TransitionNotAllowed):
+        _failed(error)
+        return _back(meeting_id)
+    form[field].errors = [*form[field].errors, str(messages[field])]
+    return _render_show(get_meeting(db.session, _me(), meeting_id), error.status, **{name: form})
+
+
 @bp.post("/<int:meeting_id>/reschedule")
 @role_required("agent")
 def reschedule(meeting_id):
     meeting = _agent_meeting(meeting_id)
     form = RescheduleForm()
-    if not form.validate():
-        flash(_("请填写新的会议时间。"), "error")
-        return _back(meeting_id)
+    if not form.validate_on_submit():
+        return _render_show(meeting, 400, reschedule_form=form)
     try:
         services.reschedule_meeting(db.session, clock.now(), _me(), meeting, _local(form.starts_at.data),
                                     form.place.data)
         db.session.commit()
-        flash(_("会议已改期，已重新送达邀请。"), "success")
     except DomainError as exc:
-        _failed(exc)
+        return _refused(meeting_id, exc, form, "reschedule_form",
+                        {"starts_at": _("会议时间须晚于当前时间；联合预审与联审会议须在工作日召开。")})
+    flash(_("会议已改期，已重新送达邀请。"), "success")
     return _back(meeting_id)
 
 
@@ -337,12 +436,14 @@ def reschedule(meeting_id):
 def cancel(meeting_id):
     meeting = _agent_meeting(meeting_id)
     form = CancelForm()
+    if not form.validate_on_submit():
+        return _render_show(meeting, 400, cancel_form=form)
     try:
         services.cancel_meeting(db.session, clock.now(), _me(), meeting, form.reason.data or "")
         db.session.commit()
-        flash(_("会议已取消，已通知受邀部门。"), "success")
     except DomainError as exc:
-        _failed(exc)
+        return _refused(meeting_id, exc, form, "cancel_form", {"reason": _("请填写取消原因")})
+    flash(_("会议已取消，已通知受邀部门。"), "success")
     return _back(meeting_id)
 
 
@@ -351,12 +452,14 @@ def cancel(meeting_id):
 def confirm(meeting_id):
     meeting = get_meeting(db.session, _me(), meeting_id)
     form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _render_show(meeting, 400, confirm_form=form)
     try:
         services.confirm_attendance(db.session, clock.now(), _me(), meeting, None, form.representative.data or "")
         db.session.commit()
-        flash(_("已确认出席。"), "success")
     except DomainError as exc:
-        _failed(exc)
+        return _refused(meeting_id, exc, form, "confirm_form", {"representative": _("请填写出席代表姓名")})
+    flash(_("已确认出席。"), "success")
     return _back(meeting_id)
 
 
@@ -365,13 +468,17 @@ def confirm(meeting_id):
 def opinion(meeting_id):
     meeting = get_meeting(db.session, _me(), meeting_id)
     form = OpinionForm()
+    if not form.validate_on_submit():
+        return _render_show(meeting, 400, opinion_form=form)
     try:
         services.submit_opinion(db.session, clock.now(), _me(), meeting, None, form.decision.data or "",
                                 form.opinion.data or "")
         db.session.commit()
-        flash(_("书面意见已提交。"), "success")
     except DomainError as exc:
-        _failed(exc)
+        return _refused(meeting_id, exc, form, "opinion_form",
+                        {"opinion": _("附条件同意请写明条件；反对请写明理由；需补正请列明材料"),
+                         "decision": _("请选择有效的书面意见")})
+    flash(_("书面意见已提交。"), "success")
     return _back(meeting_id)
 
 

@@ -23,6 +23,8 @@ Per party:
   delivery (between the enterprise and the hall), visits, shipments, the contact card, other
   departments' tasks, opinions, supplement requests, results and ratings, complaints, pre-review,
   handover or assignment events.
+
+Comments on a task (agency.comments) follow its task; the enterprise reads only the public ones.
 """
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -153,6 +155,9 @@ class ProjectView:
             "escalation": select(Escalation.id, Escalation.task_id).where(Escalation.project_id == pid),
         }
         owners = {kind: dict(self.session.execute(statement).all()) for kind, statement in rows.items()}
+        from agency.comments.models import TaskComment
+        owners["taskcomment"] = {row.id: (row.task_id, row.internal) for row in self.session.execute(
+            select(TaskComment.id, TaskComment.task_id, TaskComment.internal).where(TaskComment.project_id == pid))}
         owners["materialfile"] = {row.id: (row.task_id, row.material) for row in self.session.execute(
             select(MaterialFile.id, MaterialFile.task_id, MaterialFile.material).where(MaterialFile.project_id == pid))}
         return owners
@@ -175,12 +180,17 @@ class ProjectView:
             "dissatisfactionnotice": lambda: oid in self.notice_ids,
             "complaint": lambda: oid in self.complaint_ids,
             "materialfile": lambda: self._sees_file(*owners["materialfile"].get(oid, (None, None))),
+            "taskcomment": lambda: self._sees_comment(*owners["taskcomment"].get(oid, (None, True))),
         }
         if kind in by_object:
             return by_object[kind]() and (self.party != "enterprise" or action not in INTERNAL)
         if self.party == "liaison":
             return self._lifecycle(event)
         return self.party != "enterprise" or action not in INTERNAL
+
+    def _sees_comment(self, task_id, internal) -> bool:
+        """A comment on a task (agency.comments): internal ones are never the enterprise's."""
+        return task_id in self.task_ids and not (internal and self.party == "enterprise")
 
     def _sees_file(self, task_id, material) -> bool:
         if task_id is not None:

@@ -113,8 +113,12 @@ def inbox():
                            filtered=any(filters.values()), statuses=OPEN_STATUSES, dues=TASK_DUES, agents=agents)
 
 
-def _render(task: Task, status: int = 200, *, error: str | None = None, supplement_form=None, answer_form=None,
-            result_file_form=None):
+def render_task(task: Task, status: int = 200, *, error: str | None = None, supplement_form=None, answer_form=None,
+                result_file_form=None, comment_form=None):
+    """The task page; a refused form comes back with what was typed and its messages (comments: agency.comments)."""
+    from agency.comments.forms import CommentForm
+    from agency.comments.services import comments_of, may_comment
+    user = current_user._get_current_object()
     is_liaison = current_user.role == "liaison" and current_user.department_id == task.department_id
     row = task_rows([task], clock.now())[0]
     result = task.result
@@ -127,13 +131,15 @@ def _render(task: Task, status: int = 200, *, error: str | None = None, suppleme
         checklist=task_checklist(task), owed=owed_materials(task), result=result,
         result_file_form=(result_file_form or ResultFileForm(formdata=None))
         if is_liaison and result is not None and result.kind != DEEMED_NOTICE else None,
+        comments=comments_of(db.session, user, task),
+        comment_form=(comment_form or CommentForm(formdata=None)) if may_comment(user, task) else None,
     ), status
 
 
 @bp.get("/<bigint:task_id>", endpoint="show")
 @login_required
 def show(task_id: int):
-    return _render(get_task(db.session, current_user, task_id))
+    return render_task(get_task(db.session, current_user, task_id))
 
 
 def _conflict(task: Task) -> str:
@@ -153,7 +159,7 @@ def _failed(task: Task, error: DomainError, **forms):
         message = _("提交的内容不完整，请检查后重试。")
     else:
         message = _("该操作不符合办理规则。")
-    return _render(task, error.status, error=message, **forms)
+    return render_task(task, error.status, error=message, **forms)
 
 
 @bp.post("/<bigint:task_id>/accept", endpoint="accept")
@@ -179,7 +185,7 @@ def supplement(task_id: int):
     if not form.validate_on_submit() or not form.material_list():
         if not form.materials.errors:
             form.materials.errors.append(_("请一次性列出全部需补正的材料"))
-        return _render(task, 400, supplement_form=form)
+        return render_task(task, 400, supplement_form=form)
     try:
         services.request_supplement(db.session, clock.now(), Actor.of(current_user), task, form.material_list(),
                                     (form.note.data or "").strip())
@@ -196,7 +202,7 @@ def answer(task_id: int):
     task = get_task(db.session, current_user, task_id)
     form = AnswerForm()
     if not form.validate_on_submit():
-        return _render(task, 400, answer_form=form)
+        return render_task(task, 400, answer_form=form)
     try:
         services.answer_task(db.session, clock.now(), Actor.of(current_user), task, form.decision.data,
                              form.opinion.data or "", result=form.result())
@@ -221,7 +227,7 @@ def result_file(task_id: int):
     task = get_task(db.session, current_user, task_id)
     form = ResultFileForm()
     if not form.validate_on_submit():
-        return _render(task, 400, result_file_form=form)
+        return render_task(task, 400, result_file_form=form)
     try:
         result = attach_result_file(db.session, clock.now(), current_user._get_current_object(), task,
                                     form.file.data.filename, form.file.data.stream)
@@ -230,7 +236,7 @@ def result_file(task_id: int):
             raise
         db.session.rollback()
         form.file.errors = [str(RESULT_FILE_MESSAGES.get(error.status) or page_message(error))]
-        return _render(db.session.get(Task, task.id), error.status, result_file_form=form)
+        return render_task(db.session.get(Task, task.id), error.status, result_file_form=form)
     try:
         db.session.commit()
     except Exception:

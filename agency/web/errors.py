@@ -1,11 +1,12 @@
 """One place that turns errors into responses: JSON under /api/v1, pages elsewhere."""
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from agency.api import is_api_request, render_domain_error, render_http_error
 from agency.errors import DomainError
 from agency.extensions import db
+from agency.web import refusals
 
 # status -> (title, explanation) shown on error pages, in the page's language.
 PAGES = {
@@ -47,6 +48,8 @@ def _domain(error: DomainError):
 def _http(error: HTTPException):
     if is_api_request():
         return render_http_error(error)
+    if error.code == 413 and request.method == "POST":
+        return refusals.too_large_page()  # back to the form, the message at its upload field
     # Werkzeug's stock descriptions are English prose; a description given to abort() is shown.
     custom = error.description if error.description != type(error).description else None
     return _page(error.code or 500, custom if error.code in PAGES else custom or error.description)
@@ -55,3 +58,4 @@ def _http(error: HTTPException):
 def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain)
     app.register_error_handler(HTTPException, _http)
+    refusals.init_app(app)

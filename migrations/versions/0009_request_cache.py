@@ -1,7 +1,7 @@
 """request cache: generation counters bumped by triggers, read once per API request (#14)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 22:00:00
 
 Each process caches a request's fixed cost (token -> user, the working calendar).  One row of
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

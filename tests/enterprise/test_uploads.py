@@ -138,7 +138,9 @@ def test_upload_page_form(world, client, login, app, csrf_token):
     _, task = _supplement(world)
     login("ent")
     page = client.get(f"/projects/{task['project_id']}").get_data(as_text=True)
-    assert f'action="/tasks/{task["id"]}/materials"' in page and 'enctype="multipart/form-data"' in page
+    # the form names its anchor, so a refused upload (even over the size limit) comes back to it (#13.4)
+    assert f'action="/tasks/{task["id"]}/materials?field=upload-{task["id"]}-' in page
+    assert 'enctype="multipart/form-data"' in page
     token = csrf_token(f"/projects/{task['project_id']}")
     response = client.post(f"/tasks/{task['id']}/materials", data={
         "csrf_token": token, "material": "土地出让合同", "file": file_part(PDF, "出让合同.pdf")},

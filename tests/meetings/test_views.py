@@ -60,7 +60,9 @@ def test_agent_schedules_records_and_closes_through_pages(session, hall, project
     assert "确认出席：王科长" in html(client.get(meeting_path))
     wrong = client.post(f"/meetings/{meeting_id}/opinion", data={"csrf_token": token(client, meeting_path),
                                                                  "decision": "objection", "opinion": ""})
-    assert wrong.status_code == 302 and "无法办理" in html(client.get(meeting_path))
+    # refused: the form comes back as typed, the reason at the opinion (#13.4)
+    assert wrong.status_code == 400 and "反对请写明理由" in html(wrong)
+    assert '<option selected value="objection">' in html(wrong)
     login("zj_a")  # a department not invited sees nothing
     assert client.get(meeting_path).status_code == 404
 

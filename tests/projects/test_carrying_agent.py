@@ -46,6 +46,7 @@ def agent_actions(world) -> dict:
         "projects_api.resume": ("post", f"/api/v1/projects/{p}/resume", {"json": {}}),
         "projects_api.end": ("post", f"/api/v1/projects/{p}/end", {"json": {"reason": "x"}}),
         "tasks_api.resubmit": ("post", f"/api/v1/tasks/{zrgh02}/resubmit", {"json": {"note": "x"}}),
+        "comments_api.add_comment": ("post", f"/api/v1/tasks/{fgw03}/comments", {"json": {"body": "x", "internal": True}}),
         # pages (forms with the session's CSRF token)
         "projects.dispatch": ("post", f"/projects/{p}/dispatch", {"data": {"pick": ""}}),
         "projects.materials_supplied": ("post", f"/projects/{p}/tasks/{fgw03}/materials-supplied", {"data": {}}),
@@ -56,6 +57,7 @@ def agent_actions(world) -> dict:
         "meetings.reschedule": ("post", f"/meetings/{m}/reschedule", {"data": {"starts_at": "2026-11-30T10:00"}}),
         "meetings.cancel": ("post", f"/meetings/{m}/cancel", {"data": {"reason": "x"}}),
         "meetings.record": ("post", f"/meetings/{m}/record", {"data": {}}),
+        "comments.add": ("post", f"/tasks/{fgw03}/comments", {"data": {"body": "x", "visibility": "internal"}}),
         "meetings.close": ("post", f"/meetings/{m}/close", {"data": {"conclusion": "x"}}),
         "projects.suspend": ("post", f"/projects/{p}/suspend", {"data": {"text": "x"}}),
         "projects.resume": ("post", f"/projects/{p}/resume", {"data": {}}),

@@ -27,7 +27,7 @@ BODIES = {  # valid bodies, so only the access check can refuse (a body the rout
              "attendance": [{"department_code": "ZRGH", "present": True}], "representative": "x",
              "decision": "consent", "text": "x", "assignee_id": 1, "materials": ["x"], "level": 5,
              "method": "download", "task_ids": [1], "waybill": "x", "on": "2026-11-23", "agent_id": 1,
-             "on_leave": True, "skills": ["x"]},
+             "on_leave": True, "skills": ["x"], "body": "x", "internal": True},
 }
 FILES = {"materials_api.file_material", "enterprise_api.upload_material", "results_api.attach_file"}
 
@@ -50,11 +50,15 @@ def object_ids(session, world) -> dict:
     session.commit()
     token = session.scalar(select(ApiToken.id).where(ApiToken.user_id == world.people["agent"].id)
                            .order_by(ApiToken.id.desc()))
+    from agency.comments.services import add_comment  # an internal comment on ZRGH's task, with its file
+    comment = add_comment(session, w.MONDAY, world.people["zrgh"], world.tasks["ZRGH-01"], "内部核实",
+                          internal=True, filename="核实.pdf", stream=io.BytesIO(PDF_BYTES))
+    session.commit()
     return {"project_id": world.p.id, "task_id": world.tasks["ZRGH-01"].id, "meeting_id": world.meeting.id,
             "complaint_id": world.complaint.id, "notice_id": world.rating.notice.id, "file_id": zrgh_file,
             "shipment_id": world.shipment.id, "agent_id": some, "user_id": some, "department_id": 1,
             "item_id": 1, "type_id": 1, "stage_id": 1, "escalation_id": 1, "report_id": 1, "kind": "csv",
-            "token_id": token, "queue": "notifications", "job_id": "outbox-1"}
+            "token_id": token, "queue": "notifications", "job_id": "outbox-1", "comment_id": comment.id}
 
 
 def routes(app):  # noqa: F811

@@ -63,7 +63,7 @@ def test_answer_with_result_fields_stores_the_result(client, session, tasks):
     result = session.scalars(select(TaskResult).where(TaskResult.task_id == task.id)).one()
     assert (result.kind, result.number, result.issued_on) == ("filing", "备案〔2026〕18号", date(2026, 11, 23))
     html = text(client.get(page))
-    assert "备案〔2026〕18号" in html and 'action="/tasks/%d/result-file#result"' % task.id in html
+    assert "备案〔2026〕18号" in html and 'action="/tasks/%d/result-file?field=result#result"' % task.id in html
 
 
 def test_liaison_uploads_the_electronic_result_pdf(client, session, app, tasks):  # noqa: F811
