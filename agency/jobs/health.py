@@ -117,7 +117,7 @@ def queue_health(session: Session, now: datetime, oldest: int = OLDEST_SHOWN) ->
     unfinished = sum(n for _, status, n in by_status if status != "failed")
     oldest_rows = list(session.scalars(
         select(OutboxJob).where(OutboxJob.status.not_in(("done", "failed")))
-        .order_by(OutboxJob.created_at, OutboxJob.id).limit(oldest))) if unfinished else []
+        .order_by(OutboxJob.created_at, OutboxJob.id).limit(oldest))) if unfinished and oldest else []
     names += sorted(set(parked) - set(names))  # a queue whose department is gone still shows its parked rows
     queues, error, swept = [QueueCounts(name, parked=parked.get(name, 0)) for name in names], None, None
     try:

@@ -206,29 +206,15 @@ def enterprise_home(session: Session, user: User, now: datetime) -> dict:
 
 # -- the director --------------------------------------------------------------------------------------------
 
-def queue_health(session: Session) -> dict:
-    """Counts only: jobs waiting and failed on RQ, outbox rows not yet run (and parked as failed).
+def queue_health(session: Session, now: datetime) -> dict:
+    """The director's queue card: the counts of the queue page (``agency.jobs.health.queue_health``).
 
     ``rq`` is None when Redis does not answer; the page then says so instead of failing.
     """
-    from agency.jobs.models import OutboxJob
-    by_status = dict(session.execute(select(OutboxJob.status, func.count()).where(OutboxJob.status != "done")
-                                     .group_by(OutboxJob.status)).all())
-    health = {"outbox_waiting": by_status.get("pending", 0) + by_status.get("enqueued", 0),
-              "outbox_failed": by_status.get("failed", 0), "rq": None}
-    try:
-        from rq.registry import FailedJobRegistry
-
-        from workers.queues import all_queue_names, get_queue
-        waiting = failed = 0
-        for name in all_queue_names(session):
-            queue = get_queue(name)
-            waiting += queue.count
-            failed += FailedJobRegistry(queue=queue).count
-        health["rq"] = {"waiting": waiting, "failed": failed}
-    except Exception:  # noqa: BLE001 - Redis down: counts unknown, the page still answers
-        pass
-    return health
+    from agency.jobs.health import queue_health as health_of
+    health = health_of(session, now, oldest=0)
+    return {"outbox_waiting": health.unfinished, "outbox_failed": health.totals.parked,
+            "rq": None if health.redis_error else {"waiting": health.totals.waiting, "failed": health.totals.failed}}
 
 
 def director_home(session: Session, user: User, now: datetime) -> dict:
@@ -246,7 +232,7 @@ def director_home(session: Session, user: User, now: datetime) -> dict:
     return {"warnings": [c for c in cards if c["card"].color == "yellow"][:SHOWN],
             "warnings_count": counts.get("yellow", 0),
             "red": [c for c in cards if c["card"].color == "red"][:SHOWN], "red_count": counts.get("red", 0),
-            "decisions": waiting[:SHOWN], "decisions_count": len(waiting), "queues": queue_health(session)}
+            "decisions": waiting[:SHOWN], "decisions_count": len(waiting), "queues": queue_health(session, now)}
 
 
 HOMES = {"liaison": liaison_home, "agent": agent_home, "enterprise": enterprise_home, "director": director_home}

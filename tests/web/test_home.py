@@ -203,10 +203,10 @@ def test_director_sees_todays_cards_decisions_and_queue_health(app, session, hal
     assert "被拒项目" in listed and "竣工验收" not in listed
     waiting = session.scalar(select(func.count()).select_from(OutboxJob).where(
         OutboxJob.status.in_(("pending", "enqueued"))))
-    health = queue_health(session)
+    health = queue_health(session, LIST_NOW)
     assert health["outbox_waiting"] == waiting > 0 and health["rq"]["waiting"] >= 0
     assert f'<dd class="outbox-waiting">{waiting}</dd>' in html
-    assert "ops/queues" not in html  # no queue page in this build: no link to it
+    assert f'<a class="small" href="/ops/queues">' in html  # the card links to the queue page
 
 
 def test_queue_health_counts_a_parked_job(app, session, hall):
@@ -216,4 +216,4 @@ def test_queue_health_counts_a_parked_job(app, session, hall):
     for _ in range(10):
         fail_job(session, MONDAY, job.id, "smtp down")
     session.commit()
-    assert queue_health(session)["outbox_failed"] == 1
+    assert queue_health(session, LIST_NOW)["outbox_failed"] == 1
