@@ -16,6 +16,7 @@ and so is an element whose ``lang`` differs from the page's (the switch's "Engli
   e-mail addresses, URLs and the brand names of ``ALLOWED``.
 """
 import re
+import io
 import shutil
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -165,6 +166,10 @@ def hall(sqlite_template, tmp_path_factory):
         file_complaint(session, now, users["ent1"], session.merge(factory), "材料被退回两次")
         zrgh = next(t for t in session.merge(factory).tasks if t.item.code == "ZRGH-01")
         answer_task(session, now, Actor.of(users["zrgh_a"]), zrgh, "refuse", "用地性质不符")
+        from agency.comments.services import add_comment
+        comment = add_comment(session, now, users["zrgh_a"], zrgh, "@agent1 请补充用地说明", internal=False,
+                              filename="说明.pdf", stream=io.BytesIO(b"%PDF-1.4\n%%EOF\n"),
+                              link=f"/tasks/{zrgh.id}", public_link=f"/projects/{zrgh.project_id}#comments")
         build_report(session, now, "daily", (now - timedelta(days=1)).date(), app.config["REPORT_DIR"])
         session.commit()
         drain(app)
@@ -186,6 +191,7 @@ def hall(sqlite_template, tmp_path_factory):
             "type_id": [t.id for t in session.scalars(select(ProjectType).limit(2))],
             "report_id": [r.id for r in session.scalars(select(Report))],
             "file_id": [f.id for f in session.scalars(select(MaterialFile).limit(1))],
+            "comment_id": [comment.id],
             "code": ["FGW-01", "ZRGH-01"] + [p.tracking_code for p in session.scalars(select(Project).limit(2))],
         }
         db.session.remove()
