@@ -12,7 +12,6 @@ from agency.extensions import db
 from agency.jobs.health import failed_jobs, queue_health, retry_job
 from agency.jobs.services import MAX_ATTEMPTS
 from agency.web.access import role_required
-from agency.web.errors import page_message
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
@@ -47,7 +46,7 @@ def retry(queue, job_id):
         db.session.rollback()
         if error.status == 404:
             raise
-        flash(page_message(error), "error")
+        flash(error.message, "error")  # retry_job refuses in the page's words (agency.jobs.health)
     except RedisError:
         db.session.rollback()
         flash(_("无法连接 Redis，任务未重试"), "error")

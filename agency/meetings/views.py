@@ -244,7 +244,10 @@ def similar_meetings(project: Project, kind: str, starts_at: datetime) -> tuple[
 
 
 def _schedule_refusal(error: DomainError) -> str:
-    """A refusal of schedule_meeting, said to a person (the API says it in English)."""
+    """A refusal of schedule_meeting, said to a person (the API says it in English): the service's own
+    page text where it gives one (``shown``), else what the refused field means."""
+    if error.shown is not None:
+        return page_message(error)
     fields = error.fields or {}
     if "starts_at" in fields:
         if isinstance(error, TransitionNotAllowed):
