@@ -1,9 +1,7 @@
 """Material files as pages and the API hand them out: listed per task, sent as attachments."""
-from flask import current_app, send_file
 from sqlalchemy import select
 
-from agency.enterprise import services
-from agency.errors import NotFound
+from agency.enterprise import services, uploads
 from agency.extensions import db
 from agency.tasks.models import MaterialFile, Task
 
@@ -40,14 +38,5 @@ def commit_or_discard(row: MaterialFile) -> None:
 
 def send_material(material: MaterialFile):
     """Always an attachment, with the type read from the content (never HTML), and nosniff."""
-    path = services.material_path(material)
-    if not path.is_file():
-        current_app.logger.error("material file %s missing at %s", material.id, path)
-        raise NotFound(f"file {material.id} is missing from storage")
-    response = send_file(path, mimetype=material.content_type, as_attachment=True, download_name=material.filename,
-                         conditional=False, etag=False, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Checksum-SHA256"] = material.sha256
-    return response
+    return uploads.send_stored(services.material_path(material), material.content_type, material.filename,
+                               material.sha256, f"file {material.id} is missing from storage")

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
+from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
 from werkzeug.utils import secure_filename
 
-from agency.errors import BadInput, DomainError
+from agency.errors import BadInput, DomainError, NotFound
 
 # content type (sniffed) -> extensions a name may carry for it
 ALLOWED_TYPES = {
@@ -141,3 +142,17 @@ def discard(stored: StoredFile | None) -> None:
     """Remove a stored file whose database row was not kept."""
     if stored is not None:
         stored.path.unlink(missing_ok=True)
+
+
+def send_stored(path: Path, content_type: str, filename: str, sha256: str, missing: str):
+    """A stored file handed out (a material, a result, a comment's attachment): always an attachment of the
+    type read from its content at upload, never cached, with its checksum, nosniff and a sandboxing CSP.
+    ``missing`` is the 404's message when the file is gone from storage (logged as an error)."""
+    if not path.is_file():
+        current_app.logger.error("%s (at %s)", missing, path)
+        raise NotFound(missing)
+    response = send_file(path, mimetype=content_type, as_attachment=True, download_name=filename,
+                         conditional=False, etag=False, max_age=0)
+    response.headers.update({"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+                             "Content-Security-Policy": "default-src 'none'; sandbox", "X-Checksum-SHA256": sha256})
+    return response

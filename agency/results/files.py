@@ -1,6 +1,7 @@
 """A result's file and printable notice as the API and the pages hand them out (one place for both)."""
-from flask import Response, current_app, render_template, send_file
+from flask import Response, render_template
 
+from agency.enterprise import uploads
 from agency.errors import NotFound
 from agency.results import services
 from agency.results.models import DEEMED_NOTICE, TaskResult
@@ -10,16 +11,8 @@ def send_result(result: TaskResult):
     """The electronic result: always an attachment, with its checksum, nosniff and a sandboxing CSP."""
     if result.sha256 is None:
         raise NotFound(f"task {result.task_id} has no electronic result")
-    path = services.result_path(result)
-    if not path.is_file():
-        current_app.logger.error("result file of task %s missing at %s", result.task_id, path)
-        raise NotFound(f"the file of task {result.task_id}'s result is missing from storage")
-    response = send_file(path, mimetype=result.content_type, as_attachment=True, download_name=result.filename,
-                         conditional=False, etag=False, max_age=0)
-    response.headers.update({"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
-                             "Content-Security-Policy": "default-src 'none'; sandbox",
-                             "X-Checksum-SHA256": result.sha256})
-    return response
+    return uploads.send_stored(services.result_path(result), result.content_type, result.filename, result.sha256,
+                               f"the file of task {result.task_id}'s result is missing from storage")
 
 
 def deemed_notice_page(result: TaskResult) -> Response:
