@@ -328,11 +328,28 @@ def submit_opinion(session: Session, now: datetime, user: User, meeting: Meeting
     return invitation
 
 
+def stance_problem(invitation: Invitation | None, present: bool, decision: str | None,
+                   opinion: str) -> tuple[str, str] | None:
+    """The first thing wrong with one department's stance, as (field, what): ("decision", "missing") when
+    a department present has neither a decision nor a written opinion, ("decision", "unknown"), or
+    ("opinion", "missing") for a decision other than consent.  The rules once: the service refuses
+    with the first (``record_attendance``, ``_check_decision``), the record form shows each at its field
+    (agency.meetings.views.check_attendance)."""
+    if present and decision is None and not (invitation is not None and invitation.has_written_opinion):
+        return ("decision", "missing")
+    if decision is not None and decision not in WRITTEN_DECISIONS:
+        return ("decision", "unknown")
+    if decision is not None and decision != "consent" and not opinion:
+        return ("opinion", "missing")
+    return None
+
+
 def _check_decision(decision: str | None, opinion: str, field: str) -> None:
-    if decision not in WRITTEN_DECISIONS:
+    problem = ("decision", "unknown") if decision is None else stance_problem(None, False, decision, opinion)
+    if problem == ("decision", "unknown"):
         raise BadInput("unknown decision", fields={field: f"one of {', '.join(WRITTEN_DECISIONS)}"},
                        shown=_l("请选择意见。"))
-    if decision != "consent" and not opinion:
+    if problem == ("opinion", "missing"):
         raise BadInput("an opinion is required", fields={"opinion": f"required for {decision} (conditions, the "
                                                                     "reason of an objection, or the missing materials)"},
                        shown=_l("除同意外须填写意见：附加的条件、反对的理由或所缺的材料。"))
@@ -375,7 +392,7 @@ def record_attendance(session: Session, now: datetime, user: User, meeting: Meet
         present = bool(entry.get("present"))
         decision = entry.get("decision") or None
         opinion = (entry.get("opinion") or "").strip()
-        if present and decision is None and not invitation.has_written_opinion:
+        if stance_problem(invitation, present, decision, opinion) == ("decision", "missing"):
             raise BadInput(f"record the decision of {code}", fields={"decision": f"required for {code}, present"},
                            shown=_l("请登记 %(code)s 的意见。", code=code))
         if decision is not None:

@@ -321,6 +321,11 @@ def posted_attendance(meeting: Meeting) -> dict[str, dict]:
             for i in meeting.invitations}
 
 
+# agency.meetings.services.stance_problem said at the record form's field
+RECORD_PROBLEMS = {("decision", "missing"): _l("出席部门须选择表态"), ("decision", "unknown"): _l("请选择有效的表态"),
+                   ("opinion", "missing"): _l("附条件同意、反对或需补正时须填写意见")}
+
+
 def check_attendance(meeting: Meeting, rows: dict[str, dict]) -> dict[str, dict]:
     """The record form's mistakes, by department and field, said as the service would refuse them."""
     errors: dict[str, dict] = {}
@@ -335,12 +340,10 @@ def check_attendance(meeting: Meeting, rows: dict[str, dict]) -> dict[str, dict]
             if typed:
                 mine["attendance"] = _("请选择出席或缺席")
             continue
-        if attendance == "present" and not decision and not invitation.has_written_opinion:
-            mine["decision"] = _("出席部门须选择表态")
-        if decision and decision not in DECISION_LABELS:
-            mine["decision"] = _("请选择有效的表态")
-        elif decision and decision != "consent" and not row["opinion"].strip():
-            mine["opinion"] = _("附条件同意、反对或需补正时须填写意见")
+        problem = services.stance_problem(invitation, attendance == "present", decision or None,
+                                          row["opinion"].strip())
+        if problem:
+            mine[problem[0]] = str(RECORD_PROBLEMS[problem])
     errors = {code: fields for code, fields in errors.items() if fields}
     if not errors and not any(r["attendance"] in ("present", "absent") for r in rows.values()):
         errors[""] = {"attendance": _("请至少记录一个部门的出席或缺席")}
