@@ -23,22 +23,20 @@ from agency.people.access import get_project, get_task, is_assigned_agent, visib
 from agency.people.models import User
 from agency.people.scope import scope_of
 from agency.projects.cards import current_card, tracking_url
+from agency.projects.forms import STAGE_LABELS
 from agency.projects.models import Project
-from agency.projects.services import search
 from agency.projects.views import render_project
+from agency.tasks.forms import STATUS_LABELS as TASK_STATUS_LABELS
 from agency.web.access import role_required
 from agency.web.errors import page_message
 from agency.web.filters import USER_DATA
 from agency.web.nav import ROLE_LABELS
-from agency.web.listing import ListArgs, paginate, within
+from agency.web.listing import ListArgs, of_projects_matching, paginate, within
 from agency.web.refusals import ANCHOR, refuse_field
 
 bp = Blueprint("enterprise", __name__)
 
-TASK_STATES = {"pending": _l("待受理"), "accepted": _l("已受理"), "supplement": _l("补正中"), "answered": _l("已答复"),
-               "deemed_consent": _l("默认同意"), "cancelled": _l("已取消")}
-STAGE_STATES = {"waiting": _l("未开始"), "open": _l("办理中"), "closed": _l("已办结"), "halted": _l("已暂停"),
-                "cancelled": _l("已取消")}
+TASK_STATES, STAGE_STATES = TASK_STATUS_LABELS, STAGE_LABELS  # the words the hall's pages use too
 PROJECT_STATES = {"consulting": _l("咨询"), "entrusted": _l("已委托"), "in_progress": _l("办理中"),
                   "completed": _l("已办结"), "terminated": _l("已终止")}
 LEVELS = {5: _l("非常满意"), 4: _l("满意"), 3: _l("基本满意"), 2: _l("不满意"), 1: _l("非常不满意")}
@@ -214,7 +212,7 @@ def notices():
     elif status == "replied":
         statement = statement.where(DissatisfactionNotice.replied_at.is_not(None))
     if filters["q"]:  # through the project: the same search (and index) as GET /projects?q=
-        statement = statement.where(DissatisfactionNotice.project_id.in_(search(select(Project.id), filters["q"])))
+        statement = statement.where(of_projects_matching(DissatisfactionNotice.project_id, filters["q"]))
     if filters["department"]:
         statement = statement.where(DissatisfactionNotice.department_id == filters["department"])
     if filters["agent"]:
@@ -299,7 +297,7 @@ def complaints():
     if filters["status"]:
         statement = statement.where(Complaint.status == filters["status"])
     if filters["q"]:  # through the project: the same search (and index) as GET /projects?q=
-        statement = statement.where(Complaint.project_id.in_(search(select(Project.id), filters["q"])))
+        statement = statement.where(of_projects_matching(Complaint.project_id, filters["q"]))
     if filters["agent"]:
         statement = statement.where(Complaint.assignee_id == filters["agent"])
     statement = statement.where(*within(Complaint.due, filters["due_from"], filters["due_to"]))

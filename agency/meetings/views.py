@@ -24,13 +24,12 @@ from agency.meetings.models import MEETING_KINDS, MEETING_STATUSES, OPEN_MEETING
 from agency.people.models import User
 from agency.people.access import get_meeting, get_project, is_assigned_agent, visible_meetings, visible_projects
 from agency.projects.models import Project
-from agency.projects.services import search
 from agency.tasks.models import OPEN_STATUSES
 from agency.web.access import role_required
 from agency.web.errors import page_message
 from agency.web.filters import localtime, user_data
 from agency.web.home import meetings_to_record
-from agency.web.listing import ListArgs, paginate, within
+from agency.web.listing import ListArgs, of_projects_matching, paginate, within
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -64,7 +63,6 @@ def meeting_helpers():
 
 # -- lists -----------------------------------------------------------------------------------------------
 
-STATUS_LABELS = {"scheduled": _l("已安排"), "held": _l("已召开"), "closed": _l("已闭会"), "cancelled": _l("已取消")}
 STATES = ("to_record",)
 
 
@@ -96,7 +94,7 @@ class MeetingFilters:
 
     def apply(self, statement, now: datetime, dates: bool = True):
         if self.q:  # through the project: the same search (and index) as GET /projects?q=
-            statement = statement.where(Meeting.project_id.in_(search(select(Project.id), self.q)))
+            statement = statement.where(of_projects_matching(Meeting.project_id, self.q))
         if self.status:
             statement = statement.where(Meeting.status == self.status)
         if self.kind:

@@ -85,16 +85,15 @@ def inbox():
     """The department's open tasks, filtered and paged by the query string; the recently closed below."""
     from agency.people.models import User
     from agency.projects.models import Project
-    from agency.projects.services import search
     from agency.web.home import TASK_DUES, task_due
-    from agency.web.listing import ListArgs, paginate, within
+    from agency.web.listing import ListArgs, of_projects_matching, paginate, within
     now, read = clock.now(), ListArgs()
     filters = {"q": read.text("q"), "status": read.choice("status", OPEN_STATUSES),
                "due": read.choice("due", TASK_DUES), "agent": read.integer("agent"), "due_from": read.day("due_from"), "due_to": read.day("due_to")}
     mine = visible_tasks(current_user)
     query = mine.where(Task.status.in_(OPEN_STATUSES))
     if filters["q"]:  # through the project: the same search (and index) as GET /projects?q=
-        query = query.where(Task.project_id.in_(search(select(Project.id), filters["q"])))
+        query = query.where(of_projects_matching(Task.project_id, filters["q"]))
     if filters["status"]:
         query = query.where(Task.status == filters["status"])
     if filters["due"]:

@@ -87,6 +87,14 @@ def within(column, start: date | None, end: date | None) -> list[Any]:
     return [c for c in ((column >= lo) if lo else None, (column < hi) if hi else None) if c is not None]
 
 
+def of_projects_matching(project_id_column, q: str):
+    """Rows whose project matches a list's search box: the same search (and index) as ``GET /projects?q=``
+    (``agency.projects.services.search``), taken through the row's project."""
+    from agency.projects.models import Project
+    from agency.projects.services import search
+    return project_id_column.in_(search(select(Project.id), q))
+
+
 def page_args(number: int) -> dict:
     """The current query string with ``page`` set: a pager link keeps every filter."""
     args = request.args.to_dict(flat=True)
