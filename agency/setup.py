@@ -2,6 +2,7 @@
 import errno
 import os
 import socket
+from contextlib import suppress
 
 from flask import Flask
 from flask_migrate import upgrade
@@ -87,8 +88,7 @@ def serve(app: Flask, host: str, port: int) -> None:
     finally:
         listener.close()  # the server holds its own copy of the socket
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        with suppress(KeyboardInterrupt):  # Ctrl-C is how a person stops `make run`
+            server.serve_forever()
     finally:
         server.server_close()

@@ -11,6 +11,7 @@ in their action (``?field=entry-3``) and the page they were on is the request's 
 agency.web.security).  The API keeps its 413 error shape (agency.web.errors).
 """
 import re
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
@@ -53,14 +54,12 @@ def _drain() -> None:
     """Read (and drop) the refused body, so the browser gets the answer instead of a reset connection."""
     stream = request.environ.get("wsgi.input")
     left = min(request.content_length or 0, DRAIN_LIMIT)
-    try:
+    with suppress(OSError, ValueError):  # the client gone or the stream closed: nothing left to drain
         while stream is not None and left > 0:
             chunk = stream.read(min(left, 1024 * 1024))
             if not chunk:
                 break
             left -= len(chunk)
-    except (OSError, ValueError):
-        pass
 
 
 def readable_size(size: int) -> str:
