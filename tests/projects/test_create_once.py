@@ -4,7 +4,6 @@ SQLite ignores ``SELECT ... FOR UPDATE``: a check in Python does not serialise t
 only the database does (a conditional UPDATE, a unique index).  Each round releases two
 threads together, each with its own app context, session and connection.
 """
-import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from agency.extensions import db
 from agency.projects.models import Project
 from agency.supervision.models import Card
 from agency.tasks.models import SupplementRequest, Task
+from tests.support import run_together
 from tests.tasks import MONDAY, entrust, liaison_of, start
 from tests.tasks import app, hall, hall_template, shared_app  # noqa: F401  (fixtures)
 
@@ -24,30 +24,19 @@ LATER = MONDAY + timedelta(hours=1)
 
 
 def together(application, job) -> list:
-    """``job(session)`` in two threads released at once; what each returned ("conflict" for a 409)."""
-    barrier, outcomes = threading.Barrier(2), [None, None]
+    """``job(session)`` in two threads released at once (tests.support.run_together), each committing;
+    what each returned ("conflict" for a 409, the repr of any other error)."""
+    def committed(session, barrier):
+        result = job(session, barrier.wait)
+        session.commit()
+        return result
 
-    def run(i):
-        with application.app_context():
-            try:
-                outcomes[i] = job(db.session, barrier.wait)
-                db.session.commit()
-            except TransitionNotAllowed as error:
-                db.session.rollback()
-                outcomes[i] = "conflict" if error.status == 409 else repr(error)
-            except BaseException as error:  # noqa: BLE001 - reported to the test
-                db.session.rollback()
-                outcomes[i] = repr(error)
-            finally:
-                db.session.remove()
+    def outcome(result):
+        if isinstance(result, TransitionNotAllowed) and result.status == 409:
+            return "conflict"
+        return repr(result) if isinstance(result, BaseException) else result
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "a racing request hangs"
-    return outcomes
+    return [outcome(r) for r in run_together(application, committed, committed)]
 
 
 def _events(session, project_id, action) -> int:
