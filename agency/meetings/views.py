@@ -219,7 +219,7 @@ def schedule():
                 db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
-                error = _schedule_refusal(exc)
+                error = page_message(exc)  # every refusal of schedule_meeting carries its page text
             else:
                 flash(_("会议已安排，邀请正通过各部门队列送达。"), "success")
                 for warning in warnings:
@@ -239,24 +239,6 @@ def similar_meetings(project: Project, kind: str, starts_at: datetime) -> tuple[
         Meeting.starts_at >= start, Meeting.starts_at < start + timedelta(days=1)).order_by(Meeting.starts_at)).all()
     identical = next((m for m in rows if m.starts_at == starts_at), None)
     return identical, [m for m in rows if m is not identical]
-
-
-def _schedule_refusal(error: DomainError) -> str:
-    """A refusal of schedule_meeting, said to a person (the API says it in English): the service's own
-    page text where it gives one (``shown``), else what the refused field means."""
-    if error.shown is not None:
-        return page_message(error)
-    fields = error.fields or {}
-    if "starts_at" in fields:
-        if isinstance(error, TransitionNotAllowed):
-            return _("该项目在这一时间已安排了同类会议。")
-        return (_("会议时间不能早于当前时间。") if "future" in str(fields["starts_at"])
-                else _("联合预审与联审会议须安排在工作日。"))
-    if "department_codes" in fields:
-        return _("所选部门中有部门没有可接收邀请的联络员，请联系大厅主任设置A角或B角。")
-    if isinstance(error, TransitionNotAllowed):
-        return _("项目已办结或终止，不能再安排会议。")
-    return page_message(error)
 
 
 # -- one meeting ---------------------------------------------------------------------------------------------
@@ -369,17 +351,9 @@ def record(meeting_id):
     except DomainError as exc:
         db.session.rollback()
         return _render_show(get_meeting(db.session, _me(), meeting_id), exc.status, record_rows=rows,
-                            record_error=_("到会情况未保存：%(reason)s", reason=_record_refusal(exc)))
+                            record_error=_("到会情况未保存：%(reason)s", reason=page_message(exc)))
     flash(_("到会情况已记录。"), "success")
     return _back(meeting_id, "#record")
-
-
-def _record_refusal(error: DomainError) -> str:
-    if isinstance(error, TransitionNotAllowed):
-        return _("会议已闭会或已取消，不能再记录。")
-    if isinstance(error, RuleViolation):
-        return _("会议开始后才能记录到会情况。")
-    return _("提交的内容不完整，请检查后重试。")
 
 
 @bp.post("/<int:meeting_id>/close")
