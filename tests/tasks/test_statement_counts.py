@@ -23,9 +23,10 @@ from workers.runner import run_job
 
 pytestmark = pytest.mark.postgres
 
-ANSWER_STATEMENTS = 9 + 7
-"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 9: the task
-as the liaison sees it (1); the project locked with its people, stages and tasks (1, agency.projects.locks);
+ANSWER_STATEMENTS = 10 + 7
+"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 10: the task
+as the liaison sees it, with its item and department (1); the project row locked with its people (1), then
+its stages and tasks, read after the lock so they are current (1, agency.projects.locks);
 the conditional UPDATE of the task (1); the audit chain's head (1: the project's row lock guards the chain,
 no advisory lock); the audit event (1); the notices: delivery keys claimed by INSERT ... ON CONFLICT and
 the inbox messages of the fresh ones, one statement (1), their e-mail job (1); the task's result (1) and
