@@ -29,13 +29,19 @@ def enqueue_job(session: Session, now: datetime, queue: str, func: str, *args, k
     return job
 
 
+def push_after_commit(session: Session, job_id: int, queue: str) -> None:
+    """A job row the caller wrote itself (a Core INSERT ... RETURNING id): it reaches RQ after commit."""
+    session.info.setdefault(_PENDING, []).append((job_id, queue))
+
+
 @event.listens_for(Session, "after_commit")
 def _push_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
         from workers.queues import push_many
         # The objects are expired by the commit; their identity (the id) is kept without a query.
-        push_many([(inspect(job).identity[0], queue) for job, queue in pending if inspect(job).identity])
+        push_many([(job, queue) if isinstance(job, int) else (inspect(job).identity[0], queue)
+                   for job, queue in pending if isinstance(job, int) or inspect(job).identity])
 
 
 @event.listens_for(Session, "after_rollback")

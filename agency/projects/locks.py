@@ -3,10 +3,11 @@
 A module of its own, below both the project lifecycle and the task transitions,
 so that the task services take the lock without importing the project services.
 """
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from agency.audit.services import chain_of, head_columns, knew_head
 from agency.errors import NotFound
 from agency.projects.models import Project, Stage
 from agency.tasks.models import Task
@@ -64,22 +65,29 @@ def _lock_one(session: Session, project_id: int) -> Project:
     """One project (a request, e.g. each answer): two statements and no catalog rows.
 
     The project row locked with its people (many-to-one: one row); then, with the lock held, its
-    stages joined to their tasks.  A task's item and department are left to the identity map (the
-    request's task was read with them, ``agency.people.access.get_task``) or a lazy load: the
-    stage rule needs only the tasks' own columns.
+    stages joined to their tasks, and the head of its audit chain (which is written under this
+    lock).  A task's item and department are left to the identity map (the request's task was read
+    with them, ``agency.people.access.get_task``) or a lazy load: the stage rule needs only the
+    tasks' own columns.  Both statements are built once (every task transition sends them).
     """
-    project = session.scalars(
-        select(Project).where(Project.id == project_id).with_for_update(of=Project)
-        .options(joinedload(Project.agent), joinedload(Project.enterprise))
-        .execution_options(populate_existing=True)).first()
+    project = session.scalars(_LOCK_ONE, {"project_id": project_id}).first()
     if project is None:
         raise NotFound(f"project {[project_id]} not found")
     _expire_columns(session, project_id)
-    stages = session.scalars(select(Stage).where(Stage.project_id == project_id).order_by(Stage.order)
-                             .options(joinedload(Stage.tasks))).unique().all()
+    rows = session.execute(_STAGES, {"project_id": project_id, "chain": chain_of(project_id)}).unique().all()
+    stages = [row[0] for row in rows]
+    if rows:  # the audit chain's head comes with them: the project's first event costs no read
+        knew_head(session, project_id, rows[0][1], rows[0][2])
     set_committed_value(project, "stages", stages)
     _link(project, stages)
     return project
+
+
+_LOCK_ONE = (select(Project).where(Project.id == bindparam("project_id")).with_for_update(of=Project)
+             .options(joinedload(Project.agent), joinedload(Project.enterprise))
+             .execution_options(populate_existing=True))
+_STAGES = (select(Stage, *head_columns()).where(Stage.project_id == bindparam("project_id")).order_by(Stage.order)
+           .options(joinedload(Stage.tasks)))
 
 
 def _expire_columns(session: Session, project_id: int) -> None:
