@@ -77,7 +77,7 @@ def record(session: Session, now: datetime, actor: Actor, action: str, obj=None,
                        detail=detail)
     if session.new or session.dirty or session.deleted:
         session.flush()
-    event.id = session.execute(_INSERT, _row(event)).scalar_one()  # not in the session: its columns stay as written
+    event.id = session.connection().execute(_INSERT, _row(event)).scalar_one()  # not in the session: its columns stay as written
     return event
 
 
@@ -164,7 +164,7 @@ def lock_chains(session: Session, chains) -> None:
     events = AuditEvent.__table__  # Core: no ORM execution around the read every event pays
     last = (select(events.c.chain, func.max(events.c.seq).label("seq"))
             .where(events.c.chain.in_(wanted)).group_by(events.c.chain).subquery())
-    rows = session.execute(select(events.c.chain, events.c.seq, events.c.hash)
+    rows = session.connection().execute(select(events.c.chain, events.c.seq, events.c.hash)
                            .join(last, (events.c.chain == last.c.chain) & (events.c.seq == last.c.seq)))
     heads.update({chain: (0, GENESIS) for chain in wanted})
     heads.update({row.chain: (row.seq, row.hash) for row in rows})

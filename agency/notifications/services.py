@@ -122,7 +122,7 @@ def _write_at_once(session: Session, now: datetime, deliveries: list[dict], mess
     One text with array parameters: the same SQL (compiled and prepared once) for any number of notices.
     """
     outgoing = [d["key"] for d in deliveries if d["key"] in payloads]
-    rows = session.execute(_AT_ONCE, {
+    rows = session.connection().execute(_AT_ONCE, {
         "deliver_all": DELIVER_ALL, "outgoing_keys": outgoing, "payloads": [payloads[k] for k in outgoing],
         "now": now, "keys": [d["key"] for d in deliveries], "channels": [d["channel"] for d in deliveries],
         "recipients": [d["recipient"] for d in deliveries], "subjects": [d["subject"] for d in deliveries],

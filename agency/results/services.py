@@ -45,7 +45,7 @@ def record_result(session: Session, now: datetime, task: Task, result: dict | No
                issued_on=result.get("issued_on") or local(now).date(), created_at=now)
     name = task.item.result_name
     if name and session.get_bind().dialect.name == "postgresql":
-        session.execute(_RESULT_AND_DEFERRALS, row | {"name": name, "now": now})
+        session.connection().execute(_RESULT_AND_DEFERRALS, row | {"name": name, "now": now})
     else:
         session.execute(insert(TaskResult.__table__), row)
         fill_from_results(session, now, [task])
