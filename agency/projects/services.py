@@ -72,7 +72,7 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
            detail=f"委托代办：{name}（{ptype.name}）")
     if agent is not None:
         from agency.projects.cards import issue_card
-        issue_card(session, now, project, agent)
+        issue_card(session, now, project, agent, first=True)
     session.flush()
     return project
 

@@ -27,7 +27,7 @@ from tests.tasks import MONDAY, build_hall
 
 pytestmark = pytest.mark.postgres
 
-ENTRUST_STATEMENTS = 19
+ENTRUST_STATEMENTS = 14
 """The agent entrusts on the enterprise's behalf and the enterprise signs the agreement, one commit."""
 
 DISPATCH_STATEMENTS = 19
