@@ -27,10 +27,10 @@ from tests.tasks import MONDAY, build_hall
 
 pytestmark = pytest.mark.postgres
 
-ENTRUST_STATEMENTS = 14
+ENTRUST_STATEMENTS = 12
 """The agent entrusts on the enterprise's behalf and the enterprise signs the agreement, one commit."""
 
-DISPATCH_STATEMENTS = 19
+DISPATCH_STATEMENTS = 13
 """The agent dispatches stage 1 (4 items, one material deferred by itself), one commit."""
 
 
