@@ -74,8 +74,7 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
     if agent is not None:
         from agency.projects.cards import issue_card
         issue_card(session, now, project, agent, first=True)
-    session.flush()
-    return project
+    return project  # its events are written by the next flush, with those of the same request (one INSERT)
 
 
 def accept_agreement(session: Session, now: datetime, actor: User, project: Project,
