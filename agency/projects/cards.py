@@ -73,8 +73,7 @@ def issue_card(session: Session, now: datetime, project: Project, agent, *, firs
         if attempt < CARD_NO_ATTEMPTS:
             statement = statement.on_conflict_do_nothing(index_elements=[ContactCard.card_no])
         try:
-            with session.no_autoflush:  # the project and its agent are rows already; pending audit events wait
-                card = session.scalar(statement.returning(ContactCard))
+            card = session.scalar(statement.returning(ContactCard))
         except IntegrityError as error:
             if "card_no" in str(error.orig):  # the last attempt's number is taken too
                 raise

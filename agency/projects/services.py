@@ -9,7 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from agency.audit.services import SYSTEM, Actor, record
+from agency.audit.services import SYSTEM, Actor, knew_head, record
 from agency.catalog.models import ProjectType
 from agency.catalog.services import get_project_type, items_by_code
 from agency.clock import hall_tz, local
@@ -65,6 +65,7 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
     )
     session.add(project)
     session.flush()
+    knew_head(session, project.id, None, None)  # a row no other transaction sees yet: its chain is empty, unlocked
     for template in ptype.stages:
         session.add(Stage(project_id=project.id, order=template.order, name=template.name, status="waiting"))
     record(session, now, Actor.of(actor), "project.entrusted", project,
@@ -74,7 +75,7 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
     if agent is not None:
         from agency.projects.cards import issue_card
         issue_card(session, now, project, agent, first=True)
-    return project  # its events are written by the next flush, with those of the same request (one INSERT)
+    return project
 
 
 def accept_agreement(session: Session, now: datetime, actor: User, project: Project,

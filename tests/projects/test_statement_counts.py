@@ -27,22 +27,22 @@ from tests.tasks import MONDAY, build_hall
 
 pytestmark = pytest.mark.postgres
 
-ENTRUST_STATEMENTS = 11
+ENTRUST_STATEMENTS = 10
 """The agent entrusts on the enterprise's behalf and the enterprise signs the agreement, one commit: the project
 type with its stage templates (1); the enterprise (1); the tracking code's uniqueness (1); the project (1) and its
-stages (1); its audit chain locked and its head read (2, agency.audit.services); the contact card (1: INSERT ... ON
-CONFLICT (card_no) DO NOTHING, no SAVEPOINT and no current card to read on a new project); the agreement signed
-(1: conditional UPDATE ... RETURNING); the audit events (2: entrusted and card issued in one INSERT, flushed by
-the agreement's UPDATE; agreement signed at the commit)."""
+stages (1); no lock nor head read for its audit chain (a row only this transaction sees: the chain is empty); the
+contact card (1: INSERT ... ON CONFLICT (card_no) DO NOTHING, no SAVEPOINT and no current card to read on a new
+project); the agreement signed (1: conditional UPDATE ... RETURNING); the three audit events (3: entrusted, card
+issued, agreement signed; agency.audit.services writes each at once)."""
 
 DISPATCH_STATEMENTS = 13
 """The agent dispatches stage 1 (4 items, one material deferred by itself), one commit: the project as the agent
-sees it (1; never dispatched: no clock to probe); the project locked with its people, stages and tasks (1,
-agency.projects.locks); the type with its stage templates (1); every item of the type with its department (1:
-the stage's and the checklist's); the filed materials with their files (1; nothing owed or issued before the
-first dispatch: no read); the stage opened by a conditional UPDATE (1); the cache generations' check of the
-calendar (1); the project's status (1); the tasks (1: one INSERT ... RETURNING), their delivery jobs (1), the
-deferral (1); the audit chain's head (1) and the event (1)."""
+sees it (1; never dispatched: no clock to probe); the project locked with its people (1), then its stages and
+tasks with the audit chain's head (1, agency.projects.locks); the type with its stage templates (1); every item
+of the type with its department (1: the stage's and the checklist's); the filed materials with their files (1;
+nothing owed or issued before the first dispatch: no read); the stage opened by a conditional UPDATE (1); the
+cache generations' check of the calendar (1); the project's status (1); the tasks (1: one INSERT ...
+RETURNING), their delivery jobs (1), the deferral (1); the audit event (1)."""
 
 
 class Counter:
