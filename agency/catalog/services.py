@@ -4,7 +4,7 @@ import io
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from agency.audit.services import Actor, record
 from agency.catalog.models import ApprovalItem, Department, ProjectType, StageTemplate
@@ -206,7 +206,9 @@ def import_project_types(session: Session, now: datetime, actor: Actor, text: st
 
 
 def get_project_type(session: Session, code: str) -> ProjectType | None:
-    return session.scalar(select(ProjectType).where(ProjectType.code == code).options(selectinload(ProjectType.stages)))
+    """The type with its stage templates, in one statement (an entrustment creates a stage per template)."""
+    return session.scalars(select(ProjectType).where(ProjectType.code == code)
+                           .options(joinedload(ProjectType.stages))).unique().first()
 
 
 def items_by_code(session: Session, codes) -> dict[str, ApprovalItem]:

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from agency.audit.services import SYSTEM, Actor, record
 from agency.catalog.models import ApprovalItem, is_optional
@@ -85,16 +85,17 @@ def checklist(session: Session, project: Project, items: list[ApprovalItem] | No
             entries.setdefault(name, Entry(name=name, items=[], optional=is_optional(name))).items.append(item.code)
     stored = {row.name: row for row in session.scalars(
         select(ProjectMaterial).where(ProjectMaterial.project_id == project.id)
-        .options(selectinload(ProjectMaterial.file)))}
+        .options(joinedload(ProjectMaterial.file)))}
+    dispatched = project.status not in ("consulting", "entrusted")  # before: no task, so nothing owed or issued
     owed = {}
     for name, until in session.execute(select(Deferral.name, Deferral.until).where(
-            Deferral.project_id == project.id, Deferral.supplied_at.is_(None))):
+            Deferral.project_id == project.id, Deferral.supplied_at.is_(None))) if dispatched else ():
         owed[name] = min(owed.get(name, until), until)
     issued = dict(session.execute(  # results issued so far (consents of the project's tasks), latest last
         select(ApprovalItem.result_name, Task.id).join(Task, Task.item_id == ApprovalItem.id).where(
             Task.project_id == project.id, ApprovalItem.result_name != "",
             or_(Task.status == "deemed_consent", and_(Task.status == "answered", Task.outcome.in_(CONSENTING))))
-        .order_by(Task.answered_at, Task.id)).all()) if any(issuers.get(name) for name in entries) else {}
+        .order_by(Task.answered_at, Task.id)).all()) if dispatched and any(issuers.get(n) for n in entries) else {}
     for name, entry in entries.items():
         entry.issuers = [c for c in issuers.get(name, []) if c not in entry.items]
         row = stored.get(name)
@@ -270,14 +271,17 @@ class Owed:
 
 
 def plan_dispatch(session: Session, now: datetime, project: Project, items: list[ApprovalItem],
-                  deferred: list[dict] | None = None) -> list[Owed]:
+                  deferred: list[dict] | None = None, template: list[ApprovalItem] | None = None) -> list[Owed]:
     """What the dispatch of ``items`` owes; RuleViolation naming every material that is not ready.
 
     A material is ready when accepted or from a result.  One named in ``deferred`` may be owed if
     the item lists it in ``deferrable_materials``; one that an item of the same dispatch issues is
-    owed by itself until that result (FGW-03 and FGW-01's 项目备案证明).  Writes nothing.
+    owed by itself until that result (FGW-03 and FGW-01's 项目备案证明).  Writes nothing.  ``template``:
+    every item of the project's type (``template_items``), when the caller has them.  Items that
+    require no material need no checklist: nothing is read.
     """
-    entries = {e.name: e for e in checklist(session, project)}
+    needed = any(item.required_materials for item in items)
+    entries = {e.name: e for e in checklist(session, project, template)} if needed else {}
     asked = {}
     for choice in deferred or []:
         name = (choice.get("name") or "").strip()

@@ -33,44 +33,55 @@ def card_serial() -> int:
     return secrets.randbelow(10**6)
 
 
-def _card_no_taken(session: Session, card_no: str) -> bool:
-    return session.scalar(select(ContactCard.id).where(ContactCard.card_no == card_no)) is not None
+def _insert(session: Session):
+    """The dialect's INSERT, which has ON CONFLICT (PostgreSQL in production, SQLite embedded)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
-def issue_card(session: Session, now: datetime, project: Project, agent) -> ContactCard:
-    """Void the current card and issue a new one.
+def issue_card(session: Session, now: datetime, project: Project, agent, *, first: bool = False) -> ContactCard:
+    """Void the current card and issue a new one; ``first``: the project was entrusted in this
+    transaction, so it has no card yet (nothing to read or void).
 
-    The number is ``LXK`` + the hall date + a random part; a number another card already holds (two cards
-    issued at once drawing the same part) is retried with a new random part inside a SAVEPOINT, so the
-    caller's transaction goes on instead of failing on the unique index.  At most one card of a project is
-    valid (uq_contact_cards_project_valid): of two issues racing (a double reassignment), the loser gets 409
-    and its caller's transaction is rolled back whole.
+    The number is ``LXK`` + the hall date + a random part.  A number another card already holds (two
+    cards issued at once drawing the same part) is skipped by ``INSERT ... ON CONFLICT (card_no) DO
+    NOTHING`` and retried with a new random part, so the caller's transaction goes on without a
+    SAVEPOINT (whose release would also end what the transaction remembers: audit heads, locks); the
+    last attempt is a plain INSERT, so a number that never frees up fails loudly (IntegrityError).  At
+    most one card of a project is valid (uq_contact_cards_project_valid): of two issues racing (a double
+    reassignment), the loser gets 409 and its caller's transaction is rolled back whole.
     """
-    old = current_card(session, project)
+    old = None if first else current_card(session, project)
     if old is not None:
         old.void, old.voided_at = True, now
-    session.flush()  # the voided card is written outside the savepoint a collision rolls back
+        session.flush()  # the voided card first: the new one is the project's valid card
     details = dict(
         project_id=project.id,
         enterprise=project.enterprise.organization or project.enterprise.display_name,
         contact_name=project.contact_name, contact_phone=project.contact_phone,
         agent_id=agent.id, agent_name=agent.display_name, agent_phone=agent.phone,
         supervision_phone=current_app.config["SUPERVISION_PHONE"], tracking_code=project.tracking_code,
-        issued_at=now,
+        issued_at=now, void=False, voided_at=None,
     )
+    insert = _insert(session)
+    card = None
     for attempt in range(1, CARD_NO_ATTEMPTS + 1):
-        card = ContactCard(card_no=f"LXK{local(now):%Y%m%d}{card_serial():06d}", **details)
+        statement = insert(ContactCard).values(card_no=f"LXK{local(now):%Y%m%d}{card_serial():06d}", **details)
+        if attempt < CARD_NO_ATTEMPTS:
+            statement = statement.on_conflict_do_nothing(index_elements=[ContactCard.card_no])
         try:
-            with session.begin_nested():
-                session.add(card)
-            break
-        except IntegrityError:
-            if not _card_no_taken(session, card.card_no):  # uq_contact_cards_project_valid: another request won
-                raise TransitionNotAllowed("the project's contact card was just reissued by another request; "
-                                           "reload the project", fields={"card": "reissued"},
-                                           shown=_l("企业联系卡刚被另一操作重新签发，请刷新后重试。")) from None
-            if attempt == CARD_NO_ATTEMPTS:
+            card = session.scalar(statement.returning(ContactCard))
+        except IntegrityError as error:
+            if "card_no" in str(error.orig):  # the last attempt's number is taken too
                 raise
+            raise TransitionNotAllowed("the project's contact card was just reissued by another request; "
+                                       "reload the project", fields={"card": "reissued"},
+                                       shown=_l("企业联系卡刚被另一操作重新签发，请刷新后重试。")) from None
+        if card is not None:
+            break
     record(session, now, SYSTEM, "contact_card.issued", card, project_id=project.id,
            before={"card_no": old.card_no} if old else None, after={"card_no": card.card_no, "agent": agent.display_name},
            detail=f"发放企业联系卡 {card.card_no}（代办员 {agent.display_name}）" + (f"，原卡 {old.card_no} 作废" if old else ""))

@@ -4,7 +4,7 @@ STYLE.md: a clock's outcome is decided by one function that both the sweep and a
 touching the object call.  These call the sweep's own functions (``settle_clocks``,
 ``warn_overdue_deferrals``, ``sweep_notices``) narrowed to the object, so what a user sees
 never depends on when the sweep last ran.  Nothing due costs a project one probe statement
-(a task: none, its fields are checked in Python).
+(a task: none, its fields are checked in Python; a project never dispatched: none).
 """
 from datetime import datetime
 
@@ -35,6 +35,8 @@ def settle_project(session: Session, now: datetime, project) -> bool:
     from agency.materials.services import warn_overdue_deferrals
     from agency.projects.services import lock_projects
     from agency.tasks.services import settle_clocks
+    if project.status in ("consulting", "entrusted"):  # never dispatched: no task, deferral or notice has a clock
+        return False
     due = session.execute(_due_probe(now, project.id)).one()
     if due.tasks:
         settle_clocks(session, now, lock_projects(session, [project.id])[0].tasks)

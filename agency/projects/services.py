@@ -6,10 +6,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from agency.audit.services import SYSTEM, Actor, record
+from agency.audit.services import SYSTEM, Actor, knew_head, record
+from agency.catalog.models import ProjectType
 from agency.catalog.services import get_project_type, items_by_code
 from agency.clock import hall_tz, local
 from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
@@ -64,6 +65,7 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
     )
     session.add(project)
     session.flush()
+    knew_head(session, project.id, None, None)  # a row no other transaction sees yet: its chain is empty, unlocked
     for template in ptype.stages:
         session.add(Stage(project_id=project.id, order=template.order, name=template.name, status="waiting"))
     record(session, now, Actor.of(actor), "project.entrusted", project,
@@ -72,8 +74,7 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
            detail=f"委托代办：{name}（{ptype.name}）")
     if agent is not None:
         from agency.projects.cards import issue_card
-        issue_card(session, now, project, agent)
-    session.flush()
+        issue_card(session, now, project, agent, first=True)
     return project
 
 
@@ -107,12 +108,20 @@ def accept_agreement(session: Session, now: datetime, actor: User, project: Proj
 
 
 def _sign_once(session: Session, project: Project, signed_at: datetime, method: str) -> bool:
-    """One conditional UPDATE (``agreement_accepted_at IS NULL``): of two signatures at once, one is recorded."""
+    """One conditional UPDATE (``agreement_accepted_at IS NULL``): of two signatures at once, one is recorded.
+
+    The winner reads what it wrote back from ``RETURNING``; the loser reads the signature that won.
+    """
     signed = session.execute(update(Project).where(Project.id == project.id, Project.agreement_accepted_at.is_(None))
                              .values(agreement_accepted_at=signed_at, agreement_method=method)
-                             .execution_options(synchronize_session=False)).rowcount == 1
-    session.refresh(project, ["agreement_accepted_at", "agreement_method"])
-    return signed
+                             .returning(Project.agreement_accepted_at, Project.agreement_method)
+                             .execution_options(synchronize_session=False)).first()
+    if signed is None:
+        session.refresh(project, ["agreement_accepted_at", "agreement_method"])
+        return False
+    set_committed_value(project, "agreement_accepted_at", signed.agreement_accepted_at)
+    set_committed_value(project, "agreement_method", signed.agreement_method)
+    return True
 
 
 PROJECT_CODE = re.compile(r"(?P<year>[0-9]{4})-(?P<area>[0-9]{6})-(?P<industry>[0-9]{2})-(?P<type>[0-9]{2})"
@@ -243,8 +252,8 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
     if actor.role == "agent":
         require_carrying_agent(actor, project, "dispatch it")
     lock_project(session, project.id)
-    stage, items = _next_dispatch(session, project, item_codes)
-    owed = plan_dispatch(session, now, project, items, deferred)
+    stage, items, template = _next_dispatch(session, project, item_codes)
+    owed = plan_dispatch(session, now, project, items, deferred, template)
     open_stage(session, now, stage)  # the first write: the loser of a race stops here, having written nothing
     before = project.status
     project.status = "in_progress"
@@ -279,7 +288,8 @@ def open_stage(session: Session, now: datetime, stage: Stage) -> None:
 
 
 def _next_dispatch(session: Session, project: Project, item_codes: list[str] | None):
-    """The stage a dispatch opens and its items, once every condition outside the materials holds."""
+    """The stage a dispatch opens and its items, once every condition outside the materials holds; and
+    every item of the project's type (the checklist's), read with the stage's in one statement."""
     if project.status not in ("entrusted", "in_progress"):
         raise TransitionNotAllowed(f"project is {project.status}; nothing can be dispatched",
                                    shown=_l("项目已办结或终止，不能再派发。"))
@@ -301,12 +311,12 @@ def _next_dispatch(session: Session, project: Project, item_codes: list[str] | N
         raise RuleViolation("the entrustment agreement must be signed before the first dispatch",
                             fields={"agreement": "not signed"},
                             shown=_l("委托代办协议须在首次派发前签署。"))
-    if project.project_type.needs_project_code and not project.project_code:
+    ptype = session.get(ProjectType, project.project_type_id, options=[joinedload(ProjectType.stages)])
+    if ptype.needs_project_code and not project.project_code:
         raise RuleViolation("this project type needs its investment project code before dispatch",
                             fields={"project_code": "required"},
                             shown=_l("本类型项目派发前须登记投资项目统一代码。"))
-    template = next(t for t in project.project_type.stages if t.order == stage.order)
-    codes = list(template.item_codes)
+    codes = list(next(t for t in ptype.stages if t.order == stage.order).item_codes)
     if item_codes is not None:
         unknown = [c for c in item_codes if c not in codes]
         if unknown or not item_codes:
@@ -315,12 +325,13 @@ def _next_dispatch(session: Session, project: Project, item_codes: list[str] | N
                                    else "choose at least one item"},
                            shown=_l("请从本阶段的审批事项中选择。"))
         codes = [c for c in codes if c in item_codes]
-    items = items_by_code(session, codes)
+    every_code = [code for template in ptype.stages for code in template.item_codes]
+    items = items_by_code(session, every_code)
     missing = [c for c in codes if c not in items]
     if missing:
         raise BadInput("the catalog lacks items of this stage", fields={"items": ", ".join(missing)},
                        shown=_l("事项目录中缺少本阶段的审批事项：%(codes)s", codes=", ".join(missing)))
-    return stage, [items[code] for code in codes]
+    return stage, [items[code] for code in codes], [items[c] for c in dict.fromkeys(every_code) if c in items]
 
 
 def dispatch_next_by_itself(session: Session, now: datetime, project: Project) -> None:

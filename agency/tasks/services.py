@@ -11,7 +11,7 @@ dependency runs one way, projects to tasks.
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -79,19 +79,38 @@ def item_window(session: Session, start: datetime, item, days: int | None = None
 
 def create_tasks(session: Session, now: datetime, project, stage, items,
                  supersedes: Task | None = None) -> list[Task]:
-    """One task per approval item, each sent to its department's queue (R3): one flush for them all.
+    """One task per approval item, each sent to its department's queue (R3).
 
     ``supersedes``: the refused task a resubmission replaces (one item); the unique
     ``tasks.supersedes_id`` lets a refused task be resubmitted once only (R2).
+
+    Written by one bulk ``INSERT ... RETURNING`` that loads the new rows as Task objects, not by
+    the unit of work's flush of Task objects built one by one (bench_workflow: that flush was the
+    largest part of a dispatch's Python, about 7 of its 19 ms for 8 tasks).  The relationships the
+    rules then follow (project, stage, item, department) are set from what the caller holds, and the
+    new tasks are added to the stage's and project's loaded task lists.  Items of the same clock
+    (immediate or not, promised days) share one deadline computation.
     """
-    tasks = []
+    windows, rows = {}, []
     for item in items:
-        deadline, warn_at = item_window(session, now, item)
-        tasks.append(Task(project=project, stage=stage, department=item.department, item=item, status="pending",
-                          promised_days=item.promised_days, started_at=now, deadline=deadline, warn_at=warn_at,
-                          created_at=now, opinion="", supersedes_id=supersedes.id if supersedes else None))
-    session.add_all(tasks)
-    session.flush()
+        clock = (item.immediate, item.promised_days)
+        if clock not in windows:
+            windows[clock] = item_window(session, now, item)
+        deadline, warn_at = windows[clock]
+        rows.append(dict(project_id=project.id, stage_id=stage.id, department_id=item.department_id, item_id=item.id,
+                         status="pending", outcome=None, outcome_reason=None, opinion="",
+                         promised_days=item.promised_days, started_at=now, deadline=deadline, warn_at=warn_at,
+                         warned_at=None, escalated_at=None, delivered_at=None, accepted_at=None, answered_at=None,
+                         answered_by_id=None, supplement_count=0, paused_at=None, suspended_days_left=None,
+                         supersedes_id=supersedes.id if supersedes else None, cancel_reason="", created_at=now))
+    tasks = list(session.scalars(insert(Task).returning(Task, sort_by_parameter_order=True), rows))
+    for task, item in zip(tasks, items):
+        for name, value in (("project", project), ("stage", stage), ("item", item), ("department", item.department),
+                            ("supplements", [])):
+            set_committed_value(task, name, value)
+    for owner in (stage, project):  # lists already loaded (under the project's lock) take the new tasks
+        if "tasks" not in inspect(owner).unloaded:
+            set_committed_value(owner, "tasks", sorted([*owner.tasks, *tasks], key=lambda t: t.id))
     for task in tasks:  # a task just created has no job yet: no key to look up
         enqueue_job(session, now, department_queue(task.department.code), "workers.tasks.deliver_task", task.id)
     return tasks

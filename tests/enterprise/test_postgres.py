@@ -76,8 +76,8 @@ def test_rating_once_and_sweep_on_postgres(pg_rated, now):
 
 
 def test_two_cards_issued_at_once_with_the_same_random_part_both_succeed(pg_app, now, monkeypatch):
-    """Two transactions insert the same card number: the second waits on the unique index, gets the
-    violation, and retries in its SAVEPOINT with a new number; both commit."""
+    """Two transactions insert the same card number: the second waits on the unique index, finds the
+    number taken (ON CONFLICT DO NOTHING) and retries with a new one in the same transaction; both commit."""
     from agency.extensions import db
     from agency.people.models import User
     from agency.projects import cards
@@ -123,3 +123,53 @@ def test_two_cards_issued_at_once_with_the_same_random_part_both_succeed(pg_app,
                                      .order_by(ContactCard.card_no)).all()
         assert [c[-6:] for c in current] == ["000007", "000008"]
         assert db.session.scalar(select(func.count()).select_from(ContactCard)) == 4  # two voided, two new
+
+
+def test_two_cards_issued_at_once_for_one_project_one_wins_the_other_409(pg_app, now):
+    """Two reissues of one project's card at once (without the reassignment's conditional UPDATE before
+    them): the second waits on the first's void, then its new card meets the first's valid card on
+    uq_contact_cards_project_valid and is refused (409); one valid card remains."""
+    from agency.extensions import db
+    from agency.people.models import User
+    from agency.projects import cards
+    from agency.projects.models import ContactCard, Project
+    from agency.projects.services import entrust_project
+
+    with pg_app.app_context():
+        session = db.session
+        import_all(session, now)
+        make = UserFactory(session, now)
+        agent, ent = make("agent", "pa", phone="1"), make("enterprise", "pe")
+        project_id = entrust_project(session, now, agent, name="项目", project_type="REAL_ESTATE", location="x",
+                                     investment_wan=1, contact_name="c", contact_phone="12345",
+                                     enterprise_id=ent.id).id
+        session.commit()
+        agent_id = agent.id
+        session.remove()
+    barrier, outcomes = threading.Barrier(2), []
+
+    def reissue():
+        with pg_app.app_context():
+            try:
+                project, agent = db.session.get(Project, project_id), db.session.get(User, agent_id)
+                barrier.wait()
+                cards.issue_card(db.session, now, project, agent)
+                db.session.commit()
+                outcomes.append("issued")
+            except TransitionNotAllowed:
+                db.session.rollback()
+                outcomes.append("conflict")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=reissue) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "issued"]
+    with pg_app.app_context():
+        valid = db.session.scalars(select(ContactCard).where(ContactCard.project_id == project_id,
+                                                             ContactCard.void.is_(False))).all()
+        assert len(valid) == 1
+        assert db.session.scalar(select(func.count()).select_from(ContactCard)) == 2  # the first, void; one new
