@@ -36,6 +36,8 @@ def push_after_commit(session: Session, job_id: int, queue: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _push_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy tells this listener too): nothing is committed yet
     pending = session.info.pop(_PENDING, None)
     if pending:
         from workers.queues import push_many
@@ -46,6 +48,8 @@ def _push_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back: the jobs written before it still commit with the transaction
     session.info.pop(_PENDING, None)
 
 
