@@ -23,8 +23,11 @@ def _application():
     if has_app_context():
         return current_app._get_current_object()
     if _app is None:
+        import gc
+
         from agency import create_app
         _app = create_app()
+        gc.freeze()  # as wsgi.py does: start-up's objects are skipped by every full collection
     return _app
 
 
