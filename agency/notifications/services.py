@@ -13,10 +13,10 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from agency.jobs.services import enqueue_job
+from agency.jobs.services import commit_progress, enqueue_job
 from agency.notifications.models import Delivery, Message
 from agency.people.models import User
 
@@ -143,43 +143,53 @@ def notify_many(session: Session, now: datetime, users, subject: str, body: str 
 def deliver_all(session: Session, now: datetime, outgoing: list) -> None:
     """Send the e-mails and webhook calls of one ``send_notices``, each at most once per success.
 
-    The job's deliveries are locked in one statement and marked in the job's own transaction, so a
-    job that sends everything commits once (the runner's commit, with the job marked done; the claim's
-    lock is held throughout, so a second delivery of the job waits and finds it done).  When a
-    channel fails, what was sent is committed at once with the failure counted on its row, and the
-    job fails after trying the rest, so RQ runs it again: what was sent is skipped then.  A worker
-    killed between sending and that commit sends again on the retry (at least once; the e-mail's
-    Message-ID and the webhook's Idempotency-Key carry the delivery key for the receiver to drop it).
+    The job's deliveries still to send are locked and marked sent in one statement of the job's own
+    transaction (``_take_deliveries``), so a job that sends everything commits once (the runner's
+    commit, with the job marked done; the claim's lock is held throughout, so a second delivery of
+    the job waits and finds it done).  When a channel fails, its delivery is put back (pending, the
+    failure counted on its row) and what was sent is committed at once (``commit_progress``: without
+    the job's done mark), and the job fails after trying the rest, so RQ runs it again: what was sent
+    is skipped then.  A worker killed between sending and that commit sends again on the retry (at
+    least once; the e-mail's Message-ID and the webhook's Idempotency-Key carry the delivery key for
+    the receiver to drop it).
     """
     payloads = dict(outgoing)
-    failed = []
-    for delivery in _lock_deliveries(session, list(payloads)):
-        if delivery.status == "sent":
-            continue
+    failed: dict[str, str] = {}
+    for delivery in _take_deliveries(session, now, list(payloads)):
         try:
             _send(delivery, json.loads(payloads[delivery.key]))
         except Exception as exc:  # noqa: BLE001  (any failure of the channel: counted, retried)
-            delivery.attempts += 1
-            delivery.last_error = repr(exc)[:2000]
-            failed.append(f"{delivery.key}: {exc!r}"[:300])
-            continue
-        delivery.attempts += 1
-        delivery.status, delivery.sent_at = "sent", now
+            failed[delivery.key] = repr(exc)
     if failed:
-        session.commit()  # what was sent stays sent: the retry must not send it again
-        raise DeliveryFailed(f"{len(failed)} of {len(outgoing)} deliveries failed; " + "; ".join(failed[:5]))
+        session.connection().execute(
+            update(Delivery).where(Delivery.key == bindparam("failed_key"))
+            .values(status="pending", sent_at=None, last_error=bindparam("error")),
+            [{"failed_key": key, "error": error[:2000]} for key, error in failed.items()])
+        commit_progress(session)  # what was sent stays sent: the retry must not send it again
+        raise DeliveryFailed(f"{len(failed)} of {len(outgoing)} deliveries failed; "
+                             + "; ".join(f"{key}: {error}"[:300] for key, error in list(failed.items())[:5]))
 
 
 class DeliveryFailed(RuntimeError):
     """Some deliveries of a job failed; the job is retried."""
 
 
-def _lock_deliveries(session: Session, keys: list[str]) -> list[Delivery]:
-    """The deliveries of ``keys``, locked (in key order, as every writer takes them), in one statement."""
+def _take_deliveries(session: Session, now: datetime, keys: list[str]) -> list:
+    """The deliveries of ``keys`` not sent yet, locked (in key order, as every writer takes them) and
+    marked sent, with their attempt counted, by one statement; their key, channel, recipient and subject.
+
+    One conditional UPDATE on the session's connection instead of an ORM SELECT ... FOR UPDATE and an
+    UPDATE of the sent ones (every e-mail job pays it, bench_jobs); a delivery whose channel then
+    fails is put back by ``deliver_all``.
+    """
     if not keys:
         return []
-    return list(session.scalars(select(Delivery).where(Delivery.key.in_(keys)).order_by(Delivery.key)
-                                .with_for_update()))
+    locked = (select(Delivery.key).where(Delivery.key.in_(keys)).order_by(Delivery.key)
+              .with_for_update().subquery())
+    return sorted(session.connection().execute(
+        update(Delivery).where(Delivery.key == locked.c.key, Delivery.status != "sent")
+        .values(status="sent", sent_at=now, attempts=Delivery.attempts + 1)
+        .returning(Delivery.key, Delivery.channel, Delivery.recipient, Delivery.subject)), key=lambda d: d.key)
 
 
 def _send(delivery: Delivery, content: dict) -> None:
