@@ -34,10 +34,11 @@ The response, 7: the body is dumped after the commit expired the task (task, pro
 generations' check of the calendar, supplement requests, result, deferrals: the request's handling, not
 the workflow's).  The request starts with an empty session, as in production."""
 
-DELIVER_TASK_STATEMENTS = 5
+DELIVER_TASK_STATEMENTS = 4
 """One ``workers.tasks.deliver_task`` outbox job: the job claimed and marked done (1: one conditional
-UPDATE ... RETURNING, workers.runner); the task with its item, project and department's liaisons (1);
-delivery keys and inbox message (1), the e-mail job (1); delivered_at (1); and one commit."""
+UPDATE ... RETURNING, workers.runner); delivered_at set, returning the item, project, department and its
+liaisons (1: one conditional UPDATE ... FROM ... RETURNING); delivery keys and inbox message (1); the
+e-mail job (1); and one commit."""
 
 DELIVER_ALL_STATEMENTS = 2
 """One ``workers.notifications.deliver_all`` job of two e-mails: claimed and marked done (1); both
