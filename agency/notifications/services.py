@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from agency.jobs.services import commit_progress, enqueue_job
+from agency.jobs.services import commit_progress, write_job
 from agency.notifications.models import Delivery, Message
 from agency.people.models import User
 
@@ -76,7 +76,7 @@ def send_notices(session: Session, now: datetime, notices) -> int:
     outgoing = [[row["key"], payloads[row["key"]]] for row in deliveries
                 if row["key"] in payloads and row["key"] in taken_now]
     if outgoing:
-        enqueue_job(session, now, "notifications", "workers.notifications.deliver_all", outgoing)
+        write_job(session, now, "notifications", "workers.notifications.deliver_all", outgoing)
     return len([key for key in messages if key in taken_now])
 
 
