@@ -1,7 +1,7 @@
 """Department queue jobs: a dispatched task reaches the department's liaison (R3, R8)."""
 from typing import NamedTuple
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from agency.catalog.models import ApprovalItem, Department, reachable
 from agency.notifications.services import notify_many
@@ -55,28 +55,35 @@ def _departments_with_liaisons():
     return select(*columns).select_from(joined).subquery("department")
 
 
-_DEPARTMENTS = _departments_with_liaisons()
+def _statements():
+    """The conditional UPDATE of ``_mark_delivered`` (PostgreSQL: returning what the notice needs) and
+    SQLite's SELECT of the same columns, built once."""
+    department = _departments_with_liaisons()
+    needed = (Task.project_id, Task.promised_days, ApprovalItem.name.label("item_name"),
+              Project.name.label("project_name"), department.c.name.label("department_name"),
+              *(department.c[f"{slot}_{name}"] for slot in SLOTS for name in Liaison._fields))
+    of_task = (ApprovalItem.id == Task.item_id, Project.id == Task.project_id, department.c.id == Task.department_id)
+    mark = (update(Task).where(Task.id == bindparam("task_id"), Task.delivered_at.is_(None),
+                               Task.status.in_(OPEN_STATUSES)).values(delivered_at=bindparam("now")))
+    return mark, mark.where(*of_task).returning(*needed), select(*needed).where(Task.id == bindparam("task_id"), *of_task)
+
+
+_MARK, _MARK_RETURNING, _SELECT_MARKED = _statements()
 
 
 def _mark_delivered(session, now, task_id: int):
     """Set the task's ``delivered_at`` if it is still open and undelivered; what its notice needs, or None.
 
     A job per task, so a hot path (bench_jobs): on PostgreSQL one conditional ``UPDATE tasks ... FROM``
-    its item, project and department with its liaisons, ``RETURNING`` what the notice needs, on the
-    session's connection (no ORM object; the ORM joinedload of the task's graph and its flush cost more
-    than the job's other statements together).  The row lock it takes makes a racing withdrawal
-    either come first (nothing to announce) or wait.  SQLite cannot return other tables' columns from
-    an UPDATE: there the same conditional UPDATE, then a SELECT of the same columns.
+    its item, project and department with its liaisons, ``RETURNING`` what the notice needs, built once
+    and run on the session's connection (no ORM object; the ORM joinedload of the task's graph and its
+    flush cost more than the job's other statements together).  The row lock it takes makes a racing
+    withdrawal either come first (nothing to announce) or wait.  SQLite cannot return other tables'
+    columns from an UPDATE: there the same conditional UPDATE, then a SELECT of the same columns.
     """
-    connection, department = session.connection(), _DEPARTMENTS
-    needed = (Task.project_id, Task.promised_days, ApprovalItem.name.label("item_name"),
-              Project.name.label("project_name"), department.c.name.label("department_name"),
-              *(department.c[f"{slot}_{name}"] for slot in SLOTS for name in Liaison._fields))
-    of_task = (ApprovalItem.id == Task.item_id, Project.id == Task.project_id, department.c.id == Task.department_id)
-    mark = (update(Task).where(Task.id == task_id, Task.delivered_at.is_(None), Task.status.in_(OPEN_STATUSES))
-            .values(delivered_at=now))
+    connection, params = session.connection(), {"task_id": task_id, "now": now}
     if connection.dialect.name == "postgresql":
-        return connection.execute(mark.where(*of_task).returning(*needed)).first()
-    if connection.execute(mark).rowcount != 1:
+        return connection.execute(_MARK_RETURNING, params).first()
+    if connection.execute(_MARK, params).rowcount != 1:
         return None
-    return connection.execute(select(*needed).where(Task.id == task_id, *of_task)).first()
+    return connection.execute(_SELECT_MARKED, params).first()

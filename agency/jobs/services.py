@@ -1,7 +1,7 @@
 """The outbox: jobs written with the change that causes them (R13)."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, event, insert, inspect, select, update
+from sqlalchemy import bindparam, case, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from agency.jobs.models import OutboxJob
@@ -30,6 +30,13 @@ def enqueue_job(session: Session, now: datetime, queue: str, func: str, *args, k
     return job
 
 
+# The hot statements, built once (building and caching a statement per call cost as much as running it).
+_WRITE = insert(OutboxJob).values(key=None, status="pending", attempts=0, last_error="").returning(OutboxJob.id)
+_CLAIM = (update(OutboxJob).where(OutboxJob.id == bindparam("job_id"), OutboxJob.status != "done")
+          .values(status="done", finished_at=bindparam("now"), attempts=OutboxJob.attempts + 1)
+          .returning(OutboxJob.func, OutboxJob.args))
+
+
 def write_job(session: Session, now: datetime, queue: str, func: str, *args) -> int:
     """``enqueue_job`` without a key for a hot path: the row is written at once by one Core
     ``INSERT ... RETURNING id`` on the session's connection (no ORM object, no flush); its id.
@@ -40,9 +47,8 @@ def write_job(session: Session, now: datetime, queue: str, func: str, *args) -> 
     """
     if not func.startswith("workers."):
         raise ValueError(f"jobs live in workers/: {func!r}")
-    job_id = session.connection().execute(
-        insert(OutboxJob).values(queue=queue, func=func, args=list(args), key=None, created_at=now,
-                                 status="pending", attempts=0, last_error="").returning(OutboxJob.id)).scalar_one()
+    job_id = session.connection().execute(_WRITE, {"queue": queue, "func": func, "args": list(args),
+                                                    "created_at": now}).scalar_one()
     session.info.setdefault(_PENDING, []).append((job_id, queue))
     return job_id
 
@@ -73,11 +79,7 @@ def claim_job(session: Session, now: datetime, job_id: int) -> tuple[str, list] 
     SELECT ... FOR UPDATE through the ORM and a separate UPDATE (bench_jobs).  A job function that
     must commit part of its work commits it through ``commit_progress``, which leaves the mark out.
     """
-    claimed = session.connection().execute(
-        update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.status != "done")
-        .values(status="done", finished_at=now, attempts=OutboxJob.attempts + 1)
-        .returning(OutboxJob.func, OutboxJob.args)
-    ).first()
+    claimed = session.connection().execute(_CLAIM, {"job_id": job_id, "now": now}).first()
     if claimed is None:
         return None
     session.info[_RUNNING] = job_id

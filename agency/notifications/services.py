@@ -161,10 +161,8 @@ def deliver_all(session: Session, now: datetime, outgoing: list) -> None:
         except Exception as exc:  # noqa: BLE001  (any failure of the channel: counted, retried)
             failed[delivery.key] = repr(exc)
     if failed:
-        session.connection().execute(
-            update(Delivery).where(Delivery.key == bindparam("failed_key"))
-            .values(status="pending", sent_at=None, last_error=bindparam("error")),
-            [{"failed_key": key, "error": error[:2000]} for key, error in failed.items()])
+        session.connection().execute(_PUT_BACK, [{"failed_key": key, "error": error[:2000]}
+                                                 for key, error in failed.items()])
         commit_progress(session)  # what was sent stays sent: the retry must not send it again
         raise DeliveryFailed(f"{len(failed)} of {len(outgoing)} deliveries failed; "
                              + "; ".join(f"{key}: {error}"[:300] for key, error in list(failed.items())[:5]))
@@ -184,12 +182,16 @@ def _take_deliveries(session: Session, now: datetime, keys: list[str]) -> list:
     """
     if not keys:
         return []
-    locked = (select(Delivery.key).where(Delivery.key.in_(keys)).order_by(Delivery.key)
-              .with_for_update().subquery())
-    return sorted(session.connection().execute(
-        update(Delivery).where(Delivery.key == locked.c.key, Delivery.status != "sent")
-        .values(status="sent", sent_at=now, attempts=Delivery.attempts + 1)
-        .returning(Delivery.key, Delivery.channel, Delivery.recipient, Delivery.subject)), key=lambda d: d.key)
+    return sorted(session.connection().execute(_TAKE, {"keys": keys, "now": now}), key=lambda d: d.key)
+
+
+_LOCKED = (select(Delivery.key).where(Delivery.key.in_(bindparam("keys", expanding=True))).order_by(Delivery.key)
+           .with_for_update().subquery())
+_TAKE = (update(Delivery).where(Delivery.key == _LOCKED.c.key, Delivery.status != "sent")
+         .values(status="sent", sent_at=bindparam("now"), attempts=Delivery.attempts + 1)
+         .returning(Delivery.key, Delivery.channel, Delivery.recipient, Delivery.subject))
+_PUT_BACK = (update(Delivery).where(Delivery.key == bindparam("failed_key"))
+             .values(status="pending", sent_at=None, last_error=bindparam("error")))
 
 
 def _send(delivery: Delivery, content: dict) -> None:
