@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from agency.audit.keys import UnknownKey, keyring
@@ -67,10 +67,17 @@ def _digest(event: AuditEvent) -> str:
 def record(session: Session, now: datetime, actor: Actor, action: str, obj=None, *,
            project_id: int | None = None, before: dict | None = None, after: dict | None = None,
            detail: str = "") -> AuditEvent:
-    """Append one event to its chain, in the caller's transaction (written by its next flush)."""
+    """Append one event to its chain, in the caller's transaction: written at once, one Core INSERT.
+
+    Not through the unit of work (every task transition records an event; its flush cost more than
+    the INSERT, bench_workflow).  What the session holds unwritten is flushed first, so the event
+    follows the rows it names, as it did when the event was flushed with them.
+    """
     event = next_event(session, now, actor, action, obj, project_id=project_id, before=before, after=after,
                        detail=detail)
-    session.add(event)
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    event.id = session.execute(_INSERT, _row(event)).scalar_one()  # not in the session: its columns stay as written
     return event
 
 
@@ -100,16 +107,39 @@ def next_event(session: Session, now: datetime, actor: Actor, action: str, obj=N
 
 
 _COLUMNS = [c.key for c in AuditEvent.__table__.columns if c.key != "id"]
+_INSERT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)  # Core: no ORM execution around it
+
+
+def _row(event: AuditEvent) -> dict:
+    return {name: getattr(event, name) for name in _COLUMNS}
 
 
 def write_events(session: Session, events: list[AuditEvent]) -> None:
     """Write events made by ``next_event`` as rows, in one multi-row INSERT (no ids come back)."""
     if events:
-        session.execute(insert(AuditEvent).execution_options(render_nulls=True),
-                        [{name: getattr(e, name) for name in _COLUMNS} for e in events])
+        session.execute(insert(AuditEvent).execution_options(render_nulls=True), [_row(e) for e in events])
 
 
 _HEADS = "agency_audit_heads"
+
+
+def head_columns():
+    """A chain's head (seq, hash) as two scalar subqueries (NULL for an empty chain), of the chain
+    given as the parameter ``chain`` (``chain_of``).
+
+    For the statement that reads the project's rows once its lock is held (``agency.projects.locks``):
+    the chain is written under that lock, so a head read after it cannot be overtaken, and the first
+    event of the transaction needs no statement of its own (``knew_head``).
+    """
+    events = AuditEvent.__table__
+    last = (select(events.c.seq).where(events.c.chain == bindparam("chain"))
+            .order_by(events.c.seq.desc()).limit(1))
+    return last.scalar_subquery(), last.with_only_columns(events.c.hash).scalar_subquery()
+
+
+def knew_head(session: Session, project_id: int, seq: int | None, hash_: str | None) -> None:
+    """The head of the project's chain as read under the project's lock (``head_columns``)."""
+    remembered(session, _HEADS).setdefault(chain_of(project_id), (seq, hash_) if seq is not None else (0, GENESIS))
 
 
 def _head(session: Session, chain: str) -> tuple[int, str]:
@@ -131,10 +161,11 @@ def lock_chains(session: Session, chains) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":  # SQLite serialises writers anyway
         _lock_writers(session, wanted)
-    last = (select(AuditEvent.chain, func.max(AuditEvent.seq).label("seq"))
-            .where(AuditEvent.chain.in_(wanted)).group_by(AuditEvent.chain).subquery())
-    rows = session.execute(select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash)
-                           .join(last, (AuditEvent.chain == last.c.chain) & (AuditEvent.seq == last.c.seq)))
+    events = AuditEvent.__table__  # Core: no ORM execution around the read every event pays
+    last = (select(events.c.chain, func.max(events.c.seq).label("seq"))
+            .where(events.c.chain.in_(wanted)).group_by(events.c.chain).subquery())
+    rows = session.execute(select(events.c.chain, events.c.seq, events.c.hash)
+                           .join(last, (events.c.chain == last.c.chain) & (events.c.seq == last.c.seq)))
     heads.update({chain: (0, GENESIS) for chain in wanted})
     heads.update({row.chain: (row.seq, row.hash) for row in rows})
 

@@ -1,7 +1,7 @@
 """The outbox: jobs written with the change that causes them (R13)."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, event, insert, inspect, select, update
+from sqlalchemy import bindparam, case, event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from agency.jobs.models import OutboxJob
@@ -30,27 +30,15 @@ def enqueue_job(session: Session, now: datetime, queue: str, func: str, *args, k
     return job
 
 
-# The hot statements, built once (building and caching a statement per call cost as much as running it).
-_WRITE = insert(OutboxJob).values(key=None, status="pending", attempts=0, last_error="").returning(OutboxJob.id)
+def push_after_commit(session: Session, job_id: int, queue: str) -> None:
+    """A job row the caller wrote itself (a Core INSERT ... RETURNING id): it reaches RQ after commit."""
+    session.info.setdefault(_PENDING, []).append((job_id, queue))
+
+
+# The claim, built once (building and caching a statement per call cost as much as running it).
 _CLAIM = (update(OutboxJob).where(OutboxJob.id == bindparam("job_id"), OutboxJob.status != "done")
           .values(status="done", finished_at=bindparam("now"), attempts=OutboxJob.attempts + 1)
           .returning(OutboxJob.func, OutboxJob.args))
-
-
-def write_job(session: Session, now: datetime, queue: str, func: str, *args) -> int:
-    """``enqueue_job`` without a key for a hot path: the row is written at once by one Core
-    ``INSERT ... RETURNING id`` on the session's connection (no ORM object, no flush); its id.
-
-    It reaches RQ after commit all the same.  For the e-mail job of ``send_notices``, which every
-    delivery job and answer writes (the ORM insert and its flush were a fifth of deliver_task's
-    Python, bench_jobs).
-    """
-    if not func.startswith("workers."):
-        raise ValueError(f"jobs live in workers/: {func!r}")
-    job_id = session.connection().execute(_WRITE, {"queue": queue, "func": func, "args": list(args),
-                                                    "created_at": now}).scalar_one()
-    session.info.setdefault(_PENDING, []).append((job_id, queue))
-    return job_id
 
 
 @event.listens_for(Session, "after_commit")

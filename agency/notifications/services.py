@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from agency.jobs.services import commit_progress, write_job
+from agency.jobs.services import commit_progress, enqueue_job, push_after_commit
 from agency.notifications.models import Delivery, Message
 from agency.people.models import User
 
@@ -72,14 +72,17 @@ def send_notices(session: Session, now: datetime, notices) -> int:
     messages = {key: dict(user_id=n.user.id, project_id=n.project_id, subject=n.subject[:200], body=n.body,
                           link=n.link, created_at=now, read_at=None) for key, n in fresh.items()}
     if session.get_bind().dialect.name == "postgresql":
-        taken_now = _write_at_once(session, now, deliveries, messages)
+        taken_now = _write_at_once(session, now, deliveries, messages, payloads)
     else:
         taken_now = _write_in_two(session, deliveries, messages)
-    outgoing = [[row["key"], payloads[row["key"]]] for row in deliveries
-                if row["key"] in payloads and row["key"] in taken_now]
-    if outgoing:
-        write_job(session, now, "notifications", "workers.notifications.deliver_all", outgoing)
+        outgoing = [[row["key"], payloads[row["key"]]] for row in deliveries
+                    if row["key"] in payloads and row["key"] in taken_now]
+        if outgoing:
+            enqueue_job(session, now, "notifications", DELIVER_ALL, outgoing)
     return len([key for key in messages if key in taken_now])
+
+
+DELIVER_ALL = "workers.notifications.deliver_all"
 
 
 _AT_ONCE = text("""
@@ -99,25 +102,41 @@ written AS (
                 CAST(:message_subjects AS varchar[]), CAST(:bodies AS text[]), CAST(:links AS varchar[]))
          WITH ORDINALITY AS m(key, user_id, project_id, subject, body, link, n)
     WHERE m.key IN (SELECT key FROM fresh)
-    ORDER BY m.n)
-SELECT key FROM fresh""")
+    ORDER BY m.n),
+job AS (
+    INSERT INTO outbox_jobs (queue, func, args, status, attempts, last_error, created_at)
+    SELECT 'notifications', :deliver_all, json_build_array(json_agg(json_build_array(o.key, o.payload) ORDER BY o.n)),
+           'pending', 0, '', :now
+    FROM unnest(CAST(:outgoing_keys AS varchar[]), CAST(:payloads AS text[])) WITH ORDINALITY AS o(key, payload, n)
+    WHERE o.key IN (SELECT key FROM fresh)
+    HAVING count(*) > 0
+    RETURNING id)
+SELECT fresh.key, (SELECT id FROM job) AS job_id FROM fresh""")
 
 
-def _write_at_once(session: Session, now: datetime, deliveries: list[dict], messages: dict) -> set[str]:
-    """PostgreSQL: deliveries and messages in one statement; the delivery keys this call wrote.
+def _write_at_once(session: Session, now: datetime, deliveries: list[dict], messages: dict,
+                   payloads: dict[str, str]) -> set[str]:
+    """PostgreSQL: deliveries, messages and their e-mail job in one statement; the delivery keys this call wrote.
 
-    The deliveries claim their keys (``ON CONFLICT (key) DO NOTHING RETURNING key``) and the messages
-    follow the inbox keys claimed by the same statement.  One text with array parameters: the same
-    SQL (compiled and prepared once) for any number of notices.
+    The deliveries claim their keys (``ON CONFLICT (key) DO NOTHING RETURNING key``); the messages
+    follow the inbox keys claimed by the same statement, and the outbox job (``deliver_all``) takes
+    the e-mails and webhook calls of the claimed keys, in delivery order; none when none was claimed.
+    One text with array parameters: the same SQL (compiled and prepared once) for any number of notices.
     """
-    return set(session.scalars(_AT_ONCE, {
+    outgoing = [d["key"] for d in deliveries if d["key"] in payloads]
+    rows = session.execute(_AT_ONCE, {
+        "deliver_all": DELIVER_ALL, "outgoing_keys": outgoing, "payloads": [payloads[k] for k in outgoing],
         "now": now, "keys": [d["key"] for d in deliveries], "channels": [d["channel"] for d in deliveries],
         "recipients": [d["recipient"] for d in deliveries], "subjects": [d["subject"] for d in deliveries],
         "statuses": [d["status"] for d in deliveries], "attempts": [d["attempts"] for d in deliveries],
         "inbox_keys": list(messages), "users": [m["user_id"] for m in messages.values()],
         "projects": [m["project_id"] for m in messages.values()],
         "message_subjects": [m["subject"] for m in messages.values()],
-        "bodies": [m["body"] for m in messages.values()], "links": [m["link"] for m in messages.values()]}))
+        "bodies": [m["body"] for m in messages.values()], "links": [m["link"] for m in messages.values()]}).all()
+    job_id = rows[0].job_id if rows else None
+    if job_id is not None:
+        push_after_commit(session, job_id, "notifications")
+    return {row.key for row in rows}
 
 
 def _write_in_two(session: Session, deliveries: list[dict], messages: dict) -> set[str]:

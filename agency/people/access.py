@@ -4,7 +4,7 @@ Every view and API handler fetches objects through these helpers, so the
 check is on the object, not only the role: another party's object is a 404.
 """
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from agency.errors import Forbidden, NotFound
 from agency.meetings.models import Invitation, Meeting
@@ -54,7 +54,8 @@ def get_project(session: Session, user: User, project_id: int) -> Project:
 def get_task(session: Session, user: User, task_id: int) -> Task:
     """The task, its clocks settled as of now: a late answer meets the task already deemed (R5)."""
     from agency.projects.clocks import settle_task
-    return settled(session, settle_task, get_visible(session, visible_tasks(user), Task, task_id, "task"))
+    visible = visible_tasks(user).options(joinedload(Task.item), joinedload(Task.department))  # what every use names
+    return settled(session, settle_task, get_visible(session, visible, Task, task_id, "task"))
 
 
 def settled(session: Session, settle, found):

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,19 +30,34 @@ KIND_NAMES = {"licence": "证照", "approval": "批复", "filing": "备案", "op
 METHOD_NAMES = {"download": "电子送达（下载）", "post": "快递送达", "pickup": "窗口领取"}
 
 
-def record_result(session: Session, now: datetime, task: Task, result: dict | None) -> TaskResult:
-    """The result of a consent: kind, number and issue date as the liaison gave them (or the defaults)."""
+def record_result(session: Session, now: datetime, task: Task, result: dict | None) -> None:
+    """The result of a consent: kind, number and issue date as the liaison gave them (or the defaults).
+
+    Every consent writes it, so it is Core, not the unit of work; on PostgreSQL with the deferrals
+    of the same name it settles (``fill_from_results``) in the same statement.
+    """
     result = result or {}
     kind = result.get("kind") or "approval"
     if kind not in RESULT_KINDS:
         raise BadInput("unknown kind of result", fields={"result": f"kind is one of {', '.join(RESULT_KINDS)}"},
                        shown=_l("未知的结果类型。"))
-    row = TaskResult(task_id=task.id, project_id=task.project_id, kind=kind, number=(result.get("number") or "").strip(),
-                     issued_on=result.get("issued_on") or local(now).date(), created_at=now)
-    session.add(row)
-    session.flush()
-    fill_from_results(session, now, [task])
-    return row
+    row = dict(task_id=task.id, project_id=task.project_id, kind=kind, number=(result.get("number") or "").strip(),
+               issued_on=result.get("issued_on") or local(now).date(), created_at=now)
+    name = task.item.result_name
+    if name and session.get_bind().dialect.name == "postgresql":
+        session.execute(_RESULT_AND_DEFERRALS, row | {"name": name, "now": now})
+    else:
+        session.execute(insert(TaskResult.__table__), row)
+        fill_from_results(session, now, [task])
+    session.expire(task, ["result"])  # whoever reads it next loads the row just written
+
+
+_RESULT_AND_DEFERRALS = text("""
+WITH result AS (
+    INSERT INTO task_results (task_id, project_id, kind, number, issued_on, created_at)
+    VALUES (:task_id, :project_id, :kind, :number, :issued_on, :created_at))
+UPDATE deferrals SET supplied_at = :now
+WHERE project_id = :project_id AND name = :name AND supplied_at IS NULL""")
 
 
 def record_deemed_notices(session: Session, now: datetime, tasks: list[Task]) -> None:

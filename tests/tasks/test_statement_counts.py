@@ -23,22 +23,23 @@ from workers.runner import run_job
 
 pytestmark = pytest.mark.postgres
 
-ANSWER_STATEMENTS = 9 + 7
-"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 9: the task
-as the liaison sees it (1); the project locked with its people, stages and tasks (1, agency.projects.locks);
-the conditional UPDATE of the task (1); the audit chain's head (1: the project's row lock guards the chain,
-no advisory lock); the audit event (1); the notices: delivery keys claimed by INSERT ... ON CONFLICT and
-the inbox messages of the fresh ones, one statement (1), their e-mail job (1); the task's result (1) and
-the deferrals it settles (1; the checklist entry it fills is derived from the result, not written).
+ANSWER_STATEMENTS = 7 + 7
+"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 7: the task
+as the liaison sees it, with its item and department (1); the project row locked with its people (1), then
+its stages and tasks and the head of its audit chain, read after the lock so they are current (1,
+agency.projects.locks: the chain is written under the project's lock, no advisory lock); the conditional
+UPDATE of the task (1); the audit event (1); the notices: delivery keys claimed by INSERT ... ON CONFLICT,
+the inbox messages of the fresh ones and their e-mail job, one statement (1); the task's result and the
+deferrals it settles, one statement (1; the checklist entry it fills is derived from the result, not written).
 The response, 7: the body is dumped after the commit expired the task (task, project, stage, the cache
 generations' check of the calendar, supplement requests, result, deferrals: the request's handling, not
 the workflow's).  The request starts with an empty session, as in production."""
 
-DELIVER_TASK_STATEMENTS = 4
+DELIVER_TASK_STATEMENTS = 3
 """One ``workers.tasks.deliver_task`` outbox job: the job claimed and marked done (1: one conditional
 UPDATE ... RETURNING, workers.runner); delivered_at set, returning the item, project, department and its
-liaisons (1: one conditional UPDATE ... FROM ... RETURNING); delivery keys and inbox message (1); the
-e-mail job (1); and one commit."""
+liaisons (1: one conditional UPDATE ... FROM ... RETURNING); delivery keys, inbox message and the e-mail
+job, one statement (1); and one commit."""
 
 DELIVER_ALL_STATEMENTS = 2
 """One ``workers.notifications.deliver_all`` job of two e-mails: claimed and marked done (1); both
