@@ -1,10 +1,12 @@
 """The one RQ entry point: run an outbox row, exactly once in effect.
 
 RQ delivers at least once, and reconcile may push a job again.  The row is
-locked, its function runs in the same transaction that marks it done, so a
-second delivery waits for the first and then finds it done.  A function that
-commits along the way (the e-mail job, when a channel fails: what was sent stays
-sent) must make each committed part idempotent itself; the done mark still lands once.
+claimed (locked and marked done by one conditional UPDATE) in the transaction
+its function runs in, so the mark commits with the work or rolls back with it,
+and a second delivery waits for the first and then finds it done.  A function
+that commits along the way (the e-mail job, when a channel fails: what was sent
+stays sent) does so through ``commit_progress``, which gives the claim back, and
+must make each committed part idempotent itself; the done mark still lands once.
 """
 import importlib
 import traceback
@@ -13,7 +15,7 @@ from flask import current_app, has_app_context
 
 from agency import clock
 from agency.extensions import db
-from agency.jobs.services import claim_job, fail_job, finish_job
+from agency.jobs.services import claim_job, end_job, fail_job, holds_claim
 
 _app = None
 
@@ -42,20 +44,25 @@ def run_job(outbox_id: int) -> str:
     app = _application()
     with app.app_context():
         session = db.session
-        job = claim_job(session, outbox_id)
-        if job is None:
-            session.rollback()
-            return "already done"
-        func, args = resolve(job.func), list(job.args)
+        now = clock.now()
         try:
-            func(session, clock.now(), *args)
-            if not finish_job(session, clock.now(), outbox_id):
+            claimed = claim_job(session, now, outbox_id)
+            if claimed is None:
                 session.rollback()
                 return "already done"
-            session.commit()
-        except Exception as exc:
-            session.rollback()
-            fail_job(session, clock.now(), outbox_id, "".join(traceback.format_exception(exc)))
-            session.commit()
-            raise
+            func, args = resolve(claimed[0]), list(claimed[1])
+            try:
+                func(session, now, *args)
+                # A function that committed part of its work gave its claim back: claim again (once).
+                if not holds_claim(session) and claim_job(session, clock.now(), outbox_id) is None:
+                    session.rollback()
+                    return "already done"
+                session.commit()
+            except Exception as exc:
+                session.rollback()
+                fail_job(session, clock.now(), outbox_id, "".join(traceback.format_exception(exc)))
+                session.commit()
+                raise
+        finally:
+            end_job(session)
         return "done"

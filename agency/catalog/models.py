@@ -40,10 +40,16 @@ class Department(db.Model):
 
     def reachable_liaison(self):
         """R8: the primary, or the backup while the primary is on leave."""
-        for person in (self.primary_liaison, self.backup_liaison):
-            if person is not None and not person.on_leave:
-                return person
-        return None
+        return reachable(self.primary_liaison, self.backup_liaison)
+
+
+def reachable(primary, backup):
+    """R8 for a department's primary and backup liaisons (the active users in those slots, or None;
+    anything with ``on_leave``): the primary, or the backup while the primary is on leave."""
+    for person in (primary, backup):
+        if person is not None and not person.on_leave:
+            return person
+    return None
 
 
 class ApprovalItem(db.Model):

@@ -1,12 +1,13 @@
 """The outbox: jobs written with the change that causes them (R13)."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, event, inspect, select, update
+from sqlalchemy import bindparam, case, event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from agency.jobs.models import OutboxJob
 
 _PENDING = "agency_outbox_pending"
+_RUNNING = "agency_outbox_running"  # the job whose claim the session's transaction holds
 
 
 def enqueue_job(session: Session, now: datetime, queue: str, func: str, *args, key: str | None = None) -> OutboxJob | None:
@@ -34,6 +35,12 @@ def push_after_commit(session: Session, job_id: int, queue: str) -> None:
     session.info.setdefault(_PENDING, []).append((job_id, queue))
 
 
+# The claim, built once (building and caching a statement per call cost as much as running it).
+_CLAIM = (update(OutboxJob).where(OutboxJob.id == bindparam("job_id"), OutboxJob.status != "done")
+          .values(status="done", finished_at=bindparam("now"), attempts=OutboxJob.attempts + 1)
+          .returning(OutboxJob.func, OutboxJob.args))
+
+
 @event.listens_for(Session, "after_commit")
 def _push_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
@@ -53,28 +60,49 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def claim_job(session: Session, job_id: int) -> OutboxJob | None:
-    """Lock an unfinished job for running; None when it is done (or unknown)."""
-    return session.scalar(
-        select(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.status != "done").with_for_update()
-    )
+def claim_job(session: Session, now: datetime, job_id: int) -> tuple[str, list] | None:
+    """Claim an unfinished job and mark it done in the caller's transaction; its ``(func, args)``, or
+    None when it is done (or unknown).
 
-
-def finish_job(session: Session, now: datetime, job_id: int) -> bool:
-    """Mark a claimed job done; False when another run marked it done first.
-
-    The claim's lock normally makes that impossible, but a job function that
-    commits part of its work (the e-mail job, when one of its channels fails)
-    releases the lock with it; then a second delivery may claim the row
-    meanwhile, and this conditional UPDATE still lets only one run finish
-    (and count) it.
+    One conditional UPDATE, on the session's connection: the row lock it takes is held until the
+    job's transaction ends, so the mark commits with the job's work or rolls back with it, and a
+    second delivery of the job waits for the first and then finds it done (the WHERE is evaluated
+    again on the committed row).  Every job pays this: one statement and no ORM object instead of a
+    SELECT ... FOR UPDATE through the ORM and a separate UPDATE (bench_jobs).  A job function that
+    must commit part of its work commits it through ``commit_progress``, which leaves the mark out.
     """
-    finished = session.execute(
-        update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.status != "done")
-        .values(status="done", finished_at=now, attempts=OutboxJob.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return finished.rowcount == 1
+    claimed = session.connection().execute(_CLAIM, {"job_id": job_id, "now": now}).first()
+    if claimed is None:
+        return None
+    session.info[_RUNNING] = job_id
+    return claimed.func, claimed.args
+
+
+def commit_progress(session: Session) -> None:
+    """Commit what a job did so far without marking it done; the job then fails and is retried.
+
+    For a job that must keep part of its work whatever follows (the e-mail job: what was sent stays
+    sent).  The running job's claim (``claim_job``) is taken back in the same transaction: the row is
+    pending again with its attempts as before the run, which the runner's ``fail_job`` then counts.
+    Committing releases the row's lock: a second delivery may run the job meanwhile, so the committed
+    part must be idempotent itself.  Outside a job, a plain commit.
+    """
+    job_id = session.info.pop(_RUNNING, None)
+    if job_id is not None:
+        session.connection().execute(
+            update(OutboxJob).where(OutboxJob.id == job_id)
+            .values(status="pending", finished_at=None, attempts=OutboxJob.attempts - 1))
+    session.commit()
+
+
+def holds_claim(session: Session) -> bool:
+    """Whether the session's transaction still holds the claim of the job it runs (see ``commit_progress``)."""
+    return _RUNNING in session.info
+
+
+def end_job(session: Session) -> None:
+    """The job's transaction is over (committed or rolled back): forget which job the session runs."""
+    session.info.pop(_RUNNING, None)
 
 
 MAX_ATTEMPTS = 10  # RQ's own retries plus reconcile's; then it waits for a person

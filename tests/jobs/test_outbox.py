@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from agency.extensions import db
 from agency.jobs.models import OutboxJob
 from agency.notifications.models import Delivery
+from agency.people.models import User
 from agency.notifications.services import notify
 from tests import support
 from workers import queues
@@ -307,9 +308,9 @@ def test_reconcile_goes_by_where_rq_holds_a_job_not_by_its_status(redis_app):
 
 @pytest.mark.postgres
 def test_a_second_delivery_racing_a_running_e_mail_job_waits_and_is_a_no_op(pg_app, monkeypatch):
-    """The e-mail job holds its row's lock until its one commit: a second delivery of the same job
-    (reconcile pushed it again) arriving while the first is sending waits for it, then finds it done;
-    the row is finished once and every e-mail is sent once."""
+    """The e-mail job holds its row's lock (taken by the claim's conditional UPDATE) until its one
+    commit: a second delivery of the same job (reconcile pushed it again) arriving while the first is
+    sending waits for it, then finds it done; the row is finished once and every e-mail is sent once."""
     import threading
 
     from sqlalchemy import create_engine, text
@@ -337,13 +338,13 @@ def test_a_second_delivery_racing_a_running_e_mail_job_waits_and_is_a_no_op(pg_a
         with watcher.connect() as conn:
             for _ in range(20_000):
                 if conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                    "AND query LIKE '%outbox_jobs%FOR UPDATE%'")):
+                                    "AND query LIKE 'UPDATE outbox_jobs%'")):
                     return True
                 conn.rollback()
         return False
 
-    def claim_and_tell(session, job_id):
-        job = claim(session, job_id)
+    def claim_and_tell(session, now, job_id):
+        job = claim(session, now, job_id)
         if threading.current_thread().name == "first":
             first_claimed.set()
         return job
@@ -381,6 +382,71 @@ def test_a_second_delivery_racing_a_running_e_mail_job_waits_and_is_a_no_op(pg_a
         deliveries = db.session.scalars(select(Delivery).where(Delivery.channel == "email")).all()
         assert [(d.status, d.attempts) for d in deliveries] == [("sent", 1), ("sent", 1)]
         db.session.remove()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_an_e_mail_job_failing_half_way_keeps_what_was_sent_without_its_done_mark(redis_app, monkeypatch):
+    """One of a job's two e-mails fails: the one sent is committed as sent at once, and the job's claim
+    (its done mark) is given back in that commit: the row is pending with the failure counted once.
+    RQ's retry sends only the other, and the row is done after its second attempt."""
+    from agency.notifications import services as notifications
+    from agency.notifications.services import notify_many
+    from workers.scheduler import _promote_retries
+
+    session = db.session
+    factory = support.UserFactory(session, NOW)
+    first, second = (factory("enterprise", email=f"owner{n}@enterprise.example.cn").email for n in (1, 2))
+    notify_many(session, NOW, session.scalars(select(User).where(User.email.in_([first, second]))).all(),
+                "项目已受理", key="half-way")
+    session.commit()
+    sent, down = [], {second}
+
+    def send(to, *args, **kwargs):
+        if to in down:
+            raise ConnectionError("smtp down")
+        sent.append(to)
+
+    monkeypatch.setattr(notifications, "send_email", send)
+    _work()
+    (row,) = _outbox_rows(session)
+    assert (row.status, row.attempts, row.finished_at) == ("pending", 1, None)
+    assert "smtp down" in row.last_error
+    emails = {d.recipient: d for d in session.scalars(select(Delivery).where(Delivery.channel == "email"))}
+    assert (emails[first].status, emails[first].attempts, emails[first].last_error) == ("sent", 1, "")
+    assert (emails[second].status, emails[second].attempts, emails[second].sent_at) == ("pending", 1, None)
+    assert "smtp down" in emails[second].last_error
+    assert sent == [first]
+    queue = queues.get_queue("notifications")
+    assert queue.scheduled_job_registry.get_job_ids() == [row.rq_job_id]  # RQ's retry
+
+    down.clear()
+    queues.connection().zadd(queue.scheduled_job_registry.key, {row.rq_job_id: 1})  # the retry is due
+    _promote_retries(redis_app, {})
+    _work()
+    assert sent == [first, second]
+    (row,) = _outbox_rows(session)
+    assert (row.status, row.attempts) == ("done", 2) and row.finished_at is not None
+    emails = {d.recipient: d for d in session.scalars(select(Delivery).where(Delivery.channel == "email"))}
+    assert [(emails[to].status, emails[to].attempts) for to in (first, second)] == [("sent", 1), ("sent", 2)]
+
+
+def test_a_job_that_commits_its_progress_and_returns_is_claimed_again_and_done(app, monkeypatch):
+    """A job function that commits part of its work (giving its claim back) and then succeeds is
+    claimed again before the runner's commit: done once, one attempt."""
+    from agency import clock
+    from agency.jobs.services import commit_progress, enqueue_job
+    from workers import notifications
+    from workers.runner import run_job
+
+    monkeypatch.setattr(notifications, "deliver_all", lambda session, now, *args: commit_progress(session))
+    with app.app_context():
+        job = enqueue_job(db.session, clock.now(), "notifications", "workers.notifications.deliver_all", [])
+        db.session.commit()
+        assert run_job(job.id) == "done"
+        (row,) = _outbox_rows(db.session)
+        assert (row.status, row.attempts) == ("done", 1)
+        assert run_job(job.id) == "already done"
 
 
 @pytest.mark.postgres
