@@ -19,7 +19,7 @@ import io
 import sys
 import time
 
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 
 from bench.common import NOW, bench_database, median, seed, table
 from tests.support import PDF_BYTES

@@ -5,7 +5,7 @@ system's notice of deemed consent.  Either fills the checklist entries named by
 its item's ``result_name`` (agency.materials).  A result is released to the
 enterprise only once its task owes no deferred material (R15).
 """
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l

@@ -20,7 +20,7 @@ from agency.calendar.services import get_calendar
 from agency.clock import closing_time, hall_tz, local
 from agency.dbtypes import values_in
 from agency.errors import BadInput, TransitionNotAllowed
-from agency.jobs.services import enqueue_job
+from agency.jobs.services import write_jobs
 from agency.notifications.services import Notice, notify_many, send_notices
 from agency.supervision.services import escalate, give_card, give_cards
 from agency.people.models import User
@@ -111,8 +111,8 @@ def create_tasks(session: Session, now: datetime, project, stage, items,
     for owner in (stage, project):  # lists already loaded (under the project's lock) take the new tasks
         if "tasks" not in inspect(owner).unloaded:
             set_committed_value(owner, "tasks", sorted([*owner.tasks, *tasks], key=lambda t: t.id))
-    for task in tasks:  # a task just created has no job yet: no key to look up
-        enqueue_job(session, now, department_queue(task.department.code), "workers.tasks.deliver_task", task.id)
+    write_jobs(session, now, [(department_queue(task.department.code), "workers.tasks.deliver_task", [task.id])
+                              for task in tasks])  # a task just created has no job yet: no key to look up
     return tasks
 
 
