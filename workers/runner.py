@@ -12,7 +12,6 @@ import importlib
 import traceback
 
 from flask import current_app, has_app_context
-from sqlalchemy import text
 
 from agency import clock
 from agency.extensions import db
@@ -34,24 +33,19 @@ def _application():
     return _app
 
 
-def replayable(func):
-    """Mark a job whose effects a database crash may lose, because running it again redoes them.
+REPLAYABLE = frozenset({"workers.tasks.deliver_task", "workers.notifications.deliver_all"})
+"""The jobs whose effects a database crash may lose, because running them again redoes them.
 
-    Its transaction commits without waiting for the disk (``synchronous_commit = off`` for that
-    transaction only; about 1.2 ms of a job's 3-6 ms here, bench_jobs).  PostgreSQL never commits
-    part of a transaction, and loses at most the last fraction of a second of such commits in a
-    crash of the database server (not of the worker): the job's own row then is not done either,
-    so reconcile puts it back on RQ and it runs again, as after a worker killed before its commit
-    (at least once: an e-mail may go twice, with the same Message-ID).  The row that causes the job
-    was committed durably by its request.  Only jobs whose effects carry no legal weight are marked:
-    a notice's delivery (the liaison's inbox, e-mails and webhooks), not an invitation's (its
-    delivery is what makes a department duly invited, R6) nor a report.
-    """
-    func.replayable = True
-    return func
-
-
-_NO_DISK_WAIT = text("SET LOCAL synchronous_commit = off")
+Their transaction commits without waiting for the disk (``synchronous_commit = off`` for that
+transaction only, set by the claim: ``agency.jobs.services.claim_job``; about 1.2 ms of a job's
+3-6 ms here, bench_jobs).  PostgreSQL never commits part of a transaction, and loses at most the
+last fraction of a second of such commits in a crash of the database server (not of the worker):
+the job's own row then is not done either, so reconcile puts it back on RQ and it runs again, as
+after a worker killed before its commit (at least once: an e-mail may go twice, with the same
+Message-ID).  The row that causes the job was committed durably by its request.  Only jobs whose
+effects carry no legal weight are listed: a notice's delivery (the liaison's inbox, e-mails and
+webhooks), not an invitation's (its delivery is what makes a department duly invited, R6) nor a
+report."""
 
 
 def resolve(func: str):
@@ -67,13 +61,11 @@ def run_job(outbox_id: int) -> str:
         session = db.session
         now = clock.now()
         try:
-            claimed = claim_job(session, now, outbox_id)
+            claimed = claim_job(session, now, outbox_id, REPLAYABLE)
             if claimed is None:
                 session.rollback()
                 return "already done"
             func, args = resolve(claimed[0]), list(claimed[1])
-            if getattr(func, "replayable", False) and session.get_bind().dialect.name == "postgresql":
-                session.connection().execute(_NO_DISK_WAIT)
             try:
                 func(session, now, *args)
                 # A function that committed part of its work gave its claim back: claim again (once).

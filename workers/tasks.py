@@ -8,7 +8,6 @@ from agency.notifications.services import notify_many
 from agency.people.models import User
 from agency.projects.models import Project
 from agency.tasks.models import OPEN_STATUSES, Task
-from workers.runner import replayable
 
 
 class Liaison(NamedTuple):
@@ -23,7 +22,6 @@ class Liaison(NamedTuple):
 SLOTS = ("primary", "backup")
 
 
-@replayable
 def deliver_task(session, now, task_id: int) -> None:
     """Put the task in front of the department: the primary liaison, or the backup while the primary is away."""
     task = _mark_delivered(session, now, task_id)

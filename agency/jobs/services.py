@@ -1,7 +1,8 @@
 """The outbox: jobs written with the change that causes them (R13)."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, event, insert, inspect, select, update
+from sqlalchemy import ARRAY, String, any_, bindparam, case, event, insert, inspect, select, update
+from sqlalchemy import func as sql
 from sqlalchemy.orm import Session
 
 from agency.jobs.models import OutboxJob
@@ -63,6 +64,14 @@ _CLAIM = (update(OutboxJob).where(OutboxJob.id == bindparam("job_id"), OutboxJob
           .returning(OutboxJob.func, OutboxJob.args))
 
 
+# PostgreSQL: the claim also sets synchronous_commit off for this transaction when the job is replayable.
+_CLAIM_REPLAYABLE = _CLAIM.returning(sql.set_config(
+    "synchronous_commit",
+    case((OutboxJob.func == any_(bindparam("replayable", type_=ARRAY(String))), "off"),
+         else_=sql.current_setting("synchronous_commit")),
+    True).label("synchronous_commit"))
+
+
 @event.listens_for(Session, "after_commit")
 def _push_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
@@ -82,7 +91,7 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def claim_job(session: Session, now: datetime, job_id: int) -> tuple[str, list] | None:
+def claim_job(session: Session, now: datetime, job_id: int, replayable=frozenset()) -> tuple[str, list] | None:
     """Claim an unfinished job and mark it done in the caller's transaction; its ``(func, args)``, or
     None when it is done (or unknown).
 
@@ -92,8 +101,16 @@ def claim_job(session: Session, now: datetime, job_id: int) -> tuple[str, list] 
     again on the committed row).  Every job pays this: one statement and no ORM object instead of a
     SELECT ... FOR UPDATE through the ORM and a separate UPDATE (bench_jobs).  A job function that
     must commit part of its work commits it through ``commit_progress``, which leaves the mark out.
+
+    ``replayable``: the functions whose transaction commits without waiting for the disk
+    (``workers.runner.REPLAYABLE``); on PostgreSQL the same statement sets that for the claimed job's
+    transaction (``set_config(..., true)``, as SET LOCAL does), so it costs no round trip of its own.
     """
-    claimed = session.connection().execute(_CLAIM, {"job_id": job_id, "now": now}).first()
+    if replayable and session.get_bind().dialect.name == "postgresql":
+        claimed = session.connection().execute(_CLAIM_REPLAYABLE, {"job_id": job_id, "now": now,
+                                                                   "replayable": sorted(replayable)}).first()
+    else:
+        claimed = session.connection().execute(_CLAIM, {"job_id": job_id, "now": now}).first()
     if claimed is None:
         return None
     session.info[_RUNNING] = job_id

@@ -343,8 +343,8 @@ def test_a_second_delivery_racing_a_running_e_mail_job_waits_and_is_a_no_op(pg_a
                 conn.rollback()
         return False
 
-    def claim_and_tell(session, now, job_id):
-        job = claim(session, now, job_id)
+    def claim_and_tell(session, now, job_id, *replayable):
+        job = claim(session, now, job_id, *replayable)
         if threading.current_thread().name == "first":
             first_claimed.set()
         return job

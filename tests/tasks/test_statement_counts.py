@@ -35,17 +35,17 @@ The response, 7: the body is dumped after the commit expired the task (task, pro
 generations' check of the calendar, supplement requests, result, deferrals: the request's handling, not
 the workflow's).  The request starts with an empty session, as in production."""
 
-DELIVER_TASK_STATEMENTS = 4
-"""One ``workers.tasks.deliver_task`` outbox job: the job claimed and marked done (1: one conditional
-UPDATE ... RETURNING, workers.runner); its commit told not to wait for the disk (1: SET LOCAL, the job is
-``replayable``, tests/jobs/test_replayable.py); delivered_at set, returning the item, project, department
-and its liaisons (1: one conditional UPDATE ... FROM ... RETURNING); delivery keys, inbox message and the
-e-mail job, one statement (1); and one commit."""
+DELIVER_TASK_STATEMENTS = 3
+"""One ``workers.tasks.deliver_task`` outbox job: the job claimed and marked done, its commit told not to
+wait for the disk (1: one conditional UPDATE ... RETURNING set_config(...), agency.jobs.services.claim_job;
+the job is replayable, tests/jobs/test_replayable.py); delivered_at set, returning the item, project,
+department and its liaisons (1: one conditional UPDATE ... FROM ... RETURNING); delivery keys, inbox
+message and the e-mail job, one statement (1); and one commit."""
 
-DELIVER_ALL_STATEMENTS = 3
-"""One ``workers.notifications.deliver_all`` job of two e-mails: claimed and marked done (1); its commit
-told not to wait for the disk (1: SET LOCAL, ``replayable``); both deliveries locked and marked sent,
-returning what to send (1: one conditional UPDATE ... RETURNING); and one commit for the whole job."""
+DELIVER_ALL_STATEMENTS = 2
+"""One ``workers.notifications.deliver_all`` job of two e-mails: claimed and marked done, its commit not
+waiting for the disk (1); both deliveries locked and marked sent, returning what to send (1: one
+conditional UPDATE ... RETURNING); and one commit for the whole job."""
 
 
 class Counter:
