@@ -12,7 +12,6 @@ import textwrap
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from redis import Redis
 from rq.job import Job
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
