@@ -251,3 +251,24 @@ def run_together(app, *jobs) -> list:
         thread.join(timeout=60)
         assert not thread.is_alive(), "a racing thread hangs (deadlock?)"
     return results
+
+
+class StatementCounter:
+    """The SQL statements an engine sends while ``on`` (the statement-count guards of issue #14)."""
+
+    def __init__(self, engine):
+        from sqlalchemy import event
+        self.statements, self.on, self.engine = [], False, engine
+        event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany):
+        if self.on:
+            self.statements.append(statement)
+
+    def show(self) -> str:
+        """The statements counted, one line each (a failing guard's message)."""
+        return "\n".join(" ".join(s.split())[:160] for s in self.statements)
+
+    def close(self):
+        from sqlalchemy import event
+        event.remove(self.engine, "before_cursor_execute", self._count)

@@ -8,7 +8,7 @@ type IND_PERMIT: its first stage's items list materials (filed and pre-reviewed 
 and FGW-03's 项目备案证明 is deferred by itself until FGW-01's result (R15).
 """
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from agency.audit.models import AuditEvent
 from agency.audit.services import Actor
@@ -22,7 +22,7 @@ from agency.projects.models import ContactCard, Project, Stage
 from agency.projects.services import accept_agreement, dispatch_stage, entrust_project
 from agency.tasks.models import Task
 from tests import support
-from tests.support import ENTRUST
+from tests.support import ENTRUST, StatementCounter
 from tests.tasks import MONDAY, build_hall
 
 pytestmark = pytest.mark.postgres
@@ -45,23 +45,6 @@ cache generations' check of the calendar (1); the project's status (1); the task
 RETURNING), their delivery jobs (1), the deferral (1); the audit event (1)."""
 
 
-class Counter:
-    def __init__(self, engine):
-        self.statements, self.on, self.engine = [], False, engine
-        event.listen(engine, "before_cursor_execute", self._count)
-
-    def _count(self, conn, cursor, statement, parameters, context, executemany):
-        if self.on:
-            self.statements.append(statement)
-
-    def close(self):
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-
-def _show(statements) -> str:
-    return "\n".join(" ".join(s.split())[:160] for s in statements)
-
-
 @pytest.fixture
 def pg(pg_app):
     with pg_app.app_context():
@@ -69,7 +52,7 @@ def pg(pg_app):
         hall = build_hall(session, MONDAY)
         get_calendar(session)  # the process's calendar, loaded once (its own cache, not counted here)
         session.commit()
-        counter = Counter(db.engine)
+        counter = StatementCounter(db.engine)
         try:
             yield session, hall, counter
         finally:
@@ -99,7 +82,7 @@ def test_entrust_and_dispatch_send_a_fixed_number_of_statements(pg):
         return project.id
 
     project_id = _request(session, counter, agent_id, entrust)
-    assert len(counter.statements) == ENTRUST_STATEMENTS, _show(counter.statements)
+    assert len(counter.statements) == ENTRUST_STATEMENTS, counter.show()
     assert session.scalar(select(func.count()).select_from(ContactCard)
                           .where(ContactCard.project_id == project_id)) == 1
     assert session.scalars(select(AuditEvent.action).where(AuditEvent.project_id == project_id)
@@ -115,7 +98,7 @@ def test_entrust_and_dispatch_send_a_fixed_number_of_statements(pg):
         return [t.id for t in tasks]
 
     task_ids = _request(session, counter, agent_id, dispatch)
-    assert len(counter.statements) == DISPATCH_STATEMENTS, _show(counter.statements)
+    assert len(counter.statements) == DISPATCH_STATEMENTS, counter.show()
     session.remove()
     assert len(task_ids) == 4
     assert session.scalar(select(func.count()).select_from(OutboxJob)

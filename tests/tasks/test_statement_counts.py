@@ -6,7 +6,7 @@ count starts after the request is authenticated: the fixed cost of an authentica
 user) has its own guard and owner.
 """
 from flask import current_app
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 import pytest
 
@@ -17,7 +17,7 @@ from agency.notifications.models import Delivery, Message
 from agency.notifications.services import notify_many
 from agency.tasks.models import Task
 from tests import support
-from tests.support import ApiClientFactory
+from tests.support import ApiClientFactory, StatementCounter
 from tests.tasks import MONDAY, build_hall, start
 from workers.runner import run_job
 
@@ -48,19 +48,6 @@ waiting for the disk (1); both deliveries locked and marked sent, returning what
 conditional UPDATE ... RETURNING); and one commit for the whole job."""
 
 
-class Counter:
-    def __init__(self, engine):
-        self.statements, self.on, self.engine = [], False, engine
-        event.listen(engine, "before_cursor_execute", self._count)
-
-    def _count(self, conn, cursor, statement, parameters, context, executemany):
-        if self.on:
-            self.statements.append(statement)
-
-    def close(self):
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-
 @pytest.fixture
 def pg(pg_app, clock):
     counter = {}
@@ -75,17 +62,13 @@ def pg(pg_app, clock):
         hall = build_hall(session, MONDAY)
         clock.set(MONDAY)
         project, tasks = start(session, MONDAY, hall)
-        counter["counter"] = Counter(db.engine)
+        counter["counter"] = StatementCounter(db.engine)
         try:
             yield session, hall, project, {t.item.code: t for t in tasks}, counter["counter"], \
                 ApiClientFactory(pg_app.test_client(), session, MONDAY)
         finally:
             counter["counter"].close()
             session.remove()
-
-
-def _show(statements) -> str:
-    return "\n".join(" ".join(s.split())[:160] for s in statements)
 
 
 def test_one_answer_sends_a_fixed_number_of_statements(pg):
@@ -98,7 +81,7 @@ def test_one_answer_sends_a_fixed_number_of_statements(pg):
     response = client.post(f"/tasks/{task_id}/answer", json={"decision": "consent"})
     counter.on = False
     assert response.status_code == 200, response.get_json()
-    assert len(counter.statements) == ANSWER_STATEMENTS, _show(counter.statements)
+    assert len(counter.statements) == ANSWER_STATEMENTS, counter.show()
     session.expire_all()
     assert session.get(Task, task_id).status == "answered"
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == events_before + 1
@@ -116,7 +99,7 @@ def test_one_delivery_job_sends_a_fixed_number_of_statements(pg):
     counter.on = True
     assert run_job(job_id) == "done"
     counter.on = False
-    assert len(counter.statements) == DELIVER_TASK_STATEMENTS, _show(counter.statements)
+    assert len(counter.statements) == DELIVER_TASK_STATEMENTS, counter.show()
     session.expire_all()
     assert session.get(Task, task_id).delivered_at is not None
 
@@ -134,7 +117,7 @@ def test_one_delivery_job_sends_a_fixed_number_of_statements(pg):
     counter.on = True
     assert run_job(two_id) == "done"
     counter.on = False
-    assert len(counter.statements) == DELIVER_ALL_STATEMENTS, _show(counter.statements)
+    assert len(counter.statements) == DELIVER_ALL_STATEMENTS, counter.show()
     session.expire_all()
     assert [(d.status, d.attempts) for d in session.scalars(select(Delivery).where(Delivery.key.in_(keys)))] == [
         ("sent", 1), ("sent", 1)]
