@@ -11,7 +11,7 @@ from agency.enterprise.models import DissatisfactionNotice, Rating
 from agency.enterprise.rules import sweep_notices
 from agency.errors import TransitionNotAllowed
 from agency.supervision.models import Card
-from tests.support import SAMPLE_DIR, UserFactory
+from tests.support import SAMPLE_DIR, UserFactory, run_together
 from tests.support import ready_for_dispatch
 
 pytestmark = pytest.mark.postgres
@@ -146,27 +146,19 @@ def test_two_cards_issued_at_once_for_one_project_one_wins_the_other_409(pg_app,
         session.commit()
         agent_id = agent.id
         session.remove()
-    barrier, outcomes = threading.Barrier(2), []
 
-    def reissue():
-        with pg_app.app_context():
-            try:
-                project, agent = db.session.get(Project, project_id), db.session.get(User, agent_id)
-                barrier.wait()
-                cards.issue_card(db.session, now, project, agent)
-                db.session.commit()
-                outcomes.append("issued")
-            except TransitionNotAllowed:
-                db.session.rollback()
-                outcomes.append("conflict")
-            finally:
-                db.session.remove()
+    def reissue(session_, barrier):
+        project, agent = session_.get(Project, project_id), session_.get(User, agent_id)
+        barrier.wait()
+        try:
+            cards.issue_card(session_, now, project, agent)
+            session_.commit()
+            return "issued"
+        except TransitionNotAllowed:
+            session_.rollback()
+            return "conflict"
 
-    threads = [threading.Thread(target=reissue) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_together(pg_app, reissue, reissue)
     assert sorted(outcomes) == ["conflict", "issued"]
     with pg_app.app_context():
         valid = db.session.scalars(select(ContactCard).where(ContactCard.project_id == project_id,
