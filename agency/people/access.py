@@ -6,7 +6,7 @@ check is on the object, not only the role: another party's object is a 404.
 from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from agency.errors import Forbidden, NotFound
 from agency.meetings.models import Invitation, Meeting
@@ -58,39 +58,62 @@ class _Role(NamedTuple):
 _BY_ROLE: dict[tuple, Select] = {}
 
 
-def _get_by_role(session: Session, user: User, what: str, build, object_id: int):
+def _get_by_role(session: Session, user: User, what: str, build, object_id: int, to_change: bool):
     """``get_visible`` for the objects every request fetches (a task, a project), with the statement of
     ``user``'s role built once per process and ``user`` given as parameters: building the visibility
-    clause and its eager loads cost more CPU than running the statement (bench_workflow)."""
-    statement = _BY_ROLE.get((what, user.role))
+    clause and its eager loads cost more CPU than running the statement (bench_workflow).
+
+    ``to_change``: the request goes on to change the object under its project's lock, which the same
+    statement takes, reading the project afresh with its people (``FOR UPDATE OF projects``):
+    ``lock_projects`` then saves that round trip (``agency.projects.locks.held_by_fetch``).
+    """
+    statement = _BY_ROLE.get((what, user.role, to_change))
     if statement is None:
-        statement = _BY_ROLE[(what, user.role)] = build(_Role(user.role))
+        statement = _BY_ROLE[(what, user.role, to_change)] = build(_Role(user.role), to_change)
     found = session.scalar(statement, {"user_id": user.id, "department_id": user.department_id,
                                        "object_id": object_id})
     if found is None:
         raise NotFound(f"{what} {object_id} not found")
+    if to_change:
+        from agency.projects.locks import held_by_fetch
+        held_by_fetch(session, found if what == "project" else found.project)
     return found
 
 
-def get_project(session: Session, user: User, project_id: int) -> Project:
-    """The project, its clocks settled as of now (agency.projects.clocks): what the user sees is the rule's outcome."""
+def get_project(session: Session, user: User, project_id: int, *, to_change: bool = False) -> Project:
+    """The project, its clocks settled as of now (agency.projects.clocks): what the user sees is the rule's outcome.
+
+    ``to_change``: locked for the change the request makes (``_get_by_role``)."""
     from agency.projects.clocks import settle_project
-    return settled(session, settle_project, _get_by_role(session, user, "project", _project_statement, project_id))
+    return settled(session, settle_project,
+                   _get_by_role(session, user, "project", _project_statement, project_id, to_change))
 
 
-def _project_statement(role: _Role) -> Select:
-    return visible_projects(role).where(Project.id == bindparam("object_id"))
+def _project_statement(role: _Role, to_change: bool) -> Select:
+    statement = visible_projects(role).where(Project.id == bindparam("object_id"))
+    if to_change:  # as agency.projects.locks reads a project it locks
+        statement = (statement.options(joinedload(Project.agent), joinedload(Project.enterprise))
+                     .with_for_update(of=Project).execution_options(populate_existing=True))
+    return statement
 
 
-def get_task(session: Session, user: User, task_id: int) -> Task:
-    """The task, its clocks settled as of now: a late answer meets the task already deemed (R5)."""
+def get_task(session: Session, user: User, task_id: int, *, to_change: bool = False) -> Task:
+    """The task, its clocks settled as of now: a late answer meets the task already deemed (R5).
+
+    ``to_change``: its project locked for the change the request makes (``_get_by_role``)."""
     from agency.projects.clocks import settle_task
-    return settled(session, settle_task, _get_by_role(session, user, "task", _task_statement, task_id))
+    return settled(session, settle_task, _get_by_role(session, user, "task", _task_statement, task_id, to_change))
 
 
-def _task_statement(role: _Role) -> Select:
-    return (visible_tasks(role).where(Task.id == bindparam("object_id"))
-            .options(joinedload(Task.item), joinedload(Task.department)))  # what every use names
+def _task_statement(role: _Role, to_change: bool) -> Select:
+    statement = (visible_tasks(role).where(Task.id == bindparam("object_id"))
+                 .options(joinedload(Task.item), joinedload(Task.department)))  # what every use names
+    if to_change:  # its project as agency.projects.locks reads a project it locks
+        statement = (statement.join(Task.project)
+                     .options(contains_eager(Task.project).options(joinedload(Project.agent),
+                                                                   joinedload(Project.enterprise)))
+                     .with_for_update(of=Project).execution_options(populate_existing=True))
+    return statement
 
 
 def settled(session: Session, settle, found):

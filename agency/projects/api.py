@@ -108,7 +108,7 @@ def sign_agreement(data, project_id):
 def dispatch(data, project_id):
     """Dispatch the next stage of the template (or the chosen items of it)."""
     user = current_user()
-    project = get_project(db.session, user, project_id)
+    project = get_project(db.session, user, project_id, to_change=True)
     if not is_assigned_agent(user, project):
         return error_body(403, "forbidden", "only the agent carrying the project dispatches it")
     stage, tasks = services.dispatch_stage(db.session, clock.now(), Actor.of(user), project, data.get("items"),

@@ -43,7 +43,7 @@ def lock_projects(session: Session, project_ids) -> list[Project]:
     wanted = sorted(set(project_ids))
     ids = [i for i in wanted if i not in locked]
     if len(ids) == 1:
-        locked[ids[0]] = _lock_one(session, ids[0])
+        locked[ids[0]] = _lock_one(session, ids[0], remembered(session, _FETCHED).get(ids[0]))
     elif ids:
         # A batch (the sweep): separate IN queries after the lock, so the few distinct people and
         # catalog rows are read once, not once per row.
@@ -61,16 +61,17 @@ def lock_projects(session: Session, project_ids) -> list[Project]:
     return [locked[i] for i in wanted]
 
 
-def _lock_one(session: Session, project_id: int) -> Project:
-    """One project (a request, e.g. each answer): two statements and no catalog rows.
+def _lock_one(session: Session, project_id: int, fetched: Project | None = None) -> Project:
+    """One project (a request, e.g. each answer): two statements, or one, and no catalog rows.
 
-    The project row locked with its people (many-to-one: one row); then, with the lock held, its
-    stages joined to their tasks, and the head of its audit chain (which is written under this
-    lock).  A task's item and department are left to the identity map (the request's task was read
-    with them, ``agency.people.access.get_task``) or a lazy load: the stage rule needs only the
-    tasks' own columns.  Both statements are built once (every task transition sends them).
+    The project row locked with its people (many-to-one: one row), unless the statement that fetched
+    the request's task or project did that already (``fetched``: ``held_by_fetch``); then, with the
+    lock held, its stages joined to their tasks, and the head of its audit chain (which is written
+    under this lock).  A task's item and department are left to the identity map (the request's task
+    was read with them, ``agency.people.access.get_task``) or a lazy load: the stage rule needs only
+    the tasks' own columns.  Both statements are built once (every task transition sends them).
     """
-    project = session.scalars(_LOCK_ONE, {"project_id": project_id}).first()
+    project = fetched or session.scalars(_LOCK_ONE, {"project_id": project_id}).first()
     if project is None:
         raise NotFound(f"project {[project_id]} not found")
     _expire_columns(session, project_id)
@@ -116,9 +117,22 @@ def _link(project: Project, stages) -> None:
             set_committed_value(task, "stage", stage)
 
 
+def held_by_fetch(session: Session, project: Project) -> None:
+    """The statement that fetched a request's task or project locked the project and read it afresh with
+    its people (``FOR UPDATE OF projects``, populate_existing: ``agency.people.access``, ``to_change``):
+    ``lock_projects`` then reads only its stages and tasks, saving a round trip.
+
+    The fetched row of the project is current even if the statement waited for the lock (PostgreSQL
+    re-reads a locked row after the wait); a task read beside it may not be, and is read again with the
+    stages.  Its people are as current as ``_LOCK_ONE``'s, which joins them the same way.
+    """
+    remembered(session, _FETCHED)[project.id] = project
+
+
 def locked_project_ids(session: Session) -> set[int]:
     """The projects this transaction holds locked (their audit chains need no other lock)."""
-    return set(remembered(session, _LOCKED))
+    return set(remembered(session, _LOCKED)) | set(remembered(session, _FETCHED))
 
 
 _LOCKED = "agency_locked_projects"
+_FETCHED = "agency_projects_locked_by_fetch"

@@ -138,7 +138,7 @@ def read(task_id):
 @roles("liaison")
 @blp.response(200, TaskSchema)
 def accept(task_id):
-    task = get_task(db.session, current_user(), task_id)
+    task = get_task(db.session, current_user(), task_id, to_change=True)
     services.accept_task(db.session, clock.now(), Actor.of(current_user()), task)
     db.session.commit()
     return task
@@ -150,7 +150,7 @@ def accept(task_id):
 @blp.response(200, TaskSchema)
 def supplement(data, task_id):
     """One-time notice: list every missing material at once; the clock stops."""
-    task = get_task(db.session, current_user(), task_id)
+    task = get_task(db.session, current_user(), task_id, to_change=True)
     services.request_supplement(db.session, clock.now(), Actor.of(current_user()), task, data["materials"],
                                 data["note"])
     db.session.commit()
@@ -162,7 +162,7 @@ def supplement(data, task_id):
 @blp.response(200, TaskSchema)
 def materials_supplied(task_id):
     """The materials arrived: the clock restarts with the full promised limit."""
-    task = get_task(db.session, current_user(), task_id)
+    task = get_task(db.session, current_user(), task_id, to_change=True)
     services.supply_materials(db.session, clock.now(), Actor.of(current_user()), task)
     db.session.commit()
     return task
@@ -173,7 +173,7 @@ def materials_supplied(task_id):
 @blp.arguments(AnswerInput)
 @blp.response(200, TaskSchema)
 def answer(data, task_id):
-    task = get_task(db.session, current_user(), task_id)
+    task = get_task(db.session, current_user(), task_id, to_change=True)
     services.answer_task(db.session, clock.now(), Actor.of(current_user()), task, data["decision"], data["opinion"],
                          data.get("result"))
     db.session.commit()

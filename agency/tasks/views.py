@@ -164,7 +164,7 @@ def _failed(task: Task, error: DomainError, **forms):
 @bp.post("/<bigint:task_id>/accept", endpoint="accept")
 @role_required("liaison")
 def accept(task_id: int):
-    task = get_task(db.session, current_user, task_id)
+    task = get_task(db.session, current_user, task_id, to_change=True)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -179,7 +179,7 @@ def accept(task_id: int):
 @bp.post("/<bigint:task_id>/supplement", endpoint="supplement")
 @role_required("liaison")
 def supplement(task_id: int):
-    task = get_task(db.session, current_user, task_id)
+    task = get_task(db.session, current_user, task_id, to_change=True)
     form = SupplementForm()
     if not form.validate_on_submit() or not form.material_list():
         if not form.materials.errors:
@@ -198,7 +198,7 @@ def supplement(task_id: int):
 @bp.post("/<bigint:task_id>/answer", endpoint="answer")
 @role_required("liaison")
 def answer(task_id: int):
-    task = get_task(db.session, current_user, task_id)
+    task = get_task(db.session, current_user, task_id, to_change=True)
     form = AnswerForm()
     if not form.validate_on_submit():
         return render_task(task, 400, answer_form=form)

@@ -35,10 +35,10 @@ contact card (1: INSERT ... ON CONFLICT (card_no) DO NOTHING, no SAVEPOINT and n
 project); the agreement signed (1: conditional UPDATE ... RETURNING); the three audit events (3: entrusted, card
 issued, agreement signed; agency.audit.services writes each at once)."""
 
-DISPATCH_STATEMENTS = 13
-"""The agent dispatches stage 1 (4 items, one material deferred by itself), one commit: the project as the agent
-sees it (1; never dispatched: no clock to probe); the project locked with its people (1), then its stages and
-tasks with the audit chain's head (1, agency.projects.locks); the type with its stage templates (1); every item
+DISPATCH_STATEMENTS = 12
+"""The agent dispatches stage 1 (4 items, one material deferred by itself), one commit, as the API's dispatch: the
+project as the agent sees it, locked by the same statement (1, ``to_change``; never dispatched: no clock to probe);
+then the project with its people, stages and tasks and the audit chain's head (1, agency.projects.locks); the type with its stage templates (1); every item
 of the type with its department (1: the stage's and the checklist's); the filed materials with their files (1;
 nothing owed or issued before the first dispatch: no read); the stage opened by a conditional UPDATE (1); the
 cache generations' check of the calendar (1); the project's status (1); the tasks (1: one INSERT ...
@@ -94,7 +94,8 @@ def test_entrust_and_dispatch_send_a_fixed_number_of_statements(pg):
     events = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.project_id == project_id))
 
     def dispatch(session, agent):
-        _, tasks = dispatch_stage(session, MONDAY, Actor.of(agent), get_project(session, agent, project_id))
+        project = get_project(session, agent, project_id, to_change=True)  # as the API's dispatch
+        _, tasks = dispatch_stage(session, MONDAY, Actor.of(agent), project)
         return [t.id for t in tasks]
 
     task_ids = _request(session, counter, agent_id, dispatch)
