@@ -6,11 +6,13 @@ from agency import api, cli, models  # noqa: F401  (models: complete metadata)
 from agency.api import fields as api_fields
 from agency.audit import keys as audit_keys
 from agency.extensions import babel, csrf, db, limiter, login, migrate
+from agency.json_provider import OrjsonProvider
 from agency.web import errors, i18n, security
 
 
 def create_app(config: str | type | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
+    app.json = OrjsonProvider(app)
     app.config.from_object(config if isinstance(config, type) else settings.load(config))
     api_fields.init_app(app)  # bounded path ids, before any route
 
