@@ -6,7 +6,7 @@ about 6 % of the request's CPU under gunicorn (bench_inbox).  What a client read
 the same JSON: keys sorted, compact (indented in debug mode), a final newline, and what the
 standard encoder cannot write (dates, decimals, UUIDs, dataclasses, lazy strings) written by
 Flask's own ``default``, dates included (``OPT_PASSTHROUGH_DATETIME``: HTTP dates, as before).
-The bytes differ in one way: text outside ASCII is written as UTF-8, not as ``\\uXXXX`` escapes
+The bytes differ in one way: text outside ASCII is written as UTF-8, not as ``\\u`` escapes
 (the body is ``application/json``, UTF-8).  A caller passing its own ``json.dumps`` options, and
 what orjson refuses to write (a lone surrogate in a string, which the standard library escapes: a
 test client's request, an error echoing bad input), get the standard library.

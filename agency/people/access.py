@@ -46,16 +46,22 @@ def get_visible(session: Session, visible: Select, model, object_id: int, what: 
     return found
 
 
-class _Role(NamedTuple):
-    """A caller of one role with bind parameters for its id and department: ``visible_projects`` and
-    ``visible_tasks`` build from it the statement every caller of that role shares."""
+class Caller(NamedTuple):
+    """Who asks, as the visibility statements read them (``visible_projects``, ``visible_tasks``): a
+    statement built for one caller, or for a role with its id and department as bind parameters
+    (``_get_by_role``), can then be kept and shared."""
 
     role: str
-    id: object = bindparam("user_id")
-    department_id: object = bindparam("department_id")
+    id: object
+    department_id: object
 
 
 _BY_ROLE: dict[tuple, Select] = {}
+
+
+def _role(role: str) -> Caller:
+    """Any caller of ``role``: its id and department are the statement's parameters."""
+    return Caller(role, bindparam("user_id"), bindparam("department_id"))
 
 
 def _get_by_role(session: Session, user: User, what: str, build, object_id: int, to_change: bool):
@@ -69,7 +75,7 @@ def _get_by_role(session: Session, user: User, what: str, build, object_id: int,
     """
     statement = _BY_ROLE.get((what, user.role, to_change))
     if statement is None:
-        statement = _BY_ROLE[(what, user.role, to_change)] = build(_Role(user.role), to_change)
+        statement = _BY_ROLE[(what, user.role, to_change)] = build(_role(user.role), to_change)
     found = session.scalar(statement, {"user_id": user.id, "department_id": user.department_id,
                                        "object_id": object_id})
     if found is None:
@@ -89,7 +95,7 @@ def get_project(session: Session, user: User, project_id: int, *, to_change: boo
                    _get_by_role(session, user, "project", _project_statement, project_id, to_change))
 
 
-def _project_statement(role: _Role, to_change: bool) -> Select:
+def _project_statement(role: Caller, to_change: bool) -> Select:
     statement = visible_projects(role).where(Project.id == bindparam("object_id"))
     if to_change:  # as agency.projects.locks reads a project it locks
         statement = (statement.options(joinedload(Project.agent), joinedload(Project.enterprise))
@@ -105,7 +111,7 @@ def get_task(session: Session, user: User, task_id: int, *, to_change: bool = Fa
     return settled(session, settle_task, _get_by_role(session, user, "task", _task_statement, task_id, to_change))
 
 
-def _task_statement(role: _Role, to_change: bool) -> Select:
+def _task_statement(role: Caller, to_change: bool) -> Select:
     statement = (visible_tasks(role).where(Task.id == bindparam("object_id"))
                  .options(joinedload(Task.item), joinedload(Task.department)))  # what every use names
     if to_change:  # its project as agency.projects.locks reads a project it locks

@@ -1,6 +1,5 @@
 """Department tasks: the liaison's queue and its answers."""
 from functools import lru_cache
-from typing import NamedTuple
 
 from flask import jsonify, url_for
 from sqlalchemy import Select, bindparam, tuple_
@@ -9,7 +8,7 @@ from agency import clock
 from agency.api import Blueprint, caller, current_user, reads, roles
 from agency.audit.services import Actor
 from agency.extensions import db
-from agency.people.access import get_task, visible_tasks
+from agency.people.access import Caller, get_task, visible_tasks
 from agency.projects.clocks import settle_task_rows
 from agency.projects.decisions import resubmit_task  # the project lifecycle creates a project's tasks
 from agency.tasks import services
@@ -64,18 +63,11 @@ def list_tasks(query):
     return response
 
 
-class _Caller(NamedTuple):
-    """What of the caller its list's statement depends on (agency.people.access.visible_tasks)."""
-    id: int
-    role: str
-    department_id: int | None
-
-
 def task_page(query) -> tuple[Select, dict]:
     """The statement reading a page of the caller's tasks matching the filters, after the cursor, in
     the list's order (``task_rows``), and its parameters."""
     who = caller()
-    statement = _page_statement(_Caller(who.id, who.role, who.department_id), query.get("status"),
+    statement = _page_statement(Caller(who.role, who.id, who.department_id), query.get("status"),
                                 bool(query.get("project_id")), bool(query.get("after")), query["limit"] + 1)
     parameters = {}
     if query.get("project_id"):
@@ -86,7 +78,7 @@ def task_page(query) -> tuple[Select, dict]:
 
 
 @lru_cache(maxsize=1024)
-def _page_statement(who: _Caller, status: str | None, by_project: bool, after: bool, rows: int) -> Select:
+def _page_statement(who: Caller, status: str | None, by_project: bool, after: bool, rows: int) -> Select:
     """Built once per caller and shape in a process, the values of the filters as parameters.
 
     Building the statement (and its cache key) on every request cost ~0.3 ms of the inbox's

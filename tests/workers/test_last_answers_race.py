@@ -8,14 +8,12 @@ the first task's old status and leave the stage open forever.
 The API's answer takes the lock in the statement that fetches the task (``get_task(..., to_change=True)``):
 there the wait happens inside that fetch, and the task row it returns may predate it.
 """
-from typing import NamedTuple
-
 import pytest
 from sqlalchemy import func, select
 
 from agency.audit.services import Actor, verify
 from agency.extensions import db
-from agency.people.access import get_task
+from agency.people.access import Caller, get_task
 from agency.projects.models import Stage
 from agency.tasks.models import Task
 from agency.tasks.services import answer_task
@@ -25,12 +23,6 @@ from tests.tasks import MONDAY, build_hall, liaison_of, start
 pytestmark = pytest.mark.postgres
 
 ROUNDS = 12
-
-
-class Caller(NamedTuple):  # who a request acts as (agency.people.access reads these three)
-    role: str
-    id: int
-    department_id: int
 
 
 def _answer(task_id, liaison, now, fetch):
