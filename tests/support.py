@@ -253,6 +253,20 @@ def run_together(app, *jobs) -> list:
     return results
 
 
+def committed_or_conflict(session, change, outcome=None):
+    """The body of a race test's job: ``change()`` committed, then ``outcome`` (else what ``change``
+    returned); ``"conflict"`` when the change was refused as one (TransitionNotAllowed, 409), rolled back."""
+    from agency.errors import TransitionNotAllowed
+    try:
+        result = change()
+        session.commit()
+    except TransitionNotAllowed as error:
+        session.rollback()
+        assert error.status == 409
+        return "conflict"
+    return result if outcome is None else outcome
+
+
 class StatementCounter:
     """The SQL statements an engine sends while ``on`` (the statement-count guards of issue #14)."""
 

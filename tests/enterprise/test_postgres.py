@@ -11,7 +11,7 @@ from agency.enterprise.models import DissatisfactionNotice, Rating
 from agency.enterprise.rules import sweep_notices
 from agency.errors import TransitionNotAllowed
 from agency.supervision.models import Card
-from tests.support import SAMPLE_DIR, UserFactory, run_together
+from tests.support import SAMPLE_DIR, UserFactory, committed_or_conflict, run_together
 from tests.support import ready_for_dispatch
 
 pytestmark = pytest.mark.postgres
@@ -150,13 +150,7 @@ def test_two_cards_issued_at_once_for_one_project_one_wins_the_other_409(pg_app,
     def reissue(session_, barrier):
         project, agent = session_.get(Project, project_id), session_.get(User, agent_id)
         barrier.wait()
-        try:
-            cards.issue_card(session_, now, project, agent)
-            session_.commit()
-            return "issued"
-        except TransitionNotAllowed:
-            session_.rollback()
-            return "conflict"
+        return committed_or_conflict(session_, lambda: cards.issue_card(session_, now, project, agent), "issued")
 
     outcomes = run_together(pg_app, reissue, reissue)
     assert sorted(outcomes) == ["conflict", "issued"]

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from agency.audit.services import verify
-from agency.errors import TransitionNotAllowed
 from agency.extensions import db
 from agency.people.models import User
 from agency.projects.decisions import resubmit_task, resume_project, suspend_project
@@ -15,7 +14,7 @@ from agency.tasks.models import Task
 from agency.tasks.services import answer_task
 from tests.projects.test_suspension import assert_figures, shanghai
 from tests.tasks import MONDAY, as_actor, build_hall, liaison_of, start
-from tests.support import run_together
+from tests.support import committed_or_conflict, run_together
 from workers.deadlines import run_sweep
 
 
@@ -30,14 +29,7 @@ def _resubmitter(task_id, agent_id, at):
     def job(session, barrier):
         task, agent = session.get(Task, task_id), session.get(User, agent_id)  # loaded before, as a request does
         barrier.wait()
-        try:
-            new = resubmit_task(session, at, agent, task, "已整改")
-            session.commit()
-            return new.id
-        except TransitionNotAllowed as error:
-            session.rollback()
-            assert error.status == 409
-            return "conflict"
+        return committed_or_conflict(session, lambda: resubmit_task(session, at, agent, task, "已整改").id)
     return job
 
 

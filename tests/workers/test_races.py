@@ -10,14 +10,13 @@ from sqlalchemy import func, select, text
 
 from agency.audit.models import AuditEvent
 from agency.audit.services import verify
-from agency.errors import TransitionNotAllowed
 from agency.extensions import db
 from agency.projects.models import Project, Stage
 from agency.supervision.models import Card, Escalation
 from agency.tasks.models import Task
 from agency.tasks.services import answer_task
 from tests.tasks import MONDAY, build_hall, events_for, liaison_of, start
-from tests.support import run_together
+from tests.support import committed_or_conflict, run_together
 from workers import deadlines
 from workers.deadlines import run_sweep
 
@@ -51,14 +50,8 @@ def _answerer(task_id, liaison_id, now, head_start: int = 0):
         barrier.wait()
         for _ in range(head_start):
             session.execute(text("SELECT 1"))
-        try:
-            answer_task(session, now, Actor(liaison_id, "liaison"), task, "consent")
-            session.commit()
-            return "answered"
-        except TransitionNotAllowed as error:
-            session.rollback()
-            assert error.status == 409
-            return "conflict"
+        return committed_or_conflict(
+            session, lambda: answer_task(session, now, Actor(liaison_id, "liaison"), task, "consent"), "answered")
     return job
 
 
@@ -189,13 +182,9 @@ def test_two_withdrawals_at_once_terminate_once(pg_app):
             project_ = session_.get(Project, project_id)  # loaded before the race, as a request does
             enterprise = session_.get(User, enterprise_id)
             barrier.wait()
-            try:
-                withdraw_project(session_, MONDAY + timedelta(hours=1), enterprise, project_, "不再投资")
-                session_.commit()
-                return "withdrawn"
-            except TransitionNotAllowed:
-                session_.rollback()
-                return "conflict"
+            return committed_or_conflict(
+                session_, lambda: withdraw_project(session_, MONDAY + timedelta(hours=1), enterprise, project_,
+                                                   "不再投资"), "withdrawn")
 
         results = run_together(pg_app, withdraw, withdraw)
         assert sorted(results) == ["conflict", "withdrawn"], results
