@@ -21,6 +21,7 @@ from agency.projects.locks import lock_project, lock_projects  # noqa: F401  (al
 from agency.projects.models import Project, ProjectSuspension, Stage
 from agency.tasks.models import OPEN_STATUSES, Task
 from agency.tasks.services import cancel_task, create_tasks, on_task_closed
+from agency.transaction import write_columns
 
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -256,7 +257,8 @@ def dispatch_stage(session: Session, now: datetime, actor: Actor, project: Proje
     owed = plan_dispatch(session, now, project, items, deferred, template)
     open_stage(session, now, stage)  # the first write: the loser of a race stops here, having written nothing
     before = project.status
-    project.status = "in_progress"
+    if before != "in_progress":
+        write_columns(session, project, status="in_progress")
     tasks = create_tasks(session, now, project, stage, items)
     defer(session, now, project, tasks, owed)
     codes = [item.code for item in items]
@@ -362,7 +364,7 @@ def after_task_closed(session: Session, now: datetime, task: Task) -> None:
         return
     if stage.status != "open" or not stage.is_done:
         return
-    stage.status, stage.closed_at = "closed", now
+    write_columns(session, stage, status="closed", closed_at=now)
     record(session, now, SYSTEM, "stage.closed", stage, project_id=project.id, after={"stage": stage.order},
            detail=f"第{stage.order}阶段“{stage.name}”全部同意，阶段办结")
     go_on(session, now, project)
@@ -394,7 +396,7 @@ def halt_project(session: Session, now: datetime, project: Project, task: Task) 
 
 
 def complete_project(session: Session, now: datetime, project: Project) -> None:
-    project.status, project.completed_at = "completed", now
+    write_columns(session, project, status="completed", completed_at=now)
     record(session, now, SYSTEM, "project.completed", project, after={"status": "completed"},
            detail="全部阶段办结，项目完成")
     notify_many(session, now, [project.agent, project.enterprise], f"项目办结：{project.name}",
