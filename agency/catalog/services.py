@@ -3,7 +3,7 @@ import csv
 import io
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from agency.audit.services import Actor, record
@@ -207,14 +207,28 @@ def import_project_types(session: Session, now: datetime, actor: Actor, text: st
 
 def get_project_type(session: Session, code: str) -> ProjectType | None:
     """The type with its stage templates, in one statement (an entrustment creates a stage per template)."""
-    return session.scalars(select(ProjectType).where(ProjectType.code == code)
-                           .options(joinedload(ProjectType.stages))).unique().first()
+    return session.scalars(_TYPE_BY_CODE, {"code": code}).unique().first()
+
+
+def project_type_of(session: Session, project) -> ProjectType:
+    """The project's type with its stage templates: the session's, else one statement (a dispatch)."""
+    ptype = session.identity_map.get(session.identity_key(ProjectType, project.project_type_id))
+    if ptype is not None and "stages" in ptype.__dict__:
+        return ptype
+    return session.scalars(_TYPE_BY_ID, {"type_id": project.project_type_id}).unique().one()
 
 
 def items_by_code(session: Session, codes) -> dict[str, ApprovalItem]:
     """The items of ``codes``, with their departments (a dispatch needs both)."""
-    return {i.code: i for i in session.scalars(select(ApprovalItem).where(ApprovalItem.code.in_(list(codes)))
-                                                .options(joinedload(ApprovalItem.department)))}
+    return {i.code: i for i in session.scalars(_ITEMS_BY_CODE, {"codes": list(codes)})}
+
+
+# Built once: every entrustment and dispatch reads these (building them cost as much as running them).
+_TYPE_BY_CODE = (select(ProjectType).where(ProjectType.code == bindparam("code"))
+                 .options(joinedload(ProjectType.stages)))
+_TYPE_BY_ID = select(ProjectType).where(ProjectType.id == bindparam("type_id")).options(joinedload(ProjectType.stages))
+_ITEMS_BY_CODE = (select(ApprovalItem).where(ApprovalItem.code.in_(bindparam("codes", expanding=True)))
+                  .options(joinedload(ApprovalItem.department)))
 
 
 def stage_names(session: Session) -> dict[str, str]:
