@@ -1,10 +1,11 @@
 """Contact cards (企业联系卡, R9): a new agent means a new card; the old one is void."""
+import functools
 import secrets
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,13 +34,19 @@ def card_serial() -> int:
     return secrets.randbelow(10**6)
 
 
-def _insert(session: Session):
-    """The dialect's INSERT, which has ON CONFLICT (PostgreSQL in production, SQLite embedded)."""
-    if session.get_bind().dialect.name == "postgresql":
+@functools.cache
+def _card_insert(dialect: str, skip_taken_number: bool):
+    """The card's INSERT ... RETURNING, its values as parameters, built once: in the dialect's form, which has
+    ON CONFLICT (PostgreSQL in production, SQLite embedded), skipping a number already taken or not."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert
+    columns = [c.key for c in ContactCard.__table__.columns if c.key != "id"]
+    statement = insert(ContactCard).values({name: bindparam(name) for name in columns})
+    if skip_taken_number:
+        statement = statement.on_conflict_do_nothing(index_elements=[ContactCard.card_no])
+    return statement.returning(ContactCard)
 
 
 def issue_card(session: Session, now: datetime, project: Project, agent, *, first: bool = False) -> ContactCard:
@@ -66,14 +73,11 @@ def issue_card(session: Session, now: datetime, project: Project, agent, *, firs
         supervision_phone=current_app.config["SUPERVISION_PHONE"], tracking_code=project.tracking_code,
         issued_at=now, void=False, voided_at=None,
     )
-    insert = _insert(session)
     card = None
     for attempt in range(1, CARD_NO_ATTEMPTS + 1):
-        statement = insert(ContactCard).values(card_no=f"LXK{local(now):%Y%m%d}{card_serial():06d}", **details)
-        if attempt < CARD_NO_ATTEMPTS:
-            statement = statement.on_conflict_do_nothing(index_elements=[ContactCard.card_no])
+        statement = _card_insert(session.get_bind().dialect.name, attempt < CARD_NO_ATTEMPTS)
         try:
-            card = session.scalar(statement.returning(ContactCard))
+            card = session.scalar(statement, {"card_no": f"LXK{local(now):%Y%m%d}{card_serial():06d}", **details})
         except IntegrityError as error:
             if "card_no" in str(error.orig):  # the last attempt's number is taken too
                 raise
