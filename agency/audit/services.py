@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import CTE, Insert, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from agency.audit.keys import UnknownKey, keyring
@@ -79,6 +79,38 @@ def record(session: Session, now: datetime, actor: Actor, action: str, obj=None,
         session.flush()
     event.id = session.connection().execute(_INSERT, _row(event)).scalar_one()  # not in the session: its columns stay as written
     return event
+
+
+def record_if(session: Session, statement: Insert, parameters: dict, now: datetime, actor: Actor, action: str,
+              obj=None, *, project_id: int | None = None, before: dict | None = None, after: dict | None = None,
+              detail: str = "") -> AuditEvent | None:
+    """``record``, by a change and its event in one statement (``recorded_if``): the event is written,
+    and counted as its chain's head, only if the change was made; None when it was not.
+
+    ``parameters`` are the change's; the event's are added (``event_<column>``).
+    """
+    event = next_event(session, now, actor, action, obj, project_id=project_id, before=before, after=after,
+                       detail=detail)
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    written = session.connection().execute(
+        statement, parameters | {f"event_{name}": value for name, value in _row(event).items()}).first()
+    if written is None:  # the change was not made (a race lost): nothing recorded, the head stays
+        remembered(session, _HEADS)[event.chain] = (event.seq - 1, event.prev_hash)
+        return None
+    event.id = written.id
+    return event
+
+
+def recorded_if(change: CTE) -> Insert:
+    """The INSERT of one event (its columns as parameters ``event_<column>``) after ``change``, a conditional
+    UPDATE ... RETURNING as a CTE: the event is written only if ``change`` returned a row.
+
+    PostgreSQL (a data-modifying WITH): a transition and its record cost one round trip, not two.
+    """
+    events = AuditEvent.__table__
+    values = select(*(bindparam(f"event_{name}", type_=events.c[name].type) for name in _COLUMNS)).select_from(change)
+    return insert(events).from_select(_COLUMNS, values).add_cte(change).returning(events.c.id)
 
 
 def next_event(session: Session, now: datetime, actor: Actor, action: str, obj=None, *,

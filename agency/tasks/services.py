@@ -12,11 +12,12 @@ import functools
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Update, bindparam, insert, inspect, select, update
+from sqlalchemy import Insert, Update, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from agency.audit.services import SYSTEM, Actor, chain_of, lock_chains, next_event, record, write_events
+from agency.audit.services import (SYSTEM, Actor, chain_of, lock_chains, next_event, record, record_if, recorded_if,
+                                  write_events)
 from agency.calendar.services import get_calendar
 from agency.clock import closing_time, hall_tz, local
 from agency.dbtypes import values_in
@@ -158,12 +159,33 @@ def _move_one(from_states: tuple, unless_done: str | None, columns: tuple) -> Up
             .returning(table.c.id))
 
 
-def _move(session: Session, task: Task, from_states, *, unless_done=None, **values) -> bool:
-    """One task's conditional UPDATE; True when this caller won the transition."""
-    if _move_many(session, [task], from_states, unless_done=unless_done, **values):
-        return True
-    session.refresh(task)
-    return False
+def _move(session: Session, task: Task, from_states, *, unless_done=None, audit: dict | None = None,
+          **values) -> bool:
+    """One task's conditional UPDATE; True when this caller won the transition.
+
+    ``audit``: ``record``'s arguments (``now``, ``actor``, ``action``, ``before``, ``after``, ``detail``) for
+    the event of the transition, written only if it was won; on PostgreSQL by the UPDATE's own statement
+    (``record_if``: every answer and acceptance saves a round trip).
+    """
+    if audit is not None and session.get_bind().dialect.name == "postgresql":
+        parameters = {"task_id": task.id, **{f"new_{name}": value for name, value in values.items()}}
+        statement = _move_and_record(tuple(from_states), unless_done, tuple(values))
+        won = record_if(session, statement, parameters, obj=task, **audit) is not None
+        if won:
+            for name, value in values.items():
+                set_committed_value(task, name, value)
+    else:
+        won = bool(_move_many(session, [task], from_states, unless_done=unless_done, **values))
+        if won and audit is not None:
+            record(session, obj=task, **audit)
+    if not won:
+        session.refresh(task)
+    return won
+
+
+@functools.cache
+def _move_and_record(from_states: tuple, unless_done: str | None, columns: tuple) -> Insert:
+    return recorded_if(_move_one(from_states, unless_done, columns).cte("moved"))
 
 
 def _refuse_move(task: Task, action: str) -> TransitionNotAllowed:
@@ -216,10 +238,10 @@ def settle_clocks(session: Session, now: datetime, tasks) -> dict:
 
 def accept_task(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
     _lock_and_settle(session, now, task)
-    if not _move(session, task, ("pending",), status="accepted", accepted_at=now):
+    if not _move(session, task, ("pending",), status="accepted", accepted_at=now,
+                 audit=dict(now=now, actor=actor, action="task.accepted", before={"status": "pending"},
+                            after={"status": "accepted"}, detail=f"{task.department.name}受理“{task.item.name}”")):
         raise _refuse_move(task, "accepted")
-    record(session, now, actor, "task.accepted", task, before={"status": "pending"}, after={"status": "accepted"},
-           detail=f"{task.department.name}受理“{task.item.name}”")
     return task
 
 
@@ -293,14 +315,13 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
         raise BadInput("only a consent issues a result", fields={"result": f"not with {decision}"},
                        shown=_l("只有同意（或附条件同意）才出具办理结果。"))
     _lock_and_settle(session, now, task)
-    before = task.status
+    answered = dict(now=now, actor=actor, action="task.answered", before={"status": task.status},
+                    after={"status": "answered", "outcome": decision, "opinion": opinion},
+                    detail=f"{task.department.name}答复“{task.item.name}”：{DECISION_NAMES[decision]}"
+                           + (f"（{opinion}）" if opinion else ""))
     if not _move(session, task, RUNNING_STATUSES, status="answered", outcome=decision, opinion=opinion,
-                 answered_at=now, answered_by_id=actor.id, accepted_at=task.accepted_at or now):
+                 answered_at=now, answered_by_id=actor.id, accepted_at=task.accepted_at or now, audit=answered):
         raise _refuse_move(task, "answered")
-    record(session, now, actor, "task.answered", task, before={"status": before},
-           after={"status": "answered", "outcome": decision, "opinion": opinion},
-           detail=f"{task.department.name}答复“{task.item.name}”：{DECISION_NAMES[decision]}"
-                  + (f"（{opinion}）" if opinion else ""))
     project = task.project
     notify_many(session, now, [project.agent, project.enterprise], f"部门已答复：{task.item.name}",
                 f"{task.department.name}：{DECISION_NAMES[decision]}。{opinion}", key=f"answered:{task.id}",

@@ -23,16 +23,17 @@ from workers.runner import run_job
 
 pytestmark = pytest.mark.postgres
 
-ANSWER_STATEMENTS = 6 + 7
-"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 6: the task
-as the liaison sees it, with its item and department, its project row locked by the same statement
-(1, ``FOR UPDATE OF projects``: agency.people.access, ``to_change``); then, with the lock held, the
-project with its people, its stages and tasks and the head of its audit chain, read after the lock so
-they are current (1, agency.projects.locks: the chain is written under the project's lock, no advisory
-lock); the conditional UPDATE of the task (1); the audit event (1); the notices: delivery keys claimed by
-INSERT ... ON CONFLICT, the inbox messages of the fresh ones and their e-mail job, one statement (1); the
-task's result and the deferrals it settles, one statement (1; the checklist entry it fills is derived
-from the result, not written).
+ANSWER_STATEMENTS = 5 + 7
+"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 5: the task
+as the liaison sees it, with its item and department, its project row locked by the same statement and
+read afresh with its people (1, ``FOR UPDATE OF projects``: agency.people.access, ``to_change``); then,
+with the lock held, its stages and tasks and the head of its audit chain, read after the lock so they
+are current (1, agency.projects.locks: the chain is written under the project's lock, no advisory lock);
+the conditional UPDATE of the task and its audit event, written only if the UPDATE matched, one
+statement (1: a data-modifying WITH, agency.audit.services.record_if); the notices: delivery keys claimed
+by INSERT ... ON CONFLICT, the inbox messages of the fresh ones and their e-mail job, one statement (1);
+the task's result and the deferrals it settles, one statement (1; the checklist entry it fills is
+derived from the result, not written).
 The response, 7: the body is dumped after the commit expired the task (task, project, stage, the cache
 generations' check of the calendar, supplement requests, result, deferrals: the request's handling, not
 the workflow's).  The request starts with an empty session, as in production."""
