@@ -11,6 +11,8 @@ themselves unless given one printed in a daily report (``anchor``); and
 whoever holds both a key and write access can rewrite everything.
 """
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -75,10 +77,58 @@ def record(session: Session, now: datetime, actor: Actor, action: str, obj=None,
     """
     event = next_event(session, now, actor, action, obj, project_id=project_id, before=before, after=after,
                        detail=detail)
+    together = session.info.get(_TOGETHER)
+    if together is not None:  # written at the end of the block (record_together); its id is known then
+        together.append(event)
+        return event
     if session.new or session.dirty or session.deleted:
         session.flush()
     event.id = session.connection().execute(_INSERT, _row(event)).scalar_one()  # not in the session: its columns stay as written
     return event
+
+
+@contextmanager
+def record_together(session: Session) -> Iterator[None]:
+    """The events ``record``ed inside the block are written at its end, all by one INSERT: a step that records
+    several (an entrustment and its contact card, a stage closing and what follows it) pays one round trip.
+
+    An event's ``id`` is set when it is written.  A block inside another writes with the outer one.  An
+    exception out of the block leaves its events unwritten and their chains' heads as they were.
+    """
+    if _TOGETHER in session.info:
+        yield
+        return
+    together = session.info[_TOGETHER] = []
+    try:
+        yield
+    except BaseException:
+        heads = remembered(session, _HEADS)
+        for event in reversed(together):  # back to the head before the block's first unwritten event
+            heads[event.chain] = (event.seq - 1, event.prev_hash)
+        raise
+    finally:
+        session.info.pop(_TOGETHER, None)
+    _write_together(session, together)
+
+
+def _write_together(session: Session, events: list[AuditEvent]) -> None:
+    """The events of ``record_together`` so far, in one INSERT ... RETURNING their ids (in their order)."""
+    if not events:
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    rows = session.connection().execute(_INSERT_MANY, [_row(e) for e in events]).scalars().all()
+    for event, event_id in zip(events, rows):
+        event.id = event_id
+    events.clear()
+
+
+def _written_so_far(session: Session) -> None:
+    """Before an event is written by other means (``record_if``, ``write_events``): those of an enclosing
+    ``record_together`` first, so that a chain is written in its order."""
+    together = session.info.get(_TOGETHER)
+    if together:
+        _write_together(session, together)
 
 
 def record_if(session: Session, statement: Insert, parameters: dict, now: datetime, actor: Actor, action: str,
@@ -89,6 +139,7 @@ def record_if(session: Session, statement: Insert, parameters: dict, now: dateti
 
     ``parameters`` are the change's; the event's are added (``event_<column>``).
     """
+    _written_so_far(session)
     event = next_event(session, now, actor, action, obj, project_id=project_id, before=before, after=after,
                        detail=detail)
     if session.new or session.dirty or session.deleted:
@@ -140,6 +191,8 @@ def next_event(session: Session, now: datetime, actor: Actor, action: str, obj=N
 
 _COLUMNS = [c.key for c in AuditEvent.__table__.columns if c.key != "id"]
 _INSERT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)  # Core: no ORM execution around it
+_INSERT_MANY = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id, sort_by_parameter_order=True)
+_TOGETHER = "agency_audit_together"
 
 
 def _row(event: AuditEvent) -> dict:
@@ -148,6 +201,7 @@ def _row(event: AuditEvent) -> dict:
 
 def write_events(session: Session, events: list[AuditEvent]) -> None:
     """Write events made by ``next_event`` as rows, in one multi-row INSERT (no ids come back)."""
+    _written_so_far(session)
     if events:
         session.execute(insert(AuditEvent).execution_options(render_nulls=True), [_row(e) for e in events])
 

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from agency.audit.services import SYSTEM, Actor, knew_head, record
+from agency.audit.services import SYSTEM, Actor, knew_head, record, record_together
 from agency.catalog.services import get_project_type, items_by_code, project_type_of
 from agency.clock import hall_tz, local
 from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
@@ -72,13 +72,14 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
     if ptype.stages:
         session.execute(insert(Stage), [dict(project_id=project.id, order=template.order, name=template.name,
                                              status="waiting") for template in ptype.stages])
-    record(session, now, Actor.of(actor), "project.entrusted", project,
-           after={"name": name, "project_type": project_type, "tracking_code": project.tracking_code,
-                  "first_contact_agent_id": project.first_contact_agent_id},
-           detail=f"委托代办：{name}（{ptype.name}）")
-    if agent is not None:
-        from agency.projects.cards import issue_card
-        issue_card(session, now, project, agent, first=True)
+    with record_together(session):  # the entrustment and its contact card: one INSERT
+        record(session, now, Actor.of(actor), "project.entrusted", project,
+               after={"name": name, "project_type": project_type, "tracking_code": project.tracking_code,
+                      "first_contact_agent_id": project.first_contact_agent_id},
+               detail=f"委托代办：{name}（{ptype.name}）")
+        if agent is not None:
+            from agency.projects.cards import issue_card
+            issue_card(session, now, project, agent, first=True)
     return project
 
 
@@ -375,10 +376,11 @@ def after_task_closed(session: Session, now: datetime, task: Task) -> None:
         return
     if stage.status != "open" or not stage.is_done:
         return
-    write_columns(session, stage, status="closed", closed_at=now)
-    record(session, now, SYSTEM, "stage.closed", stage, project_id=project.id, after={"stage": stage.order},
-           detail=f"第{stage.order}阶段“{stage.name}”全部同意，阶段办结")
-    go_on(session, now, project)
+    with record_together(session):  # the stage closing and what follows (completion, next dispatch): one INSERT
+        write_columns(session, stage, status="closed", closed_at=now)
+        record(session, now, SYSTEM, "stage.closed", stage, project_id=project.id, after={"stage": stage.order},
+               detail=f"第{stage.order}阶段“{stage.name}”全部同意，阶段办结")
+        go_on(session, now, project)
 
 
 def go_on(session: Session, now: datetime, project: Project) -> None:

@@ -27,18 +27,18 @@ from tests.tasks import MONDAY, build_hall
 
 pytestmark = pytest.mark.postgres
 
-ENTRUST_STATEMENTS = 10
+ENTRUST_STATEMENTS = 9
 """The agent entrusts on the enterprise's behalf and the enterprise signs the agreement, one commit: the project
 type with its stage templates (1); the enterprise (1); the tracking code's uniqueness (1); the project (1) and its
 stages (1); no lock nor head read for its audit chain (a row only this transaction sees: the chain is empty); the
 contact card (1: INSERT ... ON CONFLICT (card_no) DO NOTHING, no SAVEPOINT and no current card to read on a new
-project); the agreement signed (1: conditional UPDATE ... RETURNING); the three audit events (3: entrusted, card
-issued, agreement signed; agency.audit.services writes each at once)."""
+project); the agreement signed (1: conditional UPDATE ... RETURNING); the three audit events (2: entrusted and card
+issued by one INSERT, agency.audit.services.record_together; agreement signed)."""
 
 DISPATCH_STATEMENTS = 12
 """The agent dispatches stage 1 (4 items, one material deferred by itself), one commit, as the API's dispatch: the
 project as the agent sees it, locked by the same statement (1, ``to_change``; never dispatched: no clock to probe);
-then the project with its people, stages and tasks and the audit chain's head (1, agency.projects.locks); the type with its stage templates (1); every item
+then its stages and tasks and the audit chain's head (1, agency.projects.locks); the type with its stage templates (1); every item
 of the type with its department (1: the stage's and the checklist's); the filed materials with their files (1;
 nothing owed or issued before the first dispatch: no read); the stage opened by a conditional UPDATE (1); the
 cache generations' check of the calendar (1); the project's status (1); the tasks (1: one INSERT ...
