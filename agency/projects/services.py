@@ -1,4 +1,5 @@
 """A project from entrustment to completion (R2, R3, R7)."""
+import functools
 import re
 import secrets
 from datetime import date, datetime, time
@@ -25,14 +26,38 @@ from agency.transaction import write_columns
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-def new_tracking_code(session: Session) -> str:
-    while True:
-        code = "DB" + "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(8))
-        if not session.scalar(_TRACKING_CODE_TAKEN, {"code": code}):
-            return code
+TRACKING_ATTEMPTS = 8  # 32**8 codes: a second attempt is already rare
 
 
-_TRACKING_CODE_TAKEN = select(Project.id).where(Project.tracking_code == bindparam("code"))
+def draw_tracking_code() -> str:
+    return "DB" + "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(8))
+
+
+def _insert_project(session: Session, values: dict) -> Project:
+    """The new project, by one INSERT ... RETURNING that also draws its tracking code: a code another project
+    holds is skipped (``ON CONFLICT (tracking_code) DO NOTHING``) and drawn again, instead of a read before
+    the INSERT.  The last attempt is a plain INSERT, so a code that never frees fails loudly (IntegrityError).
+    """
+    dialect = session.get_bind().dialect.name
+    for attempt in range(1, TRACKING_ATTEMPTS + 1):
+        statement = _project_insert(dialect, attempt < TRACKING_ATTEMPTS)
+        project = session.scalars(statement, [values | {"tracking_code": draw_tracking_code()}]).first()
+        if project is not None:
+            return project
+    raise AssertionError("unreachable: the last attempt inserts or raises")
+
+
+@functools.cache
+def _project_insert(dialect: str, skip_taken_code: bool):
+    """The dialect's INSERT (which has ON CONFLICT: PostgreSQL in production, SQLite embedded) of a project."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(Project)
+    if skip_taken_code:
+        statement = statement.on_conflict_do_nothing(index_elements=[Project.tracking_code])
+    return statement.returning(Project)
 
 
 def entrust_project(session: Session, now: datetime, actor: User, *, name: str, project_type: str,
@@ -60,14 +85,14 @@ def entrust_project(session: Session, now: datetime, actor: User, *, name: str, 
     agent = actor if actor.role == "agent" else None
     # INSERT ... RETURNING loads the project (and writes its stages) at once, without the unit of work's
     # flush of new objects, which cost more than the statements (bench_workflow).
-    project = session.scalars(insert(Project).returning(Project), [dict(
+    project = _insert_project(session, dict(
         name=name, project_type_id=ptype.id, enterprise_id=enterprise.id, location=location,
         investment_wan=Decimal(str(investment_wan)), contact_name=contact_name, contact_phone=contact_phone,
-        tracking_code=new_tracking_code(session), status="entrusted", entrusted_at=now, created_at=now,
+        status="entrusted", entrusted_at=now, created_at=now,
         agent_id=agent.id if agent else None, first_contact_agent_id=agent.id if agent else None,
         agreement_accepted_at=now if actor.role == "enterprise" else None,
         agreement_method="online" if actor.role == "enterprise" else "",
-    )]).one()
+    ))
     knew_head(session, project.id, None, None)  # a row no other transaction sees yet: its chain is empty, unlocked
     if ptype.stages:
         session.execute(insert(Stage), [dict(project_id=project.id, order=template.order, name=template.name,

@@ -139,7 +139,33 @@ def double_prereview(application, session, hall):
                       Message.subject.like("材料预审退回%")) == 1
 
 
-RACES = [double_reassignment, double_shipment, double_meeting, double_prereview]
+def same_tracking_code(application, session, hall):
+    """Two entrustments at once drawing the same tracking code first: both entrusted, under two codes (the
+    INSERT's ON CONFLICT (tracking_code) DO NOTHING makes the second draw again)."""
+    import itertools
+    from unittest import mock
+
+    from agency.projects import services
+    from agency.projects.services import entrust_project
+    from tests.support import ENTRUST
+    agent_id, enterprise_id = hall["agent"].id, hall["ent"].id
+    for n in range(ROUNDS):
+        first = f"DBSAME{n:04d}"
+        fresh = (f"DBNEW{n:02d}{i:03d}" for i in itertools.count())
+        draws = mock.Mock(side_effect=lambda: first if draws.call_count <= 2 else next(fresh))
+
+        def entrust_now(session_, wait):
+            agent = session_.get(User, agent_id)
+            wait()
+            return entrust_project(session_, MONDAY, agent, **ENTRUST, enterprise_id=enterprise_id).tracking_code
+
+        with mock.patch.object(services, "draw_tracking_code", draws):
+            codes = together(application, entrust_now)
+        assert first in codes and len(set(codes)) == 2 and all(c.startswith("DB") for c in codes), codes
+        assert _count(session, Project, Project.tracking_code.in_(codes)) == 2
+
+
+RACES = [double_reassignment, double_shipment, double_meeting, double_prereview, same_tracking_code]
 
 
 @pytest.mark.parametrize("race", RACES, ids=lambda race: race.__name__)

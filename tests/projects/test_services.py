@@ -4,7 +4,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from agency.audit.models import AuditEvent
 from agency.errors import BadInput, NotFound, RuleViolation, TransitionNotAllowed
@@ -14,7 +15,6 @@ from agency.projects.services import (
     accept_agreement,
     assign_agent,
     entrust_project,
-    new_tracking_code,
 )
 from tests.tasks import (  # noqa: F401  (fixtures)
     ENTRUST,
@@ -44,7 +44,16 @@ def test_a_tracking_code_already_taken_is_drawn_again(session, now, hall, monkey
     draws = iter(taken[2:] + "QRSTUVWX")  # first the taken code, then a new one
 
     monkeypatch.setattr(services.secrets, "choice", lambda alphabet: next(draws))
-    assert new_tracking_code(session) == "DBQRSTUVWX"
+    project = entrust(session, now, hall, name="第二个项目")
+    assert project.tracking_code == "DBQRSTUVWX"
+    assert session.scalar(select(func.count()).select_from(Project).where(Project.tracking_code == taken)) == 1
+
+
+def test_a_tracking_code_that_never_frees_fails_loudly(session, now, hall, monkeypatch):  # noqa: F811
+    taken = entrust(session, now, hall).tracking_code
+    monkeypatch.setattr(services, "draw_tracking_code", lambda: taken)
+    with pytest.raises(IntegrityError, match="tracking_code"):
+        entrust(session, now, hall, name="第二个项目")
 
 
 def test_the_agent_who_receives_the_enterprise_is_its_first_contact(session, now, hall):  # noqa: F811

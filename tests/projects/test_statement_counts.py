@@ -27,10 +27,10 @@ from tests.tasks import MONDAY, build_hall
 
 pytestmark = pytest.mark.postgres
 
-ENTRUST_STATEMENTS = 9
+ENTRUST_STATEMENTS = 8
 """The agent entrusts on the enterprise's behalf and the enterprise signs the agreement, one commit: the project
-type with its stage templates (1); the enterprise (1); the tracking code's uniqueness (1); the project (1) and its
-stages (1); no lock nor head read for its audit chain (a row only this transaction sees: the chain is empty); the
+type with its stage templates (1); the enterprise (1); the project (1: INSERT ... ON CONFLICT (tracking_code) DO
+NOTHING RETURNING, a tracking code taken drawn again, no read before) and its stages (1); no lock nor head read for its audit chain (a row only this transaction sees: the chain is empty); the
 contact card (1: INSERT ... ON CONFLICT (card_no) DO NOTHING, no SAVEPOINT and no current card to read on a new
 project); the agreement signed (1: conditional UPDATE ... RETURNING); the three audit events (2: entrusted and card
 issued by one INSERT, agency.audit.services.record_together; agreement signed)."""
