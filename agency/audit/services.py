@@ -10,13 +10,14 @@ checkpoint timer bounds that window), nor the removal of the last checkpoints
 themselves unless given one printed in a daily report (``anchor``); and
 whoever holds both a key and write access can rewrite everything.
 """
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import CTE, Insert, bindparam, func, insert, select, text
+from sqlalchemy import Insert, Update, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from agency.audit.keys import UnknownKey, keyring
@@ -124,44 +125,49 @@ def _write_together(session: Session, events: list[AuditEvent]) -> None:
 
 
 def _written_so_far(session: Session) -> None:
-    """Before an event is written by other means (``record_if``, ``write_events``): those of an enclosing
+    """Before an event is written by other means (``record_change``, ``write_events``): those of an enclosing
     ``record_together`` first, so that a chain is written in its order."""
     together = session.info.get(_TOGETHER)
     if together:
         _write_together(session, together)
 
 
-def record_if(session: Session, statement: Insert, parameters: dict, now: datetime, actor: Actor, action: str,
-              obj=None, *, project_id: int | None = None, before: dict | None = None, after: dict | None = None,
-              detail: str = "") -> AuditEvent | None:
-    """``record``, by a change and its event in one statement (``recorded_if``): the event is written,
-    and counted as its chain's head, only if the change was made; None when it was not.
+def record_change(session: Session, change: Update, parameters: dict, now: datetime, actor: Actor, action: str,
+                  obj=None, **event) -> bool:
+    """A conditional change and, only if it was made, its event (``record``'s arguments): True when it was.
 
-    ``parameters`` are the change's; the event's are added (``event_<column>``).
+    ``change`` is an UPDATE ... RETURNING built once, its values given as ``parameters``; it was made when
+    it returned a row.  On PostgreSQL the change and the event are one statement (a data-modifying WITH,
+    ``_recorded_after``): every answer, acceptance and signature saves a round trip.  A change not made
+    (a race lost) writes no event and leaves the chain's head where it was.  Elsewhere (SQLite): the
+    change, then ``record``.
     """
+    if session.get_bind().dialect.name != "postgresql":
+        if session.connection().execute(change, parameters).first() is None:
+            return False
+        record(session, now, actor, action, obj, **event)
+        return True
     _written_so_far(session)
-    event = next_event(session, now, actor, action, obj, project_id=project_id, before=before, after=after,
-                       detail=detail)
+    new = next_event(session, now, actor, action, obj, **event)
     if session.new or session.dirty or session.deleted:
         session.flush()
     written = session.connection().execute(
-        statement, parameters | {f"event_{name}": value for name, value in _row(event).items()}).first()
-    if written is None:  # the change was not made (a race lost): nothing recorded, the head stays
-        remembered(session, _HEADS)[event.chain] = (event.seq - 1, event.prev_hash)
-        return None
-    event.id = written.id
-    return event
+        _recorded_after(change), parameters | {f"event_{name}": value for name, value in _row(new).items()}).first()
+    if written is None:  # the change was not made: nothing recorded, the head stays
+        remembered(session, _HEADS)[new.chain] = (new.seq - 1, new.prev_hash)
+        return False
+    new.id = written.id
+    return True
 
 
-def recorded_if(change: CTE) -> Insert:
-    """The INSERT of one event (its columns as parameters ``event_<column>``) after ``change``, a conditional
-    UPDATE ... RETURNING as a CTE: the event is written only if ``change`` returned a row.
-
-    PostgreSQL (a data-modifying WITH): a transition and its record cost one round trip, not two.
-    """
+@functools.cache
+def _recorded_after(change: Update) -> Insert:
+    """``change`` as a CTE, then the INSERT of one event (its columns as parameters ``event_<column>``)
+    that writes it only if ``change`` returned a row."""
+    changed = change.cte("changed")
     events = AuditEvent.__table__
-    values = select(*(bindparam(f"event_{name}", type_=events.c[name].type) for name in _COLUMNS)).select_from(change)
-    return insert(events).from_select(_COLUMNS, values).add_cte(change).returning(events.c.id)
+    values = select(*(bindparam(f"event_{name}", type_=events.c[name].type) for name in _COLUMNS)).select_from(changed)
+    return insert(events).from_select(_COLUMNS, values).add_cte(changed).returning(events.c.id)
 
 
 def next_event(session: Session, now: datetime, actor: Actor, action: str, obj=None, *,

@@ -2,7 +2,7 @@
 import functools
 import re
 import secrets
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from agency.audit.services import SYSTEM, Actor, knew_head, record, record_together
+from agency.audit.services import SYSTEM, Actor, knew_head, record, record_change, record_together
 from agency.catalog.services import get_project_type, items_by_code, project_type_of
 from agency.clock import hall_tz, local
 from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
@@ -131,32 +131,29 @@ def accept_agreement(session: Session, now: datetime, actor: User, project: Proj
     else:
         raise Forbidden("the enterprise signs the agreement, or its agent records a paper signature",
                         shown=_l("委托代办协议由企业签署，或由承办代办员登记纸质协议。"))
-    if project.agreement_accepted_at is None and _sign_once(session, project, signed_at, method):
-        record(session, now, Actor.of(actor), "project.agreement_signed", project,
-               after={"method": method, "signed_at": signed_at.isoformat()}, detail=detail)
+    if project.agreement_accepted_at is None:
+        _sign_once(session, now, actor, project, signed_at, method, detail)
     return project
 
 
-def _sign_once(session: Session, project: Project, signed_at: datetime, method: str) -> bool:
-    """One conditional UPDATE (``agreement_accepted_at IS NULL``): of two signatures at once, one is recorded.
-
-    The winner reads what it wrote back from ``RETURNING``; the loser reads the signature that won.
-    """
-    signed = session.connection().execute(_SIGN_ONCE, {"project_id": project.id, "signed_at": signed_at,
-                                                       "method": method}).first()
-    if signed is None:
+def _sign_once(session: Session, now: datetime, actor: User, project: Project, signed_at: datetime, method: str,
+               detail: str) -> None:
+    """One conditional UPDATE (``agreement_accepted_at IS NULL``) and its event: of two signatures at once,
+    one is recorded (``record_change``); the loser reads the signature that won."""
+    if record_change(session, _SIGN_ONCE, {"project_id": project.id, "signed_at": signed_at, "method": method},
+                     now, Actor.of(actor), "project.agreement_signed", project,
+                     after={"method": method, "signed_at": signed_at.isoformat()}, detail=detail):
+        set_committed_value(project, "agreement_accepted_at", signed_at.astimezone(timezone.utc))
+        set_committed_value(project, "agreement_method", method)
+    else:
         session.refresh(project, ["agreement_accepted_at", "agreement_method"])
-        return False
-    set_committed_value(project, "agreement_accepted_at", signed.agreement_accepted_at)
-    set_committed_value(project, "agreement_method", signed.agreement_method)
-    return True
 
 
 _PROJECTS = Project.__table__
 _SIGN_ONCE = (update(_PROJECTS).where(_PROJECTS.c.id == bindparam("project_id"),
                                       _PROJECTS.c.agreement_accepted_at.is_(None))
               .values(agreement_accepted_at=bindparam("signed_at"), agreement_method=bindparam("method"))
-              .returning(_PROJECTS.c.agreement_accepted_at, _PROJECTS.c.agreement_method))
+              .returning(_PROJECTS.c.id))
 
 
 PROJECT_CODE = re.compile(r"(?P<year>[0-9]{4})-(?P<area>[0-9]{6})-(?P<industry>[0-9]{2})-(?P<type>[0-9]{2})"

@@ -12,11 +12,11 @@ import functools
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Insert, Update, bindparam, insert, inspect, select, update
+from sqlalchemy import Update, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from agency.audit.services import (SYSTEM, Actor, chain_of, lock_chains, next_event, record, record_if, recorded_if,
+from agency.audit.services import (SYSTEM, Actor, chain_of, lock_chains, next_event, record, record_change,
                                   write_events)
 from agency.calendar.services import get_calendar
 from agency.clock import closing_time, hall_tz, local
@@ -164,28 +164,21 @@ def _move(session: Session, task: Task, from_states, *, unless_done=None, audit:
     """One task's conditional UPDATE; True when this caller won the transition.
 
     ``audit``: ``record``'s arguments (``now``, ``actor``, ``action``, ``before``, ``after``, ``detail``) for
-    the event of the transition, written only if it was won; on PostgreSQL by the UPDATE's own statement
-    (``record_if``: every answer and acceptance saves a round trip).
+    the event of the transition, written only if it was won (``record_change``: on PostgreSQL by the
+    UPDATE's own statement).
     """
-    if audit is not None and session.get_bind().dialect.name == "postgresql":
+    if audit is None:
+        won = bool(_move_many(session, [task], from_states, unless_done=unless_done, **values))
+    else:
         parameters = {"task_id": task.id, **{f"new_{name}": value for name, value in values.items()}}
-        statement = _move_and_record(tuple(from_states), unless_done, tuple(values))
-        won = record_if(session, statement, parameters, obj=task, **audit) is not None
+        won = record_change(session, _move_one(tuple(from_states), unless_done, tuple(values)), parameters,
+                            obj=task, **audit)
         if won:
             for name, value in values.items():
                 set_committed_value(task, name, value)
-    else:
-        won = bool(_move_many(session, [task], from_states, unless_done=unless_done, **values))
-        if won and audit is not None:
-            record(session, obj=task, **audit)
     if not won:
         session.refresh(task)
     return won
-
-
-@functools.cache
-def _move_and_record(from_states: tuple, unless_done: str | None, columns: tuple) -> Insert:
-    return recorded_if(_move_one(from_states, unless_done, columns).cte("moved"))
 
 
 def _refuse_move(task: Task, action: str) -> TransitionNotAllowed:

@@ -73,7 +73,7 @@ def test_a_nested_block_and_an_event_written_at_once_keep_the_chains_order(chain
         with record_together(session):  # writes with the outer block
             record(session, NOW, SYSTEM, "stage.waiting", project_id=first.id)
         assert session.scalar(select(AuditEvent.id).where(AuditEvent.action == "stage.waiting")) is None
-        _written_so_far(session)  # as record_if and write_events do before writing their own
+        _written_so_far(session)  # as record_change and write_events do before writing their own
         record(session, NOW, SYSTEM, "project.note", project_id=first.id)
     session.commit()
     assert [(seq, action) for seq, action, _ in _chain(session, first.id)[3:]] == [

@@ -165,7 +165,27 @@ def same_tracking_code(application, session, hall):
         assert _count(session, Project, Project.tracking_code.in_(codes)) == 2
 
 
-RACES = [double_reassignment, double_shipment, double_meeting, double_prereview, same_tracking_code]
+def double_signature(application, session, hall):
+    """The enterprise signs the agreement twice at once: signed, one event (the UPDATE and its event are one
+    statement on PostgreSQL: the loser's finds the project signed and writes nothing)."""
+    from agency.projects.services import accept_agreement
+    enterprise_id = hall["ent"].id
+    for _ in range(ROUNDS):
+        project_id = entrust(session, MONDAY, hall, ready=False).id  # by the agent: not signed yet
+
+        def sign(session_, wait):
+            project, enterprise = session_.get(Project, project_id), session_.get(User, enterprise_id)
+            wait()
+            accept_agreement(session_, LATER, enterprise, project)
+            return project.agreement_method
+
+        assert together(application, sign) == ["online", "online"]
+        assert _events(session, project_id, "project.agreement_signed") == 1
+        assert session.get(Project, project_id).agreement_accepted_at == LATER
+
+
+RACES = [double_reassignment, double_shipment, double_meeting, double_prereview, same_tracking_code,
+         double_signature]
 
 
 @pytest.mark.parametrize("race", RACES, ids=lambda race: race.__name__)

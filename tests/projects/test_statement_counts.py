@@ -27,13 +27,14 @@ from tests.tasks import MONDAY, build_hall
 
 pytestmark = pytest.mark.postgres
 
-ENTRUST_STATEMENTS = 8
+ENTRUST_STATEMENTS = 7
 """The agent entrusts on the enterprise's behalf and the enterprise signs the agreement, one commit: the project
 type with its stage templates (1); the enterprise (1); the project (1: INSERT ... ON CONFLICT (tracking_code) DO
 NOTHING RETURNING, a tracking code taken drawn again, no read before) and its stages (1); no lock nor head read for its audit chain (a row only this transaction sees: the chain is empty); the
 contact card (1: INSERT ... ON CONFLICT (card_no) DO NOTHING, no SAVEPOINT and no current card to read on a new
-project); the agreement signed (1: conditional UPDATE ... RETURNING); the three audit events (2: entrusted and card
-issued by one INSERT, agency.audit.services.record_together; agreement signed)."""
+project); the agreement signed with its audit event (1: the conditional UPDATE and the event's INSERT in one
+statement, agency.audit.services.record_change); the entrustment's and the card's audit events (1: one INSERT,
+agency.audit.services.record_together)."""
 
 DISPATCH_STATEMENTS = 12
 """The agent dispatches stage 1 (4 items, one material deferred by itself), one commit, as the API's dispatch: the

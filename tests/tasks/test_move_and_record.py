@@ -1,4 +1,4 @@
-"""A task's transition and its audit event in one statement (PostgreSQL, agency.audit.services.record_if).
+"""A task's transition and its audit event in one statement (PostgreSQL, agency.audit.services.record_change).
 
 The event is written only if the transition was won; a transition lost writes nothing and leaves the
 chain's head where it was, so the transaction's next event follows the last one written.

@@ -30,7 +30,7 @@ read afresh with its people (1, ``FOR UPDATE OF projects``: agency.people.access
 with the lock held, its stages and tasks and the head of its audit chain, read after the lock so they
 are current (1, agency.projects.locks: the chain is written under the project's lock, no advisory lock);
 the conditional UPDATE of the task and its audit event, written only if the UPDATE matched, one
-statement (1: a data-modifying WITH, agency.audit.services.record_if); the notices: delivery keys claimed
+statement (1: a data-modifying WITH, agency.audit.services.record_change); the notices: delivery keys claimed
 by INSERT ... ON CONFLICT, the inbox messages of the fresh ones and their e-mail job, one statement (1);
 the task's result and the deferrals it settles, one statement (1; the checklist entry it fills is
 derived from the result, not written).
