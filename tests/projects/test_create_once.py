@@ -16,7 +16,7 @@ from agency.projects.models import Project
 from agency.supervision.models import Card
 from agency.tasks.models import SupplementRequest, Task
 from tests.support import run_together
-from tests.tasks import MONDAY, entrust, liaison_of, start
+from tests.tasks import MONDAY, liaison_of, start
 from tests.tasks import app, hall, hall_template, shared_app  # noqa: F401  (fixtures)
 
 ROUNDS = 20
@@ -43,23 +43,6 @@ def _events(session, project_id, action) -> int:
     session.expire_all()
     return session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.project_id == project_id, AuditEvent.action == action))
-
-
-def test_the_agreement_is_signed_once(app, session, hall):  # noqa: F811
-    from agency.people.models import User
-    from agency.projects.services import accept_agreement
-    enterprise_id = hall["ent"].id
-    for _ in range(ROUNDS):
-        project_id = entrust(session, MONDAY, hall, ready=False).id  # by the agent: not signed yet
-
-        def sign(session_, wait):
-            project, enterprise = session_.get(Project, project_id), session_.get(User, enterprise_id)
-            wait()
-            accept_agreement(session_, LATER, enterprise, project)
-            return "signed"
-
-        assert together(app, sign) == ["signed", "signed"]  # signing twice is harmless ...
-        assert _events(session, project_id, "project.agreement_signed") == 1  # ... and recorded once
 
 
 def test_a_double_clicked_supplement_request_is_one_request(app, session, hall):  # noqa: F811
