@@ -37,6 +37,18 @@ def utc(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc)
 
 
+def insert_skipping(dialect: str, table, unique_column, skip: bool = True):
+    """``INSERT INTO table``, in the dialect's form (PostgreSQL in production, SQLite embedded: both have
+    ON CONFLICT), that skips a row whose ``unique_column`` is taken (``ON CONFLICT (...) DO NOTHING``) when
+    ``skip``; a plain INSERT otherwise (a caller's last attempt, so that a value that never frees fails loudly)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table)
+    return statement.on_conflict_do_nothing(index_elements=[unique_column]) if skip else statement
+
+
 def values_in(session: Session, column, values):
     """``column IN values`` for a batch: on PostgreSQL ``column = ANY(:array)``, one parameter (see ``pairs_in``)."""
     values = list(values)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from agency.audit.services import SYSTEM, record
 from agency.clock import local
+from agency.dbtypes import insert_skipping
 from agency.errors import TransitionNotAllowed
 from agency.notifications.services import notify
 from agency.projects.models import ContactCard, Project
@@ -36,17 +37,11 @@ def card_serial() -> int:
 
 @functools.cache
 def _card_insert(dialect: str, skip_taken_number: bool):
-    """The card's INSERT ... RETURNING, its values as parameters, built once: in the dialect's form, which has
-    ON CONFLICT (PostgreSQL in production, SQLite embedded), skipping a number already taken or not."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    """The card's INSERT ... RETURNING, skipping a number already taken or not, built once (its values are
+    parameters)."""
     columns = [c.key for c in ContactCard.__table__.columns if c.key != "id"]
-    statement = insert(ContactCard).values({name: bindparam(name) for name in columns})
-    if skip_taken_number:
-        statement = statement.on_conflict_do_nothing(index_elements=[ContactCard.card_no])
-    return statement.returning(ContactCard)
+    return (insert_skipping(dialect, ContactCard, ContactCard.card_no, skip_taken_number)
+            .values({name: bindparam(name) for name in columns}).returning(ContactCard))
 
 
 def issue_card(session: Session, now: datetime, project: Project, agent, *, first: bool = False) -> ContactCard:

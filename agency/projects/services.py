@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from agency.audit.services import SYSTEM, Actor, knew_head, record, record_change, record_together
 from agency.catalog.services import get_project_type, items_by_code, project_type_of
 from agency.clock import hall_tz, local
+from agency.dbtypes import insert_skipping
 from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
 from agency.notifications.services import notify, notify_many
 from agency.people.access import is_assigned_agent, require_carrying_agent
@@ -49,15 +50,7 @@ def _insert_project(session: Session, values: dict) -> Project:
 
 @functools.cache
 def _project_insert(dialect: str, skip_taken_code: bool):
-    """The dialect's INSERT (which has ON CONFLICT: PostgreSQL in production, SQLite embedded) of a project."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(Project)
-    if skip_taken_code:
-        statement = statement.on_conflict_do_nothing(index_elements=[Project.tracking_code])
-    return statement.returning(Project)
+    return insert_skipping(dialect, Project, Project.tracking_code, skip_taken_code).returning(Project)
 
 
 def entrust_project(session: Session, now: datetime, actor: User, *, name: str, project_type: str,
