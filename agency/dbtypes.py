@@ -1,9 +1,11 @@
 """Column types and SQL helpers shared by every area."""
+import functools
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, TypeDecorator, any_, bindparam, func, select, tuple_
+from sqlalchemy import DateTime, TypeDecorator, Update, any_, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 
 class UTCDateTime(TypeDecorator):
@@ -70,3 +72,21 @@ def pairs_in(session: Session, first, second, pairs):
     firsts = bindparam(None, [a for a, _ in pairs], type_=ARRAY(first.type))
     seconds = bindparam(None, [b for _, b in pairs], type_=ARRAY(second.type))
     return tuple_(first, second).in_(select(func.unnest(firsts), func.unnest(seconds)))
+
+
+def write_columns(session: Session, obj, **values) -> None:
+    """Write columns of one loaded row now, by one Core UPDATE of its primary key, and mark them committed.
+
+    For the writes of a rule that every project meets (a stage closing, a project completing): the
+    unit of work's flush of one changed object cost about three times the UPDATE (bench_workflow).
+    The object must not hold other unwritten changes to the same columns.
+    """
+    session.connection().execute(_update_by_id(type(obj).__table__, tuple(values)), {"row_id": obj.id, **values})
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
+
+
+@functools.cache
+def _update_by_id(table, columns: tuple) -> Update:
+    return update(table).where(table.c.id == bindparam("row_id")).values(
+        {name: bindparam(name) for name in columns})

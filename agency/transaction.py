@@ -4,11 +4,8 @@ The audit chains' heads, the projects locked, the calendar read: each is true
 only while the transaction that read or locked it lasts, so every one is
 dropped at commit or rollback (a savepoint's too) by the one listener below.
 """
-import functools
-
-from sqlalchemy import Update, bindparam, event, update
+from sqlalchemy import event
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 _KEYS: set[str] = set()
 
@@ -39,21 +36,3 @@ def read_outside_transaction(session: Session) -> None:
     """
     if not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
-def write_columns(session: Session, obj, **values) -> None:
-    """Write columns of one loaded row now, by one Core UPDATE of its primary key, and mark them committed.
-
-    For the writes of a rule that every project meets (a stage closing, a project completing): the
-    unit of work's flush of one changed object cost about three times the UPDATE (bench_workflow).
-    The object must not hold other unwritten changes to the same columns.
-    """
-    session.connection().execute(_update_by_id(type(obj).__table__, tuple(values)), {"row_id": obj.id, **values})
-    for name, value in values.items():
-        set_committed_value(obj, name, value)
-
-
-@functools.cache
-def _update_by_id(table, columns: tuple) -> Update:
-    return update(table).where(table.c.id == bindparam("row_id")).values(
-        {name: bindparam(name) for name in columns})

@@ -82,8 +82,7 @@ def record(session: Session, now: datetime, actor: Actor, action: str, obj=None,
     if together is not None:  # written at the end of the block (record_together); its id is known then
         together.append(event)
         return event
-    if session.new or session.dirty or session.deleted:
-        session.flush()
+    _flush_pending(session)
     event.id = session.connection().execute(_INSERT, _row(event)).scalar_one()  # not in the session: its columns stay as written
     return event
 
@@ -116,8 +115,7 @@ def _write_together(session: Session, events: list[AuditEvent]) -> None:
     """The events of ``record_together`` so far, in one INSERT ... RETURNING their ids (in their order)."""
     if not events:
         return
-    if session.new or session.dirty or session.deleted:
-        session.flush()
+    _flush_pending(session)
     rows = session.connection().execute(_INSERT_MANY, [_row(e) for e in events]).scalars().all()
     for event, event_id in zip(events, rows):
         event.id = event_id
@@ -149,8 +147,7 @@ def record_change(session: Session, change: Update, parameters: dict, now: datet
         return True
     _written_so_far(session)
     new = next_event(session, now, actor, action, obj, **event)
-    if session.new or session.dirty or session.deleted:
-        session.flush()
+    _flush_pending(session)
     written = session.connection().execute(
         _recorded_after(change), parameters | {f"event_{name}": value for name, value in _row(new).items()}).first()
     if written is None:  # the change was not made: nothing recorded, the head stays
@@ -199,6 +196,12 @@ _COLUMNS = [c.key for c in AuditEvent.__table__.columns if c.key != "id"]
 _INSERT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)  # Core: no ORM execution around it
 _INSERT_MANY = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id, sort_by_parameter_order=True)
 _TOGETHER = "agency_audit_together"
+
+
+def _flush_pending(session: Session) -> None:
+    """What the session holds unwritten, written before an event: the event follows the rows it names."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
 
 
 def _row(event: AuditEvent) -> dict:

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from agency.dbtypes import insert_skipping
 from agency.jobs.services import commit_progress, enqueue_job, push_after_commit
 from agency.notifications.models import Delivery, Message
 from agency.people.models import User
@@ -141,9 +142,8 @@ def _write_at_once(session: Session, now: datetime, deliveries: list[dict], mess
 
 def _write_in_two(session: Session, deliveries: list[dict], messages: dict) -> set[str]:
     """Elsewhere (SQLite): the keys claimed by ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, then the messages."""
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-    taken_now = set(session.scalars(sqlite_insert(Delivery).values(deliveries)
-                                    .on_conflict_do_nothing(index_elements=[Delivery.key]).returning(Delivery.key)))
+    taken_now = set(session.scalars(insert_skipping("sqlite", Delivery, Delivery.key).values(deliveries)
+                                    .returning(Delivery.key)))
     rows = [row for key, row in messages.items() if key in taken_now]
     if rows:
         session.execute(insert(Message).execution_options(render_nulls=True), rows)

@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from agency.audit.services import SYSTEM, Actor, knew_head, record, record_change, record_together
 from agency.catalog.services import get_project_type, items_by_code, project_type_of
 from agency.clock import hall_tz, local
-from agency.dbtypes import insert_skipping
+from agency.dbtypes import insert_skipping, write_columns
 from agency.errors import BadInput, Forbidden, NotFound, RuleViolation, TransitionNotAllowed
 from agency.notifications.services import notify, notify_many
 from agency.people.access import is_assigned_agent, require_carrying_agent
@@ -22,7 +22,6 @@ from agency.projects.locks import lock_project, lock_projects  # noqa: F401  (al
 from agency.projects.models import Project, ProjectSuspension, Stage
 from agency.tasks.models import OPEN_STATUSES, Task
 from agency.tasks.services import cancel_task, create_tasks, on_task_closed
-from agency.transaction import write_columns
 
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 

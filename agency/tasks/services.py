@@ -131,20 +131,22 @@ def _move_many(session: Session, tasks: list[Task], from_states, *, where=(), un
         return []
     ids = [t.id for t in tasks]
     table = Task.__table__  # Core on the connection: every transition pays it, the ORM's bulk UPDATE cost more
-    if len(ids) == 1 and not where:
-        statement, parameters = _move_one(tuple(from_states), unless_done, tuple(values)), {
-            "task_id": ids[0], **{f"new_{name}": value for name, value in values.items()}}
-    else:
-        conditions = [values_in(session, table.c.id, ids), table.c.status.in_(from_states), *where]
-        if unless_done is not None:
-            conditions.append(table.c[unless_done].is_(None))
-        statement, parameters = update(table).where(*conditions).values(**values).returning(table.c.id), {}
-    moved = set(session.connection().execute(statement, parameters).scalars())
+    conditions = [table.c.id == ids[0] if len(ids) == 1 else values_in(session, table.c.id, ids),
+                  table.c.status.in_(from_states), *where]
+    if unless_done is not None:
+        conditions.append(table.c[unless_done].is_(None))
+    moved = set(session.connection().execute(update(table).where(*conditions).values(**values)
+                                             .returning(table.c.id)).scalars())
     won = [t for t in tasks if t.id in moved]
     for task in won:
-        for name, value in values.items():
-            set_committed_value(task, name, value)
+        _moved(task, values)
     return won
+
+
+def _moved(task: Task, values: dict) -> None:
+    """The task's loaded columns as its conditional UPDATE wrote them (no statement)."""
+    for name, value in values.items():
+        set_committed_value(task, name, value)
 
 
 @functools.cache
@@ -167,16 +169,15 @@ def _move(session: Session, task: Task, from_states, *, unless_done=None, audit:
     the event of the transition, written only if it was won (``record_change``: on PostgreSQL by the
     UPDATE's own statement).
     """
+    statement = _move_one(tuple(from_states), unless_done, tuple(values))
+    parameters = {"task_id": task.id, **{f"new_{name}": value for name, value in values.items()}}
     if audit is None:
-        won = bool(_move_many(session, [task], from_states, unless_done=unless_done, **values))
+        won = session.connection().execute(statement, parameters).first() is not None
     else:
-        parameters = {"task_id": task.id, **{f"new_{name}": value for name, value in values.items()}}
-        won = record_change(session, _move_one(tuple(from_states), unless_done, tuple(values)), parameters,
-                            obj=task, **audit)
-        if won:
-            for name, value in values.items():
-                set_committed_value(task, name, value)
-    if not won:
+        won = record_change(session, statement, parameters, obj=task, **audit)
+    if won:
+        _moved(task, values)
+    else:
         session.refresh(task)
     return won
 
