@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Insert, Update, bindparam, func, insert, select, text
+from sqlalchemy import Select, Update, bindparam, func, insert, select, text, true
 from sqlalchemy.orm import Session
 
 from agency.audit.keys import UnknownKey, keyring
@@ -131,40 +131,79 @@ def _written_so_far(session: Session) -> None:
 
 
 def record_change(session: Session, change: Update, parameters: dict, now: datetime, actor: Actor, action: str,
-                  obj=None, **event) -> bool:
-    """A conditional change and, only if it was made, its event (``record``'s arguments): True when it was.
+                  obj=None, *, head: tuple[int, str] | None = None, **event):
+    """A conditional change and, only if it was made, its event (``record``'s arguments): the row the
+    change returned when it was made, else None.
 
     ``change`` is an UPDATE ... RETURNING built once, its values given as ``parameters``; it was made when
     it returned a row.  On PostgreSQL the change and the event are one statement (a data-modifying WITH,
     ``_recorded_after``): every answer, acceptance and signature saves a round trip.  A change not made
     (a race lost) writes no event and leaves the chain's head where it was.  Elsewhere (SQLite): the
     change, then ``record``.
+
+    ``head`` (PostgreSQL): the chain's head as read before the project's lock was held
+    (``agency.projects.locks.seen_by_fetch``).  The event follows it, and the change is made only if it
+    is still the head when the statement runs (its snapshot is taken under the lock): a head overtaken
+    meanwhile makes nothing, as a race lost does, and the chain's head is then unknown to this
+    transaction (the caller reads it again with ``knew_head``).
     """
     if session.get_bind().dialect.name != "postgresql":
-        if session.connection().execute(change, parameters).first() is None:
-            return False
-        record(session, now, actor, action, obj, **event)
-        return True
+        if head is not None:
+            raise ValueError("a head seen before the lock is checked by PostgreSQL's statement only")
+        row = session.connection().execute(change, parameters).first()
+        if row is not None:
+            record(session, now, actor, action, obj, **event)
+        return row
     _written_so_far(session)
+    heads = remembered(session, _HEADS)
+    chain = chain_of(_project_of(obj, event.get("project_id")))
+    if chain in heads:  # this transaction read it under the lock or wrote it: current
+        head = None
+    if head is not None:
+        heads[chain] = head
+        change, parameters = _still_headed(change), parameters | {"head_chain": chain, "head_seq": head[0]}
     new = next_event(session, now, actor, action, obj, **event)
     _flush_pending(session)
-    written = session.connection().execute(
+    row = session.connection().execute(
         _recorded_after(change), parameters | {f"event_{name}": value for name, value in _row(new).items()}).first()
-    if written is None:  # the change was not made: nothing recorded, the head stays
-        remembered(session, _HEADS)[new.chain] = (new.seq - 1, new.prev_hash)
-        return False
-    new.id = written.id
-    return True
+    if row is None:  # the change was not made: nothing recorded
+        if head is None:
+            heads[new.chain] = (new.seq - 1, new.prev_hash)  # the head stays
+        else:
+            heads.pop(new.chain)  # perhaps overtaken: read again under the lock
+        return None
+    new.id = row.event_id
+    return row
 
 
 @functools.cache
-def _recorded_after(change: Update) -> Insert:
+def _still_headed(change: Update) -> Update:
+    """``change``, made only if the chain ``head_chain``'s last event is still ``head_seq``."""
+    events = AuditEvent.__table__
+    last = select(func.max(events.c.seq)).where(events.c.chain == bindparam("head_chain")).scalar_subquery()
+    return change.where(last == bindparam("head_seq"))
+
+
+@functools.cache
+def _recorded_after(change: Update) -> Select:
     """``change`` as a CTE, then the INSERT of one event (its columns as parameters ``event_<column>``)
-    that writes it only if ``change`` returned a row."""
+    that writes it only if ``change`` returned a row; the statement returns ``change``'s row and the
+    event's id (``event_id``)."""
     changed = change.cte("changed")
     events = AuditEvent.__table__
     values = select(*(bindparam(f"event_{name}", type_=events.c[name].type) for name in _COLUMNS)).select_from(changed)
-    return insert(events).from_select(_COLUMNS, values).add_cte(changed).returning(events.c.id)
+    recorded = insert(events).from_select(_COLUMNS, values).returning(events.c.id).cte("recorded")
+    return (select(recorded.c.id.label("event_id"), changed).select_from(recorded.join(changed, true()))
+            .add_cte(changed).add_cte(recorded))
+
+
+def _project_of(obj, project_id: int | None) -> int | None:
+    """The project whose chain an event of ``obj`` goes to (``next_event``)."""
+    if project_id is None and obj is not None:
+        project_id = getattr(obj, "project_id", None)
+        if project_id is None and obj.__class__.__name__ == "Project":
+            project_id = obj.id
+    return project_id
 
 
 def next_event(session: Session, now: datetime, actor: Actor, action: str, obj=None, *,
@@ -174,10 +213,7 @@ def next_event(session: Session, now: datetime, actor: Actor, action: str, obj=N
 
     ``record`` adds it; a batch (the sweep) builds many and writes them with ``write_events``.
     """
-    if project_id is None and obj is not None:
-        project_id = getattr(obj, "project_id", None)
-        if project_id is None and obj.__class__.__name__ == "Project":
-            project_id = obj.id
+    project_id = _project_of(obj, project_id)
     chain = chain_of(project_id)
     seq, prev_hash = _head(session, chain)
     event = AuditEvent(
@@ -218,16 +254,18 @@ def write_events(session: Session, events: list[AuditEvent]) -> None:
 _HEADS = "agency_audit_heads"
 
 
-def head_columns():
-    """A chain's head (seq, hash) as two scalar subqueries (NULL for an empty chain), of the chain
-    given as the parameter ``chain`` (``chain_of``).
+def head_columns(project_id=None):
+    """A chain's head (seq, hash) as two scalar subqueries (NULL for an empty chain): of the chain given
+    as the parameter ``chain`` (``chain_of``), or of the project whose id is the SQL ``project_id``.
 
     For the statement that reads the project's rows once its lock is held (``agency.projects.locks``):
     the chain is written under that lock, so a head read after it cannot be overtaken, and the first
-    event of the transaction needs no statement of its own (``knew_head``).
+    event of the transaction needs no statement of its own (``knew_head``).  Read before the lock (a
+    request's fetch, ``agency.people.access``), it is what ``record_change``'s ``head`` checks.
     """
     events = AuditEvent.__table__
-    last = (select(events.c.seq).where(events.c.chain == bindparam("chain"))
+    chain = bindparam("chain") if project_id is None else func.concat("project:", project_id)  # chain_of in SQL
+    last = (select(events.c.seq).where(events.c.chain == chain)
             .order_by(events.c.seq.desc()).limit(1))
     return last.scalar_subquery(), last.with_only_columns(events.c.hash).scalar_subquery()
 

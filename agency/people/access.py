@@ -5,9 +5,10 @@ check is on the object, not only the role: another party's object is a 404.
 """
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Select, Text, bindparam, cast, literal_column, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
+from agency.audit.services import head_columns
 from agency.errors import Forbidden, NotFound
 from agency.meetings.models import Invitation, Meeting
 from agency.people.models import User
@@ -71,18 +72,26 @@ def _get_by_role(session: Session, user: User, what: str, build, object_id: int,
 
     ``to_change``: the request goes on to change the object under its project's lock, which the same
     statement takes, reading the project afresh with its people (``FOR UPDATE OF projects``):
-    ``lock_projects`` then saves that round trip (``agency.projects.locks.held_by_fetch``).
+    ``lock_projects`` then saves that round trip (``agency.projects.locks.held_by_fetch``).  A task's
+    statement also reads, on PostgreSQL, the task row's version and its project's audit head, for its
+    transition to check rather than read again after the lock (``agency.projects.locks.Seen``).
     """
-    statement = _BY_ROLE.get((what, user.role, to_change))
+    seeing = to_change and what == "task" and session.get_bind().dialect.name == "postgresql"
+    statement = _BY_ROLE.get((what, user.role, to_change, seeing))
     if statement is None:
-        statement = _BY_ROLE[(what, user.role, to_change)] = build(_role(user.role), to_change)
-    found = session.scalar(statement, {"user_id": user.id, "department_id": user.department_id,
-                                       "object_id": object_id})
-    if found is None:
+        statement = build(_role(user.role), to_change)
+        if seeing:
+            statement = statement.add_columns(cast(literal_column("tasks.xmin"), Text), *head_columns(Task.project_id))
+        _BY_ROLE[(what, user.role, to_change, seeing)] = statement
+    row = session.execute(statement, {"user_id": user.id, "department_id": user.department_id,
+                                      "object_id": object_id}).first()
+    if row is None:
         raise NotFound(f"{what} {object_id} not found")
+    found = row[0]
     if to_change:
-        from agency.projects.locks import held_by_fetch
-        held_by_fetch(session, found if what == "project" else found.project)
+        from agency.projects.locks import Seen, held_by_fetch
+        seen = Seen(found.id, row[1], (row[2], row[3])) if seeing and row[2] is not None else None
+        held_by_fetch(session, found if what == "project" else found.project, seen)
     return found
 
 

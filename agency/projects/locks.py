@@ -3,6 +3,8 @@
 A module of its own, below both the project lifecycle and the task transitions,
 so that the task services take the lock without importing the project services.
 """
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -117,16 +119,37 @@ def _link(project: Project, stages) -> None:
             set_committed_value(task, "stage", stage)
 
 
-def held_by_fetch(session: Session, project: Project) -> None:
+def held_by_fetch(session: Session, project: Project, seen: "Seen | None" = None) -> None:
     """The statement that fetched a request's task or project locked the project and read it afresh with
     its people (``FOR UPDATE OF projects``, populate_existing: ``agency.people.access``, ``to_change``):
     ``lock_projects`` then reads only its stages and tasks, saving a round trip.
 
     The fetched row of the project is current even if the statement waited for the lock (PostgreSQL
     re-reads a locked row after the wait); a task read beside it may not be, and is read again with the
-    stages.  Its people are as current as ``_LOCK_ONE``'s, which joins them the same way.
+    stages, unless a transition trusts ``seen`` (``seen_by_fetch``).  Its people are as current as
+    ``_LOCK_ONE``'s, which joins them the same way.
     """
     remembered(session, _FETCHED)[project.id] = project
+    if seen is not None:
+        remembered(session, _SEEN)[seen.task_id] = seen
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A task's row version (PostgreSQL's ``xmin``, new with every change of the row) and its project's
+    audit head, as the statement that locked the project read them: perhaps before it waited for the lock."""
+
+    task_id: int
+    version: str
+    head: tuple[int, str]
+
+
+def seen_by_fetch(session: Session, task: Task) -> Seen | None:
+    """What the request's fetch saw of ``task`` before its project's lock was held, for one transition to
+    check instead of reading the stages after the lock (``agency.tasks.services``); taken once.  None once
+    the stages were read under the lock (the session's objects are then current)."""
+    seen = remembered(session, _SEEN).pop(task.id, None)
+    return None if task.project_id in remembered(session, _LOCKED) else seen
 
 
 def locked_project_ids(session: Session) -> set[int]:
@@ -136,3 +159,4 @@ def locked_project_ids(session: Session) -> set[int]:
 
 _LOCKED = "agency_locked_projects"
 _FETCHED = "agency_projects_locked_by_fetch"
+_SEEN = "agency_tasks_seen_by_fetch"

@@ -381,13 +381,21 @@ def dispatch_next_by_itself(session: Session, now: datetime, project: Project) -
                project_id=project.id)
 
 
-def after_task_closed(session: Session, now: datetime, task: Task) -> None:
+def after_task_closed(session: Session, now: datetime, task: Task, others_open: int | None = None) -> None:
     """React to a closed task (registered with the task services, below): a refusal waits for the
-    agent's decision (R2); a stage done (``Stage.is_done``) closes and opens the next (R3)."""
-    project, stage = task.project, task.stage
+    agent's decision (R2); a stage done (``Stage.is_done``) closes and opens the next (R3).
+
+    ``others_open``: the other open tasks of its stage, as the closing statement counted them under the
+    lock.  While there are any the stage is not done (an open task is neither a consent, nor cancelled,
+    nor superseded: only a refused task is), and the stages need not be read.
+    """
     if task.is_refused:
-        halt_project(session, now, project, task)
+        halt_project(session, now, task.project, task)
         return
+    if others_open:
+        return
+    project = lock_projects(session, [task.project_id])[0]  # its stages and tasks read under the lock, if not yet
+    stage = task.stage
     if stage.status != "open" or not stage.is_done:
         return
     with record_together(session):  # the stage closing and what follows (completion, next dispatch): one INSERT

@@ -12,7 +12,7 @@ import functools
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Update, bindparam, insert, inspect, select, update
+from sqlalchemy import Row, Text, Update, bindparam, cast, func, insert, inspect, literal_column, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,7 +26,7 @@ from agency.jobs.services import write_jobs
 from agency.notifications.services import Notice, notify_many, send_notices
 from agency.supervision.services import escalate, give_card, give_cards
 from agency.people.models import User
-from agency.projects.locks import lock_projects
+from agency.projects.locks import Seen, lock_projects, seen_by_fetch
 from agency.results.services import record_deemed_notices
 from agency.tasks.models import CONSENTING, DECISIONS, OPEN_STATUSES, RUNNING_STATUSES, SupplementRequest, Task
 from workers.queues import department_queue
@@ -40,16 +40,18 @@ _CLOSED_HOOKS: list = []
 
 
 def on_task_closed(react) -> None:
-    """Register ``react(session, now, task)``, called under the project's lock after each task closes."""
+    """Register ``react(session, now, task, others_open)``, called under the project's lock after each task
+    closes; ``others_open``: how many other tasks of its stage are open, when the closing statement counted
+    them (``_transition``), else None (the project's stages and tasks were read under the lock)."""
     if react not in _CLOSED_HOOKS:
         _CLOSED_HOOKS.append(react)
 
 
-def _closed(session: Session, now: datetime, task: Task) -> None:
+def _closed(session: Session, now: datetime, task: Task, others_open: int | None = None) -> None:
     if not _CLOSED_HOOKS:  # a stage would never close nor a refusal stop anything: fail loudly
         raise RuntimeError("no project lifecycle registered: import agency.projects.services")
     for react in _CLOSED_HOOKS:
-        react(session, now, task)
+        react(session, now, task, others_open)
 
 
 def clock_window(session: Session, start: datetime, days: int) -> tuple[datetime, datetime]:
@@ -150,36 +152,75 @@ def _moved(task: Task, values: dict) -> None:
 
 
 @functools.cache
-def _move_one(from_states: tuple, unless_done: str | None, columns: tuple) -> Update:
+def _move_one(from_states: tuple, unless_done: str | None, columns: tuple, seen: bool = False) -> Update:
     """One task's transition as a statement built once per shape, its task and values as parameters
-    (``task_id``, ``new_<column>``): building the UPDATE anew cost a third of an answer's UPDATE (bench_workflow)."""
+    (``task_id``, ``new_<column>``): building the UPDATE anew cost a third of an answer's UPDATE (bench_workflow).
+
+    ``seen`` (PostgreSQL): made only if the task's row is still the version its request's fetch saw
+    (``seen_version``, ``agency.projects.locks.Seen``), and returning how many other tasks of its stage are
+    open (``others_open``), counted by this statement, whose snapshot is taken under the project's lock.
+    """
     table = Task.__table__
     conditions = [table.c.id == bindparam("task_id"), table.c.status.in_(from_states)]
     if unless_done is not None:
         conditions.append(table.c[unless_done].is_(None))
+    returning = [table.c.id]
+    if seen:
+        conditions.append(cast(literal_column("tasks.xmin"), Text) == bindparam("seen_version"))
+        other = table.alias("other")
+        returning.append(select(func.count()).where(other.c.stage_id == table.c.stage_id, other.c.id != table.c.id,
+                                                    other.c.status.in_(OPEN_STATUSES))
+                         .correlate(table).scalar_subquery().label("others_open"))
     return (update(table).where(*conditions).values({name: bindparam(f"new_{name}") for name in columns})
-            .returning(table.c.id))
+            .returning(*returning))
 
 
 def _move(session: Session, task: Task, from_states, *, unless_done=None, audit: dict | None = None,
-          **values) -> bool:
-    """One task's conditional UPDATE; True when this caller won the transition.
+          seen: Seen | None = None, **values) -> Row | None:
+    """One task's conditional UPDATE: its returned row when this caller won the transition, else None.
 
     ``audit``: ``record``'s arguments (``now``, ``actor``, ``action``, ``before``, ``after``, ``detail``) for
     the event of the transition, written only if it was won (``record_change``: on PostgreSQL by the
-    UPDATE's own statement).
+    UPDATE's own statement).  ``seen`` (with ``audit``): the task and audit head as the request's fetch saw
+    them, checked by the statement (``_transition``); a transition not made is then not read again here.
     """
-    statement = _move_one(tuple(from_states), unless_done, tuple(values))
+    statement = _move_one(tuple(from_states), unless_done, tuple(values), seen is not None)
     parameters = {"task_id": task.id, **{f"new_{name}": value for name, value in values.items()}}
     if audit is None:
-        won = session.connection().execute(statement, parameters).first() is not None
+        moved = session.connection().execute(statement, parameters).first()
+    elif seen is None:
+        moved = record_change(session, statement, parameters, obj=task, **audit)
     else:
-        won = record_change(session, statement, parameters, obj=task, **audit)
-    if won:
+        moved = record_change(session, statement, parameters | {"seen_version": seen.version}, obj=task,
+                              head=seen.head, **audit)
+    if moved is not None:
         _moved(task, values)
-    else:
+    elif seen is None:
         session.refresh(task)
-    return won
+    return moved
+
+
+def _transition(session: Session, now: datetime, task: Task, from_states, build) -> Row | None:
+    """Lock the task's project, settle its clocks as of ``now``, and make the transition ``build(task)`` gives
+    (its new values and ``record``'s arguments for its event, from the task as then known): the row of the
+    transition when it was made, else None (the task's status does not allow it).
+
+    Where the request's fetch locked the project and saw the task (``seen_by_fetch``: PostgreSQL), nothing
+    is read after the lock: the transition is made only if the task's row and its project's audit head are
+    still what the fetch saw (it may have read them before waiting for the lock), in one statement with its
+    event, which also counts the stage's other open tasks (``others_open``: while there are, the stage
+    rule needs no read).  If they were overtaken, or a clock of the task is due, the usual way: the
+    project's stages and tasks read under the lock, the clocks settled, and the transition then.
+    """
+    seen = seen_by_fetch(session, task)
+    if seen is not None and not clocks_due(now, [task]):
+        values, audit = build(task)
+        moved = _move(session, task, from_states, audit=audit, seen=seen, **values)
+        if moved is not None:
+            return moved
+    _lock_and_settle(session, now, task)
+    values, audit = build(task)
+    return _move(session, task, from_states, audit=audit, **values)
 
 
 def _refuse_move(task: Task, action: str) -> TransitionNotAllowed:
@@ -231,10 +272,11 @@ def settle_clocks(session: Session, now: datetime, tasks) -> dict:
 
 
 def accept_task(session: Session, now: datetime, actor: Actor, task: Task) -> Task:
-    _lock_and_settle(session, now, task)
-    if not _move(session, task, ("pending",), status="accepted", accepted_at=now,
-                 audit=dict(now=now, actor=actor, action="task.accepted", before={"status": "pending"},
-                            after={"status": "accepted"}, detail=f"{task.department.name}受理“{task.item.name}”")):
+    def accepted(task: Task) -> tuple[dict, dict]:
+        return (dict(status="accepted", accepted_at=now),
+                dict(now=now, actor=actor, action="task.accepted", before={"status": "pending"},
+                     after={"status": "accepted"}, detail=f"{task.department.name}受理“{task.item.name}”"))
+    if _transition(session, now, task, ("pending",), accepted) is None:
         raise _refuse_move(task, "accepted")
     return task
 
@@ -308,13 +350,16 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
     if result and decision not in CONSENTING:
         raise BadInput("only a consent issues a result", fields={"result": f"not with {decision}"},
                        shown=_l("只有同意（或附条件同意）才出具办理结果。"))
-    _lock_and_settle(session, now, task)
-    answered = dict(now=now, actor=actor, action="task.answered", before={"status": task.status},
-                    after={"status": "answered", "outcome": decision, "opinion": opinion},
-                    detail=f"{task.department.name}答复“{task.item.name}”：{DECISION_NAMES[decision]}"
-                           + (f"（{opinion}）" if opinion else ""))
-    if not _move(session, task, RUNNING_STATUSES, status="answered", outcome=decision, opinion=opinion,
-                 answered_at=now, answered_by_id=actor.id, accepted_at=task.accepted_at or now, audit=answered):
+
+    def answered(task: Task) -> tuple[dict, dict]:
+        return (dict(status="answered", outcome=decision, opinion=opinion, answered_at=now, answered_by_id=actor.id,
+                     accepted_at=task.accepted_at or now),
+                dict(now=now, actor=actor, action="task.answered", before={"status": task.status},
+                     after={"status": "answered", "outcome": decision, "opinion": opinion},
+                     detail=f"{task.department.name}答复“{task.item.name}”：{DECISION_NAMES[decision]}"
+                            + (f"（{opinion}）" if opinion else "")))
+    moved = _transition(session, now, task, RUNNING_STATUSES, answered)
+    if moved is None:
         raise _refuse_move(task, "answered")
     project = task.project
     notify_many(session, now, [project.agent, project.enterprise], f"部门已答复：{task.item.name}",
@@ -322,7 +367,7 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
                 link=f"/projects/{project.id}", project_id=project.id)
     if decision in CONSENTING:
         record_result(session, now, task, result)
-    _closed(session, now, task)
+    _closed(session, now, task, moved._mapping.get("others_open"))
     return task
 
 

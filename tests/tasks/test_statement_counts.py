@@ -23,17 +23,18 @@ from workers.runner import run_job
 
 pytestmark = pytest.mark.postgres
 
-ANSWER_STATEMENTS = 5 + 7
-"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 5: the task
-as the liaison sees it, with its item and department, its project row locked by the same statement and
-read afresh with its people (1, ``FOR UPDATE OF projects``: agency.people.access, ``to_change``); then,
-with the lock held, its stages and tasks and the head of its audit chain, read after the lock so they
-are current (1, agency.projects.locks: the chain is written under the project's lock, no advisory lock);
-the conditional UPDATE of the task and its audit event, written only if the UPDATE matched, one
-statement (1: a data-modifying WITH, agency.audit.services.record_change); the notices: delivery keys claimed
-by INSERT ... ON CONFLICT, the inbox messages of the fresh ones and their e-mail job, one statement (1);
-the task's result and the deferrals it settles, one statement (1; the checklist entry it fills is
-derived from the result, not written).
+ANSWER_STATEMENTS = 4 + 7
+"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 4: the task
+as the liaison sees it, with its item and department, its row version and its project's audit head, its
+project row locked by the same statement and read afresh with its people (1, ``FOR UPDATE OF projects``:
+agency.people.access, ``to_change``); the conditional UPDATE of the task, made only if the task row and the
+chain's head are still what that fetch saw (it may have read them before waiting for the lock), counting
+the stage's other open tasks, and its audit event, written only if the UPDATE matched, one statement (1: a
+data-modifying WITH, agency.audit.services.record_change, agency.tasks.services._transition; with other
+tasks open the stages are not read); the notices: delivery keys claimed by INSERT ... ON CONFLICT, the
+inbox messages of the fresh ones and their e-mail job, one statement (1); the task's result and the
+deferrals it settles, one statement (1; the checklist entry it fills is derived from the result, not
+written).
 The response, 7: the body is dumped after the commit expired the task (task, project, stage, the cache
 generations' check of the calendar, supplement requests, result, deferrals: the request's handling, not
 the workflow's).  The request starts with an empty session, as in production."""
