@@ -253,6 +253,23 @@ def run_together(app, *jobs) -> list:
     return results
 
 
+def waits_for_a_lock(url, query_like: str) -> bool:
+    """Whether a statement whose text is ``LIKE query_like`` waits for a lock on the PostgreSQL database at
+    ``url``, polled (up to 20,000 times) until one does: a race test's way of knowing the other side blocks."""
+    from sqlalchemy import create_engine, text
+    watcher = create_engine(url)
+    try:
+        with watcher.connect() as conn:
+            for _ in range(20_000):
+                if conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                    "AND query LIKE :query"), {"query": query_like}):
+                    return True
+                conn.rollback()  # the activity is read afresh by each transaction
+        return False
+    finally:
+        watcher.dispose()
+
+
 def committed_or_conflict(session, change, outcome=None):
     """The body of a race test's job: ``change()`` committed, then ``outcome`` (else what ``change``
     returned); ``"conflict"`` when the change was refused as one (TransitionNotAllowed, 409), rolled back."""

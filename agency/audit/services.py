@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Select, Update, bindparam, func, insert, select, text, true
+from sqlalchemy import Row, Select, Update, bindparam, func, insert, select, text, true
 from sqlalchemy.orm import Session
 
 from agency.audit.keys import UnknownKey, keyring
@@ -131,7 +131,7 @@ def _written_so_far(session: Session) -> None:
 
 
 def record_change(session: Session, change: Update, parameters: dict, now: datetime, actor: Actor, action: str,
-                  obj=None, *, head: tuple[int, str] | None = None, **event):
+                  obj=None, *, head: tuple[int, str] | None = None, **event) -> Row | None:
     """A conditional change and, only if it was made, its event (``record``'s arguments): the row the
     change returned when it was made, else None.
 

@@ -312,8 +312,6 @@ def test_a_second_delivery_racing_a_running_e_mail_job_waits_and_is_a_no_op(pg_a
     sending waits for it, then finds it done; the row is finished once and every e-mail is sent once."""
     import threading
 
-    from sqlalchemy import create_engine, text
-
     from agency.notifications import services as notifications
     from agency.notifications.services import notify_many
     from workers import runner
@@ -330,17 +328,10 @@ def test_a_second_delivery_racing_a_running_e_mail_job_waits_and_is_a_no_op(pg_a
 
     first_claimed, sent = threading.Event(), []
     claim = runner.claim_job
-    watcher = create_engine(url)
 
     def second_is_waiting() -> bool:
         """The second run blocks on the job row's lock (seen by PostgreSQL), polled until it is."""
-        with watcher.connect() as conn:
-            for _ in range(20_000):
-                if conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                    "AND query LIKE 'UPDATE outbox_jobs%'")):
-                    return True
-                conn.rollback()
-        return False
+        return support.waits_for_a_lock(url, "UPDATE outbox_jobs%")
 
     def claim_and_tell(session, now, job_id, *replayable):
         job = claim(session, now, job_id, *replayable)
@@ -372,7 +363,6 @@ def test_a_second_delivery_racing_a_running_e_mail_job_waits_and_is_a_no_op(pg_a
     for thread in (first, second):
         thread.join(30)
         assert not thread.is_alive()
-    watcher.dispose()
     assert results == {"first": "done", "second": "already done"}
     assert sorted(sent) == emails
     with pg_app.app_context():

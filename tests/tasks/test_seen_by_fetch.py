@@ -11,7 +11,7 @@ fresh read gives: the right "before" in the audit event, an unbroken chain, the 
 import threading
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, update
 
 from agency.audit.models import AuditEvent
 from agency.audit.services import SYSTEM, Actor, chain_of, record, verify
@@ -22,6 +22,7 @@ from agency.projects.locks import lock_project
 from agency.projects.models import Project, Stage
 from agency.tasks.models import Task
 from agency.tasks.services import accept_task, answer_task
+from tests import support
 from tests.tasks import MONDAY, build_hall, liaison_of, start
 
 pytestmark = pytest.mark.postgres
@@ -43,6 +44,14 @@ def _caller(hall, task) -> Caller:
     return Caller("liaison", liaison_of(hall, task).id, task.department_id)
 
 
+def _dispatched(session, hall):
+    """A project just dispatched, committed: its first task's id, the project's id, and that task's liaison."""
+    project, tasks = start(session, MONDAY, hall)
+    found = tasks[0].id, project.id, _caller(hall, tasks[0])
+    session.commit()
+    return found
+
+
 def _events(session, project_id):
     return session.scalars(select(AuditEvent).where(AuditEvent.chain == chain_of(project_id))
                            .order_by(AuditEvent.seq)).all()
@@ -54,60 +63,46 @@ def _while_the_fetch_waits(app, project_id, change, act):
     url = db.engine.url
     locked, results = threading.Event(), {}
 
-    def holder():
-        with app.app_context():
-            session = db.session
-            try:
-                lock_project(session, project_id)
-                change(session)
-                locked.set()
-                assert _a_fetch_waits(url), "the fetch never waited for the project's lock"
-                session.commit()
-            except BaseException as error:  # noqa: BLE001 - reported to the test
-                locked.set()
-                results["holder"] = error
-            finally:
-                session.remove()
+    def hold(session):
+        try:
+            lock_project(session, project_id)
+            change(session)
+        finally:
+            locked.set()
+        # the fetch's text is longer than pg_stat_activity keeps: its beginning tells it
+        assert support.waits_for_a_lock(url, "SELECT projects.id%"), "the fetch never waited for the lock"
 
-    def actor():
+    def wait_and_act(session):
         locked.wait(30)
-        with app.app_context():
-            session = db.session
-            try:
-                results["act"] = act(session)
-                session.commit()
-            except BaseException as error:  # noqa: BLE001 - reported to the test
-                session.rollback()
-                results["act"] = error
-            finally:
-                session.remove()
+        return act(session)
 
-    threads = [threading.Thread(target=holder), threading.Thread(target=actor)]
+    threads = [_committing_thread(app, results, "holder", hold), _committing_thread(app, results, "act", wait_and_act)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
         assert not thread.is_alive(), "a thread hangs"
-    assert "holder" not in results, results["holder"]
+    if isinstance(results["holder"], BaseException):
+        raise results["holder"]
     if isinstance(results["act"], BaseException):
         raise results["act"]
     return results["act"]
 
 
-def _a_fetch_waits(url) -> bool:
-    """A fetch locking a project waits for a lock (seen by PostgreSQL), polled until it does.  (The fetch's
-    text is longer than pg_stat_activity keeps: its beginning tells it.)"""
-    watcher = create_engine(url)
-    try:
-        with watcher.connect() as conn:
-            for _ in range(20_000):
-                if conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                    "AND query LIKE 'SELECT projects.id%'")):
-                    return True
-                conn.rollback()
-        return False
-    finally:
-        watcher.dispose()
+def _committing_thread(app, results, name, work) -> threading.Thread:
+    """A thread running ``work(session)`` in its own app context and committing: ``results[name]`` is what it
+    returned, or the exception it raised (rolled back)."""
+    def run():
+        with app.app_context():
+            try:
+                results[name] = work(db.session)
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                results[name] = error
+            finally:
+                db.session.remove()
+    return threading.Thread(target=run)
 
 
 def _answer(hall, task_id, caller, decision="consent", opinion=""):
@@ -122,10 +117,7 @@ def test_a_task_accepted_while_the_answer_waited_is_answered_from_accepted(pg_ap
     """The head moved (the acceptance's event) and so did the row: the answer reads both again."""
     session, people = hall
     for _ in range(ROUNDS):
-        project, tasks = start(session, MONDAY, people)
-        task = tasks[0]
-        caller, task_id, project_id = _caller(people, task), task.id, project.id
-        session.commit()
+        task_id, project_id, caller = _dispatched(session, people)
 
         def accept(other):
             accept_task(other, MONDAY, Actor(caller.id, "liaison"), other.get(Task, task_id))
@@ -141,10 +133,7 @@ def test_a_task_changed_without_an_event_while_the_answer_waited_is_read_again(p
     """Only the row moved (no event: the chain's head is as the fetch saw it): its version tells."""
     session, people = hall
     for _ in range(ROUNDS):
-        project, tasks = start(session, MONDAY, people)
-        task = tasks[0]
-        caller, task_id, project_id = _caller(people, task), task.id, project.id
-        session.commit()
+        task_id, project_id, caller = _dispatched(session, people)
 
         def accept_silently(other):  # as a writer that records nothing would
             other.execute(update(Task).where(Task.id == task_id).values(status="accepted", accepted_at=MONDAY))
@@ -161,10 +150,7 @@ def test_an_event_written_while_the_answer_waited_is_followed(pg_app, hall):
     """Only the head moved: the answer's event follows the new head, not the one the fetch saw."""
     session, people = hall
     for _ in range(ROUNDS):
-        project, tasks = start(session, MONDAY, people)
-        task = tasks[0]
-        caller, task_id, project_id = _caller(people, task), task.id, project.id
-        session.commit()
+        task_id, project_id, caller = _dispatched(session, people)
 
         def note(other):
             record(other, MONDAY, SYSTEM, "project.note", project_id=project_id, detail="等待期间的事件")
@@ -179,10 +165,7 @@ def test_an_event_written_while_the_answer_waited_is_followed(pg_app, hall):
 
 def test_a_task_answered_while_the_answer_waited_is_refused(pg_app, hall):
     session, people = hall
-    project, tasks = start(session, MONDAY, people)
-    task = tasks[0]
-    caller, task_id, project_id = _caller(people, task), task.id, project.id
-    session.commit()
+    task_id, project_id, caller = _dispatched(session, people)
 
     def answer_first(other):
         answer_task(other, MONDAY, Actor(caller.id, "liaison"), other.get(Task, task_id), "consent")
