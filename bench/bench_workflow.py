@@ -119,17 +119,21 @@ class Ours:
         self.count = 0
         self.tokens: dict[int, str] = {}
 
-    def _caller(self, session, user_id: int):
-        """The caller as an API request has it (agency.api.authenticate_request): the bearer token's
-        user from the per-process cache (one statement, the cache generations' read), attached to
-        the request's session without a statement."""
-        from agency.people.services import attach_user, issue_token, user_for_token
+    def _snapshot(self, session, user_id: int):
+        """The caller as an API request reads it (agency.api.authenticate_request, ``caller()``): the bearer
+        token's user from the per-process cache (one statement, the cache generations' read)."""
+        from agency.people.services import issue_token, user_for_token
         if user_id not in self.tokens:
             from agency.people.models import User
             self.tokens[user_id] = issue_token(session, NOW, session.get(User, user_id), hours=24 * 365)
             session.commit()
-        snapshot, _ = user_for_token(session, NOW, self.tokens[user_id])
-        return attach_user(session, snapshot)
+        return user_for_token(session, NOW, self.tokens[user_id])[0]
+
+    def _caller(self, session, user_id: int):
+        """The caller as a User of the request's session (``current_user()``: attached without a statement),
+        for the handlers that relate it (entrusting, signing)."""
+        from agency.people.services import attach_user
+        return attach_user(session, self._snapshot(session, user_id))
 
     def _request(self, work) -> None:
         session = self.db.session
@@ -153,7 +157,7 @@ class Ours:
             self.project_id = project.id
 
         def dispatch(session):
-            agent = self._caller(session, self.agent)
+            agent = self._snapshot(session, self.agent)  # as the API's dispatch: no User built
             project = get_project(session, agent, self.project_id, to_change=True)  # as the API's dispatch
             _, tasks = dispatch_stage(session, NOW, Actor.of(agent), project)
             self.tasks = [(t.id, t.department_id) for t in tasks]
@@ -167,8 +171,8 @@ class Ours:
         from agency.tasks.services import answer_task
         for task_id, department_id in self.tasks:
             def answer(session, task_id=task_id, liaison_id=self.liaison_of[department_id]):
-                liaison = self._caller(session, liaison_id)
-                task = get_task(session, liaison, task_id, to_change=True)  # as the API's answer
+                liaison = self._snapshot(session, liaison_id)  # as the API's answer: no User built
+                task = get_task(session, liaison, task_id, to_change=True)
                 answer_task(session, NOW + timedelta(hours=2), Actor.of(liaison), task, "consent")
             self._request(answer)
 
@@ -192,14 +196,14 @@ class Skeleton:
     def create(self) -> None:
         from agency.people.access import get_project
         for _ in range(2):
-            self.ours._request(lambda session: get_project(session, self.ours._caller(session, self.ours.agent),
+            self.ours._request(lambda session: get_project(session, self.ours._snapshot(session, self.ours.agent),
                                                            self.ours.project_id, to_change=True))
 
     def complete(self) -> None:
         from agency.people.access import get_task
         for task_id, department_id in self.ours.tasks:
             def fetch(session, task_id=task_id, liaison_id=self.ours.liaison_of[department_id]):
-                get_task(session, self.ours._caller(session, liaison_id), task_id, to_change=True)
+                get_task(session, self.ours._snapshot(session, liaison_id), task_id, to_change=True)
             self.ours._request(fetch)
 
 
