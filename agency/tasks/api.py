@@ -2,12 +2,13 @@
 from functools import lru_cache
 
 from flask import jsonify, url_for
-from sqlalchemy import Select, bindparam, tuple_
+from sqlalchemy import Select, bindparam, select, tuple_
 
 from agency import clock
 from agency.api import Blueprint, caller, current_user, reads, roles
 from agency.audit.services import Actor
 from agency.extensions import db
+from agency.transaction import read_outside_transaction
 from agency.people.access import Caller, get_task, visible_tasks
 from agency.projects.clocks import settle_task_rows
 from agency.projects.decisions import resubmit_task  # the project lifecycle creates a project's tasks
@@ -120,6 +121,20 @@ def next_link(query, last) -> str:
     return f'<{url_for("tasks_api.list_tasks", _external=True, **params)}>; rel="next"'
 
 
+def as_written(task_id: int):
+    """The answer of a task's change: the task as committed, read as one row (``task_rows``) and written as
+    TaskSchema writes it (``dump_task_rows``, the list's), its result and deferrals only if it has any.
+
+    Dumped from the Task object, expired by the commit, the answer read it again piece by piece: the
+    task, its project, stage, supplement requests, result and deferrals, 7 statements after a change of 4.
+    Read outside a transaction (``read_outside_transaction``), as the list reads.
+    """
+    read_outside_transaction(db.session())
+    response = jsonify(dump_task_rows([read_page(task_rows(select(Task).where(Task.id == task_id)), {})[0]])[0])
+    db.session.commit()
+    return response
+
+
 @blp.get("/tasks/<bigint:task_id>")
 @blp.response(200, TaskSchema)
 def read(task_id):
@@ -134,7 +149,7 @@ def accept(task_id):
     task = get_task(db.session, who, task_id, to_change=True)
     services.accept_task(db.session, clock.now(), Actor.of(who), task)
     db.session.commit()
-    return task
+    return as_written(task_id)
 
 
 @blp.post("/tasks/<bigint:task_id>/supplement")
@@ -148,7 +163,7 @@ def supplement(data, task_id):
     services.request_supplement(db.session, clock.now(), Actor.of(who), task, data["materials"],
                                 data["note"])
     db.session.commit()
-    return task
+    return as_written(task_id)
 
 
 @blp.post("/tasks/<bigint:task_id>/materials-supplied")
@@ -160,7 +175,7 @@ def materials_supplied(task_id):
     task = get_task(db.session, who, task_id, to_change=True)
     services.supply_materials(db.session, clock.now(), Actor.of(who), task)
     db.session.commit()
-    return task
+    return as_written(task_id)
 
 
 @blp.post("/tasks/<bigint:task_id>/answer")
@@ -173,7 +188,7 @@ def answer(data, task_id):
     services.answer_task(db.session, clock.now(), Actor.of(who), task, data["decision"], data["opinion"],
                          data.get("result"))
     db.session.commit()
-    return task
+    return as_written(task_id)
 
 
 @blp.post("/tasks/<bigint:task_id>/resubmit")

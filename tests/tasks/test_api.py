@@ -178,3 +178,24 @@ def test_answering_a_deemed_task_is_409(api, session, hall, started, app):  # no
     assert_error(api(hall["fgw_a"]).post(f"/tasks/{task.id}/answer", json={"decision": "consent"}), 409, "conflict")
     assert snapshot(session) == before
     assert count(session, Task, Task.id == task.id, Task.status == "deemed_consent") == 1
+
+
+def test_each_change_answers_the_task_as_task_schema_writes_it(api, session, hall, started, clock):  # noqa: F811
+    """accept, supplement, materials supplied and answer (with a result) answer the committed task read as one
+    row (agency.tasks.api.as_written), field for field what TaskSchema writes of it, and what GET /tasks/{id} says."""
+    from agency.tasks.schemas import TaskSchema
+    _, tasks, _, _ = started
+    task_id = tasks["FGW-01"].id
+    liaison, agent = api(hall["fgw_a"]), api(hall["agent"])
+    steps = [(liaison, "accept", None), (liaison, "supplement", {"materials": ["环评批复", "用地证明"]}),
+             (agent, "materials-supplied", None),
+             (liaison, "answer", {"decision": "consent", "result": {"kind": "licence", "number": "许-2026-7"}})]
+    for client, action, body in steps:
+        response = client.post(f"/tasks/{task_id}/{action}", json=body)
+        assert response.status_code == 200, (action, response.get_json())
+        session.expire_all()
+        expected = TaskSchema().dump(session.get(Task, task_id))
+        assert response.get_json() == expected, action
+        assert liaison.get(f"/tasks/{task_id}").get_json() == expected
+    assert response.get_json()["result"]["number"] == "许-2026-7" and response.get_json()["status"] == "answered"
+    assert response.get_json()["materials_requested"] == ["环评批复", "用地证明"]

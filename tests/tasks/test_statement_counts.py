@@ -23,7 +23,7 @@ from workers.runner import run_job
 
 pytestmark = pytest.mark.postgres
 
-ANSWER_STATEMENTS = 4 + 7
+ANSWER_STATEMENTS = 4 + 2
 """POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 4: the task
 as the liaison sees it, with its item and department, its row version and its project's audit head, its
 project row locked by the same statement and read afresh with its people (1, ``FOR UPDATE OF projects``:
@@ -35,9 +35,10 @@ tasks open the stages are not read); the notices: delivery keys claimed by INSER
 inbox messages of the fresh ones and their e-mail job, one statement (1); the task's result and the
 deferrals it settles, one statement (1; the checklist entry it fills is derived from the result, not
 written).
-The response, 7: the body is dumped after the commit expired the task (task, project, stage, the cache
-generations' check of the calendar, supplement requests, result, deferrals: the request's handling, not
-the workflow's).  The request starts with an empty session, as in production."""
+The response, 2: the task as committed, read as one row (its project's name, stage, department,
+item, last supplement request; 1) and its result (1), as the list writes a task
+(agency.tasks.api.as_written: the expired Task dumped through TaskSchema read 7).  The request starts with an
+empty session, as in production."""
 
 DELIVER_TASK_STATEMENTS = 3
 """One ``workers.tasks.deliver_task`` outbox job: the job claimed and marked done, its commit told not to
