@@ -131,7 +131,7 @@ def _written_so_far(session: Session) -> None:
 
 
 def record_change(session: Session, change: Update, parameters: dict, now: datetime, actor: Actor, action: str,
-                  obj=None, *, head: tuple[int, str] | None = None, **event) -> Row | None:
+                  obj=None, *, head: tuple[int, str] | None = None, following: tuple = (), **event) -> Row | None:
     """A conditional change and, only if it was made, its event (``record``'s arguments): the row the
     change returned when it was made, else None.
 
@@ -146,6 +146,12 @@ def record_change(session: Session, change: Update, parameters: dict, now: datet
     is still the head when the statement runs (its snapshot is taken under the lock): a head overtaken
     meanwhile makes nothing, as a race lost does, and the chain's head is then unknown to this
     transaction (the caller reads it again with ``knew_head``).
+
+    ``following``: more writes made only with the change, each a function of the change's CTE (or of None)
+    building an INSERT or UPDATE with its values among ``parameters``: on PostgreSQL part of the same
+    statement, reading from the CTE so that it writes nothing if the change was not made; elsewhere each
+    built with None and sent after the change, if it was made.  (An UPDATE takes every parameter named as
+    a column of its table as a value to SET: the names of ``parameters`` must not be its columns'.)
     """
     if session.get_bind().dialect.name != "postgresql":
         if head is not None:
@@ -153,6 +159,8 @@ def record_change(session: Session, change: Update, parameters: dict, now: datet
         row = session.connection().execute(change, parameters).first()
         if row is not None:
             record(session, now, actor, action, obj, **event)
+            for build in following:
+                session.connection().execute(build(None), parameters)
         return row
     _written_so_far(session)
     heads = remembered(session, _HEADS)
@@ -164,8 +172,8 @@ def record_change(session: Session, change: Update, parameters: dict, now: datet
         change, parameters = _still_headed(change), parameters | {"head_chain": chain, "head_seq": head[0]}
     new = next_event(session, now, actor, action, obj, **event)
     _flush_pending(session)
-    row = session.connection().execute(
-        _recorded_after(change), parameters | {f"event_{name}": value for name, value in _row(new).items()}).first()
+    row = session.connection().execute(_recorded_after(change, following),
+                                       parameters | {f"event_{name}": value for name, value in _row(new).items()}).first()
     if row is None:  # the change was not made: nothing recorded
         if head is None:
             heads[new.chain] = (new.seq - 1, new.prev_hash)  # the head stays
@@ -185,16 +193,20 @@ def _still_headed(change: Update) -> Update:
 
 
 @functools.cache
-def _recorded_after(change: Update) -> Select:
+def _recorded_after(change: Update, following: tuple = ()) -> Select:
     """``change`` as a CTE, then the INSERT of one event (its columns as parameters ``event_<column>``)
-    that writes it only if ``change`` returned a row; the statement returns ``change``'s row and the
-    event's id (``event_id``)."""
+    that writes it only if ``change`` returned a row, and the ``following`` writes; the statement returns
+    ``change``'s row and the event's id (``event_id``).  (PostgreSQL runs every data-modifying WITH once,
+    read by the final SELECT or not.)"""
     changed = change.cte("changed")
     events = AuditEvent.__table__
     values = select(*(bindparam(f"event_{name}", type_=events.c[name].type) for name in _COLUMNS)).select_from(changed)
     recorded = insert(events).from_select(_COLUMNS, values).returning(events.c.id).cte("recorded")
-    return (select(recorded.c.id.label("event_id"), changed).select_from(recorded.join(changed, true()))
-            .add_cte(changed).add_cte(recorded))
+    statement = (select(recorded.c.id.label("event_id"), changed).select_from(recorded.join(changed, true()))
+                 .add_cte(changed).add_cte(recorded))
+    for n, build in enumerate(following):
+        statement = statement.add_cte(build(changed).cte(f"following_{n}"))
+    return statement
 
 
 def _project_of(obj, project_id: int | None) -> int | None:

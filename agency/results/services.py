@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from agency.audit.services import Actor, record
 from agency.clock import local
 from agency.enterprise import uploads
 from agency.errors import BadInput, NotFound, RuleViolation, TransitionNotAllowed
+from agency.materials.models import Deferral
 from agency.materials.services import fill_from_results, owed_materials
 from agency.notifications.services import notify
 from agency.people.access import is_assigned_agent, require_carrying_agent
@@ -30,34 +31,50 @@ KIND_NAMES = {"licence": "证照", "approval": "批复", "filing": "备案", "op
 METHOD_NAMES = {"download": "电子送达（下载）", "post": "快递送达", "pickup": "窗口领取"}
 
 
-def record_result(session: Session, now: datetime, task: Task, result: dict | None) -> None:
-    """The result of a consent: kind, number and issue date as the liaison gave them (or the defaults).
+def result_writes(now: datetime, task: Task, result: dict | None) -> tuple[tuple, dict]:
+    """The writes of a consent's result, checked (BadInput) before anything is written: for
+    ``agency.audit.services.record_change``'s ``following`` and its parameters (``result_<name>``).
 
-    Every consent writes it, so it is Core, not the unit of work; on PostgreSQL with the deferrals
-    of the same name it settles (``fill_from_results``) in the same statement.
+    Every consent writes it: the result's INSERT, and where the item names its result (``result_name``)
+    the UPDATE supplying the deferrals of that name (``fill_from_results``' rule for one task); with the
+    answer's transition on PostgreSQL, one statement with it (a round trip less an answer).  The
+    checklist entry it fills is derived from the result, not written.
     """
     result = result or {}
     kind = result.get("kind") or "approval"
     if kind not in RESULT_KINDS:
         raise BadInput("unknown kind of result", fields={"result": f"kind is one of {', '.join(RESULT_KINDS)}"},
                        shown=_l("未知的结果类型。"))
-    row = dict(task_id=task.id, project_id=task.project_id, kind=kind, number=(result.get("number") or "").strip(),
-               issued_on=result.get("issued_on") or local(now).date(), created_at=now)
-    name = task.item.result_name
-    if name and session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_RESULT_AND_DEFERRALS, row | {"name": name, "now": now})
-    else:
-        session.execute(insert(TaskResult.__table__), row)
-        fill_from_results(session, now, [task])
-    session.expire(task, ["result"])  # whoever reads it next loads the row just written
+    parameters = {"result_task_id": task.id, "result_project_id": task.project_id, "result_kind": kind,
+                  "result_number": (result.get("number") or "").strip(),
+                  "result_issued_on": result.get("issued_on") or local(now).date(), "result_created_at": now}
+    if not task.item.result_name:
+        return (_result_written,), parameters
+    return (_result_written, _deferrals_supplied), parameters | {"result_name": task.item.result_name}
 
 
-_RESULT_AND_DEFERRALS = text("""
-WITH result AS (
-    INSERT INTO task_results (task_id, project_id, kind, number, issued_on, created_at)
-    VALUES (:task_id, :project_id, :kind, :number, :issued_on, :created_at))
-UPDATE deferrals SET supplied_at = :now
-WHERE project_id = :project_id AND name = :name AND supplied_at IS NULL""")
+_RESULT_COLUMNS = ("task_id", "project_id", "kind", "number", "issued_on", "created_at")
+
+
+def _result_written(changed):
+    """The result's INSERT, its values the parameters ``result_<column>``; from ``changed`` (a CTE of the
+    task's transition): only if it was made."""
+    table = TaskResult.__table__
+    values = select(*(bindparam(f"result_{name}", type_=table.c[name].type) for name in _RESULT_COLUMNS))
+    return (insert(table).from_select(_RESULT_COLUMNS, values if changed is None else values.select_from(changed))
+            .returning(table.c.id))
+
+
+def _deferrals_supplied(changed):
+    """The project's deferrals named ``result_name``, still owed, supplied at ``result_created_at``; with
+    ``changed``: only if the task's transition was made."""
+    table = Deferral.__table__
+    conditions = [table.c.project_id == bindparam("result_project_id"), table.c.name == bindparam("result_name"),
+                  table.c.supplied_at.is_(None)]
+    if changed is not None:
+        conditions.append(select(changed).exists())
+    return (update(table).where(*conditions).values(supplied_at=bindparam("result_created_at"))
+            .returning(table.c.id))
 
 
 def record_deemed_notices(session: Session, now: datetime, tasks: list[Task]) -> None:

@@ -154,14 +154,14 @@ def _moved(task: Task, values: dict) -> None:
 @functools.cache
 def _move_one(from_states: tuple, unless_done: str | None, columns: tuple, seen: bool = False) -> Update:
     """One task's transition as a statement built once per shape, its task and values as parameters
-    (``task_id``, ``new_<column>``): building the UPDATE anew cost a third of an answer's UPDATE (bench_workflow).
+    (``moved_id``, ``new_<column>``): building the UPDATE anew cost a third of an answer's UPDATE (bench_workflow).
 
     ``seen`` (PostgreSQL): made only if the task's row is still the version its request's fetch saw
     (``seen_version``, ``agency.projects.locks.Seen``), and returning how many other tasks of its stage are
     open (``others_open``), counted by this statement, whose snapshot is taken under the project's lock.
     """
     table = Task.__table__
-    conditions = [table.c.id == bindparam("task_id"), table.c.status.in_(from_states)]
+    conditions = [table.c.id == bindparam("moved_id"), table.c.status.in_(from_states)]
     if unless_done is not None:
         conditions.append(table.c[unless_done].is_(None))
     returning = [table.c.id]
@@ -176,23 +176,26 @@ def _move_one(from_states: tuple, unless_done: str | None, columns: tuple, seen:
 
 
 def _move(session: Session, task: Task, from_states, *, unless_done=None, audit: dict | None = None,
-          seen: Seen | None = None, **values) -> Row | None:
+          seen: Seen | None = None, following: tuple[tuple, dict] = ((), {}), **values) -> Row | None:
     """One task's conditional UPDATE: its returned row when this caller won the transition, else None.
 
     ``audit``: ``record``'s arguments (``now``, ``actor``, ``action``, ``before``, ``after``, ``detail``) for
     the event of the transition, written only if it was won (``record_change``: on PostgreSQL by the
     UPDATE's own statement).  ``seen`` (with ``audit``): the task and audit head as the request's fetch saw
     them, checked by the statement (``_transition``); a transition not made is then not read again here.
+    ``following`` (with ``audit``): writes made only with the transition and their parameters
+    (``record_change``'s, e.g. ``agency.results.services.result_writes``).
     """
     statement = _move_one(tuple(from_states), unless_done, tuple(values), seen is not None)
-    parameters = {"task_id": task.id, **{f"new_{name}": value for name, value in values.items()}}
+    parameters = {"moved_id": task.id, **{f"new_{name}": value for name, value in values.items()}}
+    writes, more = following
     if audit is None:
         moved = session.connection().execute(statement, parameters).first()
     elif seen is None:
-        moved = record_change(session, statement, parameters, obj=task, **audit)
+        moved = record_change(session, statement, parameters | more, obj=task, following=writes, **audit)
     else:
-        moved = record_change(session, statement, parameters | {"seen_version": seen.version}, obj=task,
-                              head=seen.head, **audit)
+        moved = record_change(session, statement, parameters | more | {"seen_version": seen.version}, obj=task,
+                              head=seen.head, following=writes, **audit)
     if moved is not None:
         _moved(task, values)
     elif seen is None:
@@ -200,7 +203,8 @@ def _move(session: Session, task: Task, from_states, *, unless_done=None, audit:
     return moved
 
 
-def _transition(session: Session, now: datetime, task: Task, from_states, build) -> Row | None:
+def _transition(session: Session, now: datetime, task: Task, from_states, build,
+                following: tuple[tuple, dict] = ((), {})) -> Row | None:
     """Lock the task's project, settle its clocks as of ``now``, and make the transition ``build(task)`` gives
     (its new values and ``record``'s arguments for its event, from the task as then known): the row of the
     transition when it was made, else None (the task's status does not allow it).
@@ -211,16 +215,17 @@ def _transition(session: Session, now: datetime, task: Task, from_states, build)
     event, which also counts the stage's other open tasks (``others_open``: while there are, the stage
     rule needs no read).  If they were overtaken, or a clock of the task is due, the usual way: the
     project's stages and tasks read under the lock, the clocks settled, and the transition then.
+    ``following``: writes made with the transition only (``_move``).
     """
     seen = seen_by_fetch(session, task)
     if seen is not None and not clocks_due(now, [task]):
         values, audit = build(task)
-        moved = _move(session, task, from_states, audit=audit, seen=seen, **values)
+        moved = _move(session, task, from_states, audit=audit, seen=seen, following=following, **values)
         if moved is not None:
             return moved
     _lock_and_settle(session, now, task)
     values, audit = build(task)
-    return _move(session, task, from_states, audit=audit, **values)
+    return _move(session, task, from_states, audit=audit, following=following, **values)
 
 
 def _refuse_move(task: Task, action: str) -> TransitionNotAllowed:
@@ -337,9 +342,10 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
                 result: dict | None = None) -> Task:
     """Consent, consent with conditions, or refuse; an opinion is required unless plain consent.
 
-    A consent records the task's result (``result``: kind, number, issue date; R16).
+    A consent records the task's result (``result``: kind, number, issue date; R16), written with the
+    transition (``result_writes``).
     """
-    from agency.results.services import record_result
+    from agency.results.services import result_writes
     opinion = (opinion or "").strip()
     if decision not in DECISIONS:
         raise BadInput("unknown decision", fields={"decision": f"one of {', '.join(DECISIONS)}"},
@@ -358,15 +364,17 @@ def answer_task(session: Session, now: datetime, actor: Actor, task: Task, decis
                      after={"status": "answered", "outcome": decision, "opinion": opinion},
                      detail=f"{task.department.name}答复“{task.item.name}”：{DECISION_NAMES[decision]}"
                             + (f"（{opinion}）" if opinion else "")))
-    moved = _transition(session, now, task, RUNNING_STATUSES, answered)
+    consent = decision in CONSENTING
+    moved = _transition(session, now, task, RUNNING_STATUSES, answered,
+                        result_writes(now, task, result) if consent else ((), {}))
     if moved is None:
         raise _refuse_move(task, "answered")
+    if consent:
+        session.expire(task, ["result"])  # whoever reads it next loads the row just written
     project = task.project
     notify_many(session, now, [project.agent, project.enterprise], f"部门已答复：{task.item.name}",
                 f"{task.department.name}：{DECISION_NAMES[decision]}。{opinion}", key=f"answered:{task.id}",
                 link=f"/projects/{project.id}", project_id=project.id)
-    if decision in CONSENTING:
-        record_result(session, now, task, result)
     _closed(session, now, task, moved._mapping.get("others_open"))
     return task
 

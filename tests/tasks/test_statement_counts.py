@@ -23,18 +23,18 @@ from workers.runner import run_job
 
 pytestmark = pytest.mark.postgres
 
-ANSWER_STATEMENTS = 4 + 2
-"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 4: the task
+ANSWER_STATEMENTS = 3 + 2
+"""POST /tasks/{id}/answer (consent, the stage still open), after authentication.  The answer, 3: the task
 as the liaison sees it, with its item and department, its row version and its project's audit head, its
 project row locked by the same statement and read afresh with its people (1, ``FOR UPDATE OF projects``:
 agency.people.access, ``to_change``); the conditional UPDATE of the task, made only if the task row and the
 chain's head are still what that fetch saw (it may have read them before waiting for the lock), counting
-the stage's other open tasks, and its audit event, written only if the UPDATE matched, one statement (1: a
-data-modifying WITH, agency.audit.services.record_change, agency.tasks.services._transition; with other
-tasks open the stages are not read); the notices: delivery keys claimed by INSERT ... ON CONFLICT, the
-inbox messages of the fresh ones and their e-mail job, one statement (1); the task's result and the
-deferrals it settles, one statement (1; the checklist entry it fills is derived from the result, not
-written).
+the stage's other open tasks, with its audit event and the task's result (and the deferrals it settles),
+each written only if the UPDATE matched, one statement (1: a data-modifying WITH,
+agency.audit.services.record_change, agency.tasks.services._transition, agency.results.services.result_writes;
+with other tasks open the stages are not read); the notices: delivery keys claimed by INSERT ... ON
+CONFLICT, the inbox messages of the fresh ones and their e-mail job, one statement (1).  The checklist
+entry the result fills is derived from it, not written.
 The response, 2: the task as committed, read as one row (its project's name, stage, department,
 item, last supplement request; 1) and its result (1), as the list writes a task
 (agency.tasks.api.as_written: the expired Task dumped through TaskSchema read 7).  The request starts with an
