@@ -122,8 +122,8 @@ def next_link(query, last) -> str:
 
 
 def as_written(task_id: int):
-    """The answer of a task's change: the task as committed, read as one row (``task_rows``) and written as
-    TaskSchema writes it (``dump_task_rows``, the list's), its result and deferrals only if it has any.
+    """The answer of a task's read or change: the task as committed, read as one row (``task_rows``) and
+    written as TaskSchema writes it (``dump_task_rows``, the list's), its result and deferrals only if any.
 
     Dumped from the Task object, expired by the commit, the answer read it again piece by piece: the
     task, its project, stage, supplement requests, result and deferrals, 7 statements after a change of 4.
@@ -138,7 +138,8 @@ def as_written(task_id: int):
 @blp.get("/tasks/<bigint:task_id>")
 @blp.response(200, TaskSchema)
 def read(task_id):
-    return get_task(db.session, caller(), task_id)
+    get_task(db.session, caller(), task_id)  # seen by the caller (else 404), its clocks settled
+    return as_written(task_id)
 
 
 @blp.post("/tasks/<bigint:task_id>/accept")

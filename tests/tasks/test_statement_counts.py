@@ -127,3 +127,23 @@ def test_one_delivery_job_sends_a_fixed_number_of_statements(pg):
     assert [(d.status, d.attempts) for d in session.scalars(select(Delivery).where(Delivery.key.in_(keys)))] == [
         ("sent", 1), ("sent", 1)]
     assert sorted(m["To"] for m in current_app.extensions["mail_outbox"]) == [u.email for u in owners]
+
+
+READ_STATEMENTS = 2
+"""GET /tasks/{id} (a pending task), after authentication: the task as the liaison sees it, with its item and
+department (1, agency.people.access.get_task: the visibility check, its clocks settled in Python); the
+task read as one row, as the list writes it (1, agency.tasks.api.as_written; it has no result nor deferrals,
+and the calendar is the one the request read with its token).  Dumped from the Task object, 6: its
+project, stage, supplement requests, result and deferrals read one by one."""
+
+
+def test_one_task_read_sends_a_fixed_number_of_statements(pg):
+    session, hall, project, tasks, counter, api = pg
+    client = api(hall["fgw_a"])
+    task_id = tasks["FGW-01"].id
+    session.expunge_all()
+    response = client.get(f"/tasks/{task_id}")
+    counter.on = False
+    assert response.status_code == 200, response.get_json()
+    assert len(counter.statements) == READ_STATEMENTS, counter.show()
+    assert response.get_json()["id"] == task_id and response.get_json()["status"] == "pending"
