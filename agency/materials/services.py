@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from agency.audit.services import SYSTEM, Actor, record
@@ -346,7 +346,8 @@ def supply_deferred(session: Session, now: datetime, project_id: int, names) -> 
 
 
 def fill_from_results(session: Session, now: datetime, tasks: list[Task]) -> None:
-    """Results issued by ``tasks`` settle the deferrals of the same name (R15, R16): one statement a batch.
+    """Results issued by ``tasks`` settle the deferrals of the same name (R15, R16): one statement a batch
+    (an answer's, with its transition: ``supplied_by_result``).
 
     The checklist entry a result fills is not written: ``checklist`` derives ``from_result`` from the
     consents of the project's tasks, so a deemed task (the sweep deems 500 a batch) writes no checklist row.
@@ -356,6 +357,20 @@ def fill_from_results(session: Session, now: datetime, tasks: list[Task]) -> Non
         session.execute(update(Deferral).where(pairs_in(session, Deferral.project_id, Deferral.name, filled),
                                                Deferral.supplied_at.is_(None))
                         .values(supplied_at=now).execution_options(synchronize_session=False))
+
+
+def supplied_by_result(changed):
+    """``fill_from_results`` for one consent, as a write that follows its transition (``record_change``'s
+    ``following``): the project's deferrals named ``result_name``, still owed, supplied at
+    ``result_created_at`` (its parameters ``result_project_id``, ``result_name``, ``result_created_at``);
+    with ``changed`` (a CTE of the transition), only if the transition was made."""
+    table = Deferral.__table__
+    conditions = [table.c.project_id == bindparam("result_project_id"), table.c.name == bindparam("result_name"),
+                  table.c.supplied_at.is_(None)]
+    if changed is not None:
+        conditions.append(select(changed).exists())
+    return (update(table).where(*conditions).values(supplied_at=bindparam("result_created_at"))
+            .returning(table.c.id))
 
 
 def owed_materials(task: Task) -> list[Deferral]:

@@ -5,7 +5,7 @@ check is on the object, not only the role: another party's object is a 404.
 """
 from typing import NamedTuple
 
-from sqlalchemy import Select, Text, bindparam, cast, literal_column, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from agency.audit.services import head_columns
@@ -13,7 +13,7 @@ from agency.errors import Forbidden, NotFound
 from agency.meetings.models import Invitation, Meeting
 from agency.people.models import User
 from agency.projects.models import Project
-from agency.tasks.models import Task
+from agency.tasks.models import ROW_VERSION, Task
 
 
 def visible_projects(user: User) -> Select:
@@ -81,7 +81,7 @@ def _get_by_role(session: Session, user: User, what: str, build, object_id: int,
     if statement is None:
         statement = build(_role(user.role), to_change)
         if seeing:
-            statement = statement.add_columns(cast(literal_column("tasks.xmin"), Text), *head_columns(Task.project_id))
+            statement = statement.add_columns(ROW_VERSION, *head_columns(Task.project_id))
         _BY_ROLE[(what, user.role, to_change, seeing)] = statement
     row = session.execute(statement, {"user_id": user.id, "department_id": user.department_id,
                                       "object_id": object_id}).first()

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,8 +17,7 @@ from agency.audit.services import Actor, record
 from agency.clock import local
 from agency.enterprise import uploads
 from agency.errors import BadInput, NotFound, RuleViolation, TransitionNotAllowed
-from agency.materials.models import Deferral
-from agency.materials.services import fill_from_results, owed_materials
+from agency.materials.services import fill_from_results, owed_materials, supplied_by_result
 from agency.notifications.services import notify
 from agency.people.access import is_assigned_agent, require_carrying_agent
 from agency.people.models import User
@@ -36,7 +35,7 @@ def result_writes(now: datetime, task: Task, result: dict | None) -> tuple[tuple
     ``agency.audit.services.record_change``'s ``following`` and its parameters (``result_<name>``).
 
     Every consent writes it: the result's INSERT, and where the item names its result (``result_name``)
-    the UPDATE supplying the deferrals of that name (``fill_from_results``' rule for one task); with the
+    the UPDATE supplying the deferrals of that name (``supplied_by_result``); with the
     answer's transition on PostgreSQL, one statement with it (a round trip less an answer).  The
     checklist entry it fills is derived from the result, not written.
     """
@@ -50,7 +49,7 @@ def result_writes(now: datetime, task: Task, result: dict | None) -> tuple[tuple
                   "result_issued_on": result.get("issued_on") or local(now).date(), "result_created_at": now}
     if not task.item.result_name:
         return (_result_written,), parameters
-    return (_result_written, _deferrals_supplied), parameters | {"result_name": task.item.result_name}
+    return (_result_written, supplied_by_result), parameters | {"result_name": task.item.result_name}
 
 
 _RESULT_COLUMNS = ("task_id", "project_id", "kind", "number", "issued_on", "created_at")
@@ -62,18 +61,6 @@ def _result_written(changed):
     table = TaskResult.__table__
     values = select(*(bindparam(f"result_{name}", type_=table.c[name].type) for name in _RESULT_COLUMNS))
     return (insert(table).from_select(_RESULT_COLUMNS, values if changed is None else values.select_from(changed))
-            .returning(table.c.id))
-
-
-def _deferrals_supplied(changed):
-    """The project's deferrals named ``result_name``, still owed, supplied at ``result_created_at``; with
-    ``changed``: only if the task's transition was made."""
-    table = Deferral.__table__
-    conditions = [table.c.project_id == bindparam("result_project_id"), table.c.name == bindparam("result_name"),
-                  table.c.supplied_at.is_(None)]
-    if changed is not None:
-        conditions.append(select(changed).exists())
-    return (update(table).where(*conditions).values(supplied_at=bindparam("result_created_at"))
             .returning(table.c.id))
 
 

@@ -8,7 +8,6 @@ from agency import clock
 from agency.api import Blueprint, caller, current_user, reads, roles
 from agency.audit.services import Actor
 from agency.extensions import db
-from agency.transaction import read_outside_transaction
 from agency.people.access import Caller, get_task, visible_tasks
 from agency.projects.clocks import settle_task_rows
 from agency.projects.decisions import resubmit_task  # the project lifecycle creates a project's tasks
@@ -17,6 +16,7 @@ from agency.tasks.services import clocks_due
 from agency.tasks.models import OPEN_CLAUSE, OPEN_STATUSES, Task
 from agency.tasks.schemas import (AnswerInput, ResubmitInput, SupplementInput, TaskQuery, TaskSchema,
                                   dump_task_rows, task_rows)
+from agency.transaction import read_outside_transaction
 
 blp = Blueprint("tasks_api", __name__, description="Department tasks (办件)")
 
@@ -125,9 +125,9 @@ def as_written(task_id: int):
     """The answer of a task's read or change: the task as committed, read as one row (``task_rows``) and
     written as TaskSchema writes it (``dump_task_rows``, the list's), its result and deferrals only if any.
 
-    Dumped from the Task object, expired by the commit, the answer read it again piece by piece: the
-    task, its project, stage, supplement requests, result and deferrals, 7 statements after a change of 4.
-    Read outside a transaction (``read_outside_transaction``), as the list reads.
+    Dumped from the Task object (expired by a change's commit) the answer read it again piece by piece:
+    the task, its project, stage, supplement requests, result and deferrals, up to 7 statements.  Read
+    outside a transaction (``read_outside_transaction``), as the list reads.
     """
     read_outside_transaction(db.session())
     response = jsonify(dump_task_rows([read_page(task_rows(select(Task).where(Task.id == task_id)), {})[0]])[0])

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, cast, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.dbtypes import UTCDateTime
@@ -19,6 +19,8 @@ _CLOSED = "status IN ('answered', 'deemed_consent')"
 # Literal predicates, so PostgreSQL can prove a query matches a partial index.
 RUNNING_CLAUSE = text("tasks." + _RUNNING)
 OPEN_CLAUSE = text("tasks." + _OPEN)
+ROW_VERSION = cast(literal_column("tasks.xmin"), Text)
+"""A task row's version (PostgreSQL: its ``xmin``, new with every change of the row), as text."""
 
 
 class Task(db.Model):

@@ -12,7 +12,7 @@ import functools
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, Text, Update, bindparam, cast, func, insert, inspect, literal_column, select, update
+from sqlalchemy import Row, Update, bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -28,7 +28,8 @@ from agency.supervision.services import escalate, give_card, give_cards
 from agency.people.models import User
 from agency.projects.locks import Seen, lock_projects, seen_by_fetch
 from agency.results.services import record_deemed_notices
-from agency.tasks.models import CONSENTING, DECISIONS, OPEN_STATUSES, RUNNING_STATUSES, SupplementRequest, Task
+from agency.tasks.models import (CONSENTING, DECISIONS, OPEN_STATUSES, ROW_VERSION, RUNNING_STATUSES,
+                                 SupplementRequest, Task)
 from workers.queues import department_queue
 
 STATUS_NAMES = {"pending": "待受理", "accepted": "已受理", "supplement": "补正中", "answered": "已答复",
@@ -166,7 +167,7 @@ def _move_one(from_states: tuple, unless_done: str | None, columns: tuple, seen:
         conditions.append(table.c[unless_done].is_(None))
     returning = [table.c.id]
     if seen:
-        conditions.append(cast(literal_column("tasks.xmin"), Text) == bindparam("seen_version"))
+        conditions.append(ROW_VERSION == bindparam("seen_version"))
         other = table.alias("other")
         returning.append(select(func.count()).where(other.c.stage_id == table.c.stage_id, other.c.id != table.c.id,
                                                     other.c.status.in_(OPEN_STATUSES))
