@@ -167,6 +167,17 @@ def reconcile_command(now_text):
     click.echo(json.dumps({"requeued": reconcile(db.session, _now(now_text))}))
 
 
+@agency_cli.command("relay")
+@click.option("--once", is_flag=True, help="relay every committed job not yet on RQ, print how many, and exit")
+def relay_command(once):
+    """The outbox relay alone: put committed jobs on RQ as they are written (the scheduler runs one too)."""
+    from workers.relay import Relay, relay_all
+    if once:
+        click.echo(json.dumps({"relayed": relay_all(db.session, clock.now())}))
+        return
+    Relay(current_app._get_current_object()).run()  # in this thread, until the process is stopped
+
+
 @agency_cli.command("worker")
 @click.option("--burst", is_flag=True, help="run every waiting job (and unrun outbox rows) and exit")
 def worker_command(burst):
@@ -179,7 +190,7 @@ def worker_command(burst):
 
 @agency_cli.command("scheduler")
 def scheduler_command():
-    """The one scheduler process (production): sweep, reminders, reports, reconcile."""
+    """The one scheduler process (production): sweep, reminders, reports, reconcile, and the outbox relay."""
     from workers.scheduler import run_blocking
     run_blocking(current_app._get_current_object())
 

@@ -1,7 +1,7 @@
 """Real outbox jobs against no-op jobs on the same RQ SimpleWorker (issue #14, goal 3).
 
-Real: projects of 8 tasks dispatched through the services; their outbox rows reach RQ after
-commit (Redis, ``BENCH_REDIS``), and a SimpleWorker (``workers.worker.make_worker``, the production
+Real: projects of 8 tasks dispatched through the services; their outbox rows reach RQ through the
+relay, a process of its own as in production (``flask agency relay``; Redis, ``BENCH_REDIS``), and a SimpleWorker (``workers.worker.make_worker``, the production
 class, listening on every queue and dequeuing as ``agency worker`` does: one blocking BLPOP over its
 queues, not burst mode's LPOP of each queue in turn) runs them: each ``deliver_task`` claims its row, tells the department's liaison
 (inbox message, delivery rows, an e-mail job) and marks the row done; each ``deliver_all`` sends
@@ -16,12 +16,14 @@ Run from the project root: ``python -m bench.bench_jobs [--quick]``.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.common import NOW, REDIS_URL, Statements, bench_database, median, seed, table
+from bench.common import NOW, REDIS_URL, Statements, bench_database, database_url, median, relay_process, seed, table
 
 FULL = {"rounds": 7, "projects": 16, "warmup": 2}
 QUICK = {"rounds": 3, "projects": 4, "warmup": 1}
@@ -63,7 +65,21 @@ def dispatch_projects(s, count: int, first: int) -> None:
         session.commit()
         dispatch_stage(session, NOW, Actor.of(agent), project)
         session.commit()
+    relayed(session)
     session.remove()
+
+
+def relayed(session) -> None:
+    """Wait until the relay process has put every committed row on RQ (before a round's clock starts,
+    as the push after commit was before 2026-12-02), polling the outbox: no relay here, so no double push."""
+    from agency.jobs.models import OutboxJob
+    deadline = time.monotonic() + IDLE
+    while session.scalar(select(func.count()).select_from(OutboxJob).where(
+            OutboxJob.status == "pending", OutboxJob.enqueued_at.is_(None))):
+        session.rollback()
+        assert time.monotonic() < deadline, "the relay did not relay the round's jobs"
+        time.sleep(0.005)
+    session.rollback()
 
 
 def done_jobs() -> int:
@@ -116,7 +132,8 @@ def outbox_noop_round(count: int, func: str, queue_names: list[str]) -> tuple[in
     from agency.jobs.services import enqueue_job
     for n in range(count):
         enqueue_job(db.session, NOW, NOOP_QUEUE, func, n)
-    db.session.commit()  # the rows reach RQ after the commit, as every job does
+    db.session.commit()  # the relay process puts the rows on RQ
+    relayed(db.session)
     db.session.remove()
     before = done_jobs()
     seconds = run_worker(queue_names, count)
@@ -132,7 +149,8 @@ def main(quick: bool = False) -> None:
 
     os.environ["AGENCY_NOW"] = (NOW + timedelta(hours=1)).isoformat()
     size = QUICK if quick else FULL
-    with bench_database("jobs"):
+    with bench_database("jobs"), tempfile.TemporaryDirectory(prefix="bench-relay-") as tmp, \
+            relay_process(database_url("jobs"), Path(tmp)):
         s = seed(db.session, enterprises=5, agents=2)
         queue_names = all_queue_names(db.session)
         db.session.remove()

@@ -300,25 +300,35 @@ class Statements:
         return sorted(((k, n, t) for k, (n, t) in kinds.items()), key=lambda e: -e[1])
 
 
-class Pushes:
-    """Time spent putting outbox jobs on RQ after commit (``workers.queues.push_many``), and how many."""
+@contextmanager
+def relay_process(database: str, tmp: Path) -> Iterator[None]:
+    """The outbox relay as production runs it, in a process of its own (``flask agency relay``), on the
+    bench's database and Redis: jobs written by jobs (a task's delivery writes its e-mail job) reach RQ."""
+    import subprocess
+    import sys
+    env = {**os.environ, "AGENCY_ENV": "development", "DATABASE_URL": database, "REDIS_URL": REDIS_URL,
+           "MAIL_BACKEND": "memory", "SECRET_KEY": "bench", "AGENCY_INSTANCE": str(tmp / "instance"),
+           "UPLOAD_DIR": str(tmp / "uploads"), "REPORT_DIR": str(tmp / "reports")}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "agency", "relay"],
+                               cwd=Path(__file__).resolve().parent.parent, env=env)
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(10)
 
-    def __enter__(self) -> Self:
-        import workers.queues
-        self.count, self.seconds, self._original = 0, 0.0, workers.queues.push_many
 
-        def push_many(jobs: list[tuple[int, str]]) -> None:
-            begin = time.perf_counter()
-            self._original(jobs)
-            self.count += len(jobs)
-            self.seconds += time.perf_counter() - begin
-
-        workers.queues.push_many = push_many
-        return self
-
-    def __exit__(self, *exc) -> None:
-        import workers.queues
-        workers.queues.push_many = self._original
+def relay_timed() -> tuple[int, float]:
+    """One relay pass over what the bench committed (``workers.relay.relay_all``; in production the
+    relay is a thread of the scheduler process, or a process of its own): jobs put on RQ, seconds."""
+    from agency import clock
+    from agency.extensions import db
+    from workers.relay import relay_all
+    begin = time.perf_counter()
+    count = relay_all(db.session, clock.now())
+    seconds = time.perf_counter() - begin
+    db.session.remove()
+    return count, seconds
 
 
 def _kind(statement: str) -> str:

@@ -93,6 +93,15 @@ def truncate_all(engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+def relay() -> int:
+    """Put the committed outbox rows on RQ as the relay thread does (``workers.relay``); how many.
+    In the app's context; what a test runs where the relay process would have run by then."""
+    from agency import clock
+    from agency.extensions import db
+    from workers.relay import relay_all
+    return relay_all(db.session, clock.now())
+
+
 class Clock:
     """Moves AGENCY_NOW; every request, job and command reads it at each use."""
 

@@ -67,20 +67,25 @@ def push(outbox_id: int, queue: str) -> None:
 
 
 def push_many(jobs: list[tuple[int, str]]) -> None:
+    """``push_jobs``, a failure logged: the rows stay unfinished for reconcile."""
+    try:
+        push_jobs(jobs)
+    except Exception:  # Redis down: the rows stay pending for reconcile
+        if has_app_context():
+            current_app.logger.exception("could not enqueue outbox jobs %s", jobs)
+
+
+def push_jobs(jobs: list[tuple[int, str]]) -> None:
     """Put outbox rows on RQ, every queue's in one Redis pipeline (one round trip: a dispatch's 8
-    tasks go to 6 department queues).  A failure is repaired by reconcile."""
+    tasks go to 6 department queues).  Raises when Redis cannot take them."""
     by_queue: dict[str, list[int]] = {}
     for outbox_id, queue in jobs:
         by_queue.setdefault(queue, []).append(outbox_id)
     if not by_queue:
         return
-    try:
-        pipe = connection().pipeline()
-        for name, ids in by_queue.items():
-            get_queue(name).enqueue_many(
-                [Queue.prepare_data(RUN_JOB, [outbox_id], job_id=rq_job_id(outbox_id), retry=RETRY, result_ttl=3600,
-                                    failure_ttl=7 * 86400) for outbox_id in ids], pipeline=pipe)
-        pipe.execute()
-    except Exception:  # Redis down: the rows stay pending for reconcile
-        if has_app_context():
-            current_app.logger.exception("could not enqueue outbox jobs %s", by_queue)
+    pipe = connection().pipeline()
+    for name, ids in by_queue.items():
+        get_queue(name).enqueue_many(
+            [Queue.prepare_data(RUN_JOB, [outbox_id], job_id=rq_job_id(outbox_id), retry=RETRY, result_ttl=3600,
+                                failure_ttl=7 * 86400) for outbox_id in ids], pipeline=pipe)
+    pipe.execute()

@@ -1,5 +1,6 @@
 """The one APScheduler process.  Its jobs only run the sweep or enqueue work
 (RQ's due retries included: workers run no scheduler child of their own).
+It also hosts the outbox relay (``workers.relay``), a thread putting committed jobs on RQ.
 
 Deadlines are columns, not scheduler entries: the sweep finds what is due.
 """
@@ -104,6 +105,9 @@ def declare_jobs(scheduler, app: Flask) -> None:
 
 
 def start_background(app: Flask) -> BackgroundScheduler:
+    """The scheduler and the outbox relay as threads of this process (embedded mode)."""
+    from workers.relay import start_relay
+    start_relay(app)
     scheduler = BackgroundScheduler(timezone=app.config["TIMEZONE"])
     declare_jobs(scheduler, app)
     scheduler.start()
@@ -111,6 +115,9 @@ def start_background(app: Flask) -> BackgroundScheduler:
 
 
 def run_blocking(app: Flask) -> None:
+    """The scheduler process: its timers, and the outbox relay in a thread."""
+    from workers.relay import start_relay
+    start_relay(app)
     scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
     declare_jobs(scheduler, app)
     log.info("scheduler started with jobs: %s", [j.id for j in scheduler.get_jobs()])

@@ -10,8 +10,9 @@ from agency.extensions import db
 class OutboxJob(db.Model):
     """A job written in the same transaction as the change that causes it.
 
-    It reaches RQ only after the commit; ``reconcile`` puts back any row
-    that never ran.  ``key`` makes writing the same job twice a no-op.
+    The outbox relay (``workers.relay``) puts it on RQ once committed and marks
+    ``enqueued_at``; ``reconcile`` puts back any row that never ran.  ``key``
+    makes writing the same job twice a no-op.
     """
 
     __tablename__ = "outbox_jobs"
@@ -29,7 +30,7 @@ class OutboxJob(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # taken by the relay; empty: not yet
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property

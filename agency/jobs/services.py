@@ -1,18 +1,25 @@
-"""The outbox: jobs written with the change that causes them (R13)."""
+"""The outbox: jobs written with the change that causes them (R13).
+
+The change sends nothing to Redis: the relay (``workers.relay``) puts committed rows on RQ.  A commit
+that wrote a job wakes the relay of its own process (``relay_wake``; embedded mode); on PostgreSQL
+the table's trigger notifies every relay with the commit (migration 0010).
+"""
+import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import ARRAY, String, any_, bindparam, case, event, insert, inspect, select, update
+from sqlalchemy import ARRAY, String, any_, bindparam, case, event, insert, select, update
 from sqlalchemy import func as sql
 from sqlalchemy.orm import Session
 
 from agency.jobs.models import OutboxJob
 
-_PENDING = "agency_outbox_pending"
+_WROTE = "agency_outbox_wrote"  # the session's transaction wrote a job
+relay_wake = threading.Event()  # set by a commit that wrote a job; the relay thread of this process waits on it
 _RUNNING = "agency_outbox_running"  # the job whose claim the session's transaction holds
 
 
 def enqueue_job(session: Session, now: datetime, queue: str, func: str, *args, key: str | None = None) -> OutboxJob | None:
-    """Record a job in the caller's transaction; it reaches RQ after commit.
+    """Record a job in the caller's transaction; the relay puts it on RQ once committed.
 
     ``func`` is the dotted name of a function in ``workers``.  With ``key``,
     a job already written under that key is not written again (returns None).
@@ -27,7 +34,7 @@ def enqueue_job(session: Session, now: datetime, queue: str, func: str, *args, k
             return None
     job = OutboxJob(queue=queue, func=func, args=list(args), key=key, created_at=now, status="pending")
     session.add(job)
-    session.info.setdefault(_PENDING, []).append((job, queue))
+    session.info[_WROTE] = True
     return job
 
 
@@ -35,7 +42,7 @@ def write_jobs(session: Session, now: datetime, jobs: list[tuple[str, str, list]
     """Many jobs without keys, ``(queue, func, args)`` each, written at once by one Core multi-row
     ``INSERT ... RETURNING id`` on the session's connection (no ORM objects, no flush); their ids.
 
-    They reach RQ after commit, as ``enqueue_job``'s do.  For a dispatch's tasks (bench_workflow: the
+    The relay puts them on RQ once committed, as ``enqueue_job``'s.  For a dispatch's tasks (bench_workflow: the
     unit of work's flush of eight OutboxJob objects cost more than the statement).
     """
     for _, func, _ in jobs:
@@ -45,7 +52,7 @@ def write_jobs(session: Session, now: datetime, jobs: list[tuple[str, str, list]
         return []
     ids = list(session.connection().execute(
         _WRITE, [dict(queue=queue, func=func, args=args, created_at=now) for queue, func, args in jobs]).scalars())
-    session.info.setdefault(_PENDING, []).extend(zip(ids, (queue for queue, _, _ in jobs)))
+    session.info[_WROTE] = True
     return ids
 
 
@@ -53,9 +60,9 @@ _WRITE = (insert(OutboxJob.__table__).values(key=None, status="pending", attempt
           .returning(OutboxJob.__table__.c.id, sort_by_parameter_order=True))
 
 
-def push_after_commit(session: Session, job_id: int, queue: str) -> None:
-    """A job row the caller wrote itself (a Core INSERT ... RETURNING id): it reaches RQ after commit."""
-    session.info.setdefault(_PENDING, []).append((job_id, queue))
+def wrote_job(session: Session) -> None:
+    """The caller wrote a job row itself (a Core INSERT): wake this process's relay at the commit."""
+    session.info[_WROTE] = True
 
 
 # The claim, built once (building and caching a statement per call cost as much as running it).
@@ -73,22 +80,18 @@ _CLAIM_REPLAYABLE = _CLAIM.returning(sql.set_config(
 
 
 @event.listens_for(Session, "after_commit")
-def _push_after_commit(session: Session) -> None:
+def _wake_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released (SQLAlchemy tells this listener too): nothing is committed yet
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        from workers.queues import push_many
-        # The objects are expired by the commit; their identity (the id) is kept without a query.
-        push_many([(job, queue) if isinstance(job, int) else (inspect(job).identity[0], queue)
-                   for job, queue in pending if isinstance(job, int) or inspect(job).identity])
+    if session.info.pop(_WROTE, False):
+        relay_wake.set()
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint rolled back: the jobs written before it still commit with the transaction
-    session.info.pop(_PENDING, None)
+    session.info.pop(_WROTE, None)
 
 
 def claim_job(session: Session, now: datetime, job_id: int, replayable=frozenset()) -> tuple[str, list] | None:

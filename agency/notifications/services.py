@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from agency.dbtypes import insert_skipping
-from agency.jobs.services import commit_progress, enqueue_job, push_after_commit
+from agency.jobs.services import commit_progress, enqueue_job, wrote_job
 from agency.notifications.models import Delivery, Message
 from agency.people.models import User
 
@@ -136,7 +136,7 @@ def _write_at_once(session: Session, now: datetime, deliveries: list[dict], mess
         "bodies": [m["body"] for m in messages.values()], "links": [m["link"] for m in messages.values()]}).all()
     job_id = rows[0].job_id if rows else None
     if job_id is not None:
-        push_after_commit(session, job_id, "notifications")
+        wrote_job(session)
     return {row.key for row in rows}
 
 

@@ -18,7 +18,7 @@ from agency.jobs.models import OutboxJob
 from agency.jobs.services import MAX_ATTEMPTS, enqueue_job
 from agency.notifications.services import notify
 from agency.people.models import User
-from tests.support import PASSWORD, UserFactory
+from tests.support import PASSWORD, UserFactory, relay
 from tests.web.conftest import PageClient
 from workers import notifications, queues
 from workers.queues import RETRY
@@ -62,6 +62,7 @@ def _failing_job(session, monkeypatch) -> OutboxJob:
     monkeypatch.setattr(notifications, "deliver_all", _broken)
     notify(session, NOW, session.scalar(select(User).where(User.username == "ent")), "项目已受理", key="ops:1")
     session.commit()
+    assert relay() == 1
     (row,) = session.scalars(select(OutboxJob)).all()
     queue = queues.get_queue("notifications")
     for _ in range(RETRY.max + 1):  # the first run and RQ's retries, each due at once
@@ -200,13 +201,14 @@ def test_outbox_rows_not_run_and_the_last_sweep(app, session, clock):
     for minutes, key in ((0, "a"), (3, "b"), (10, "c")):
         enqueue_job(session, NOW + timedelta(minutes=minutes), "default", "workers.reports.build_report", 1, key=key)
     session.commit()
+    assert relay() == 3
     done = session.scalar(select(OutboxJob).where(OutboxJob.key == "c"))
     done.status = "done"
     session.commit()
     health = queue_health(session, NOW)
     assert (health.unfinished, health.last_sweep) == (2, None)
     assert [r.key for r in health.oldest_unfinished] == ["a", "b"]
-    assert health.as_dict()["totals"]["waiting"] == 3  # all three reached RQ after their commit
+    assert health.as_dict()["totals"]["waiting"] == 3  # the relay put all three on RQ
     assert health.as_dict()["queues"]["default"]["waiting"] == 3
 
     swept_at = clock.set(NOW + timedelta(minutes=42))

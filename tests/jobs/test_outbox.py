@@ -68,9 +68,14 @@ def test_committed_job_runs_exactly_once_even_when_delivered_twice(redis_app):
     session.commit()
 
     (row,) = _outbox_rows(session)
-    assert (row.queue, row.func, row.status) == ("notifications", "workers.notifications.deliver_all", "pending")
+    assert (row.queue, row.func, row.status, row.enqueued_at) == (
+        "notifications", "workers.notifications.deliver_all", "pending", None)
     queue = queues.get_queue("notifications")
-    assert queue.job_ids == [row.rq_job_id]  # on the real Redis once committed
+    assert queue.count == 0  # the change sends nothing to Redis: the relay does
+    assert support.relay() == 1
+    assert queue.job_ids == [row.rq_job_id]  # on the real Redis once relayed
+    assert _outbox_rows(session)[0].enqueued_at is not None
+    assert support.relay() == 0  # relayed once
 
     _work()
     assert _rq_results(row) == ["done"]
@@ -101,9 +106,11 @@ def test_rolled_back_change_leaves_no_outbox_row_and_no_rq_job(redis_app):
     session.rollback()
 
     assert _outbox_rows(session) == []
+    assert support.relay() == 0
     assert queues.get_queue("notifications").count == 0
     # a later, unrelated commit does not push the forgotten job either
     support.UserFactory(session, NOW)("agent")
+    assert support.relay() == 0
     assert queues.get_queue("notifications").count == 0
     assert list(queues.connection().scan_iter("rq:job:*")) == []
     _work()
@@ -113,16 +120,21 @@ def test_rolled_back_change_leaves_no_outbox_row_and_no_rq_job(redis_app):
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_lost_enqueue_is_recovered_by_reconcile(redis_app, monkeypatch):
+    """The relay marked the row and stopped before its push reached Redis (killed, or Redis lost it):
+    no relay takes the row again, reconcile puts it back."""
+    from workers import relay
     session = db.session
     mail = redis_app.extensions["mail_outbox"]
     user = _user(session)
+    notify(session, NOW, user, "补正通知", key="lost:1")
+    session.commit()
     with monkeypatch.context() as patch:
-        patch.setattr(queues, "push_many", lambda jobs: None)  # Redis "lost" the enqueue
-        notify(session, NOW, user, "补正通知", key="lost:1")
-        session.commit()
+        patch.setattr(relay, "push_jobs", lambda jobs: None)  # Redis "lost" the enqueue
+        assert support.relay() == 1
     (row,) = _outbox_rows(session)
     queue = queues.get_queue("notifications")
-    assert queue.count == 0
+    assert queue.count == 0 and row.enqueued_at is not None
+    assert support.relay() == 0  # marked: the relay leaves it to reconcile
 
     assert _reconcile(redis_app, NOW + timedelta(seconds=10)) == {"requeued": 0}  # still within the grace period
     assert _reconcile(redis_app, NOW + timedelta(minutes=5)) == {"requeued": 1}
@@ -143,6 +155,7 @@ def test_job_lost_from_redis_is_recovered_by_reconcile(redis_app):
     mail = redis_app.extensions["mail_outbox"]
     notify(session, NOW, _user(session), "会议通知", key="flushed:1")
     session.commit()
+    assert support.relay() == 1
     (row,) = _outbox_rows(session)
     queues.connection().flushdb()  # Redis lost everything before a worker ran
     _work()
@@ -160,9 +173,10 @@ def test_embedded_run_jobs_runs_pending_rows(app, session, make_user, run_jobs, 
     notify(session, NOW, user, "项目已受理", key="embedded:1")
     session.commit()
     (row,) = _outbox_rows(session)
-    assert queues.get_queue("notifications").job_ids == [row.rq_job_id]  # on the in-process stand-in
+    assert queues.get_queue("notifications").count == 0  # the relay puts it there
 
-    assert run_jobs() == 1
+    assert run_jobs() == 1  # relayed to the in-process stand-in, run by its worker
+    assert _rq_results(row) == ["done"]
     assert [m["To"] for m in mail] == [EMAIL]
     assert _outbox_rows(session)[0].status == "done"
     assert run_jobs() == 0
@@ -184,7 +198,7 @@ app = support.make_app({url!r}, Path({tmp!r}))
 with app.app_context():
     notify(db.session, datetime.fromisoformat({now!r}), db.session.get(User, {user_id}), "来自另一进程", key="other-process")
     db.session.commit()
-    assert get_queue("notifications").count == 1  # only on this process's own stand-in
+    assert get_queue("notifications").count == 0  # the change pushes nothing: a relay does
 """
 
 
@@ -256,6 +270,7 @@ def test_reconcile_goes_by_where_rq_holds_a_job_not_by_its_status(redis_app):
     for state in states:
         notify(session, NOW, user, state, key=state)
     session.commit()
+    assert support.relay() == len(states)
     rows = dict(zip(states, _outbox_rows(session)))
     conn, queue = queues.connection(), queues.get_queue("notifications")
     live, dead, gone = (make_worker(["notifications"]) for _ in range(3))
@@ -389,6 +404,7 @@ def test_an_e_mail_job_failing_half_way_keeps_what_was_sent_without_its_done_mar
     notify_many(session, NOW, session.scalars(select(User).where(User.email.in_([first, second]))).all(),
                 "项目已受理", key="half-way")
     session.commit()
+    assert support.relay() == 1
     sent, down = [], {second}
 
     def send(to, *args, **kwargs):
@@ -452,6 +468,7 @@ def test_the_scheduler_process_puts_a_due_retry_back_on_its_queue(redis_app, mon
     mail = redis_app.extensions["mail_outbox"]
     notify(session, NOW, _user(session), "重试", key="retry:1")
     session.commit()
+    assert support.relay() == 1
     (row,) = _outbox_rows(session)
     queue = queues.get_queue("notifications")
     with monkeypatch.context() as patch:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from agency.demo import PASSWORD
 from tests.browser_support import DESKTOP, PHONE, screenshot, sign_in
+from tests.support import relay
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +33,7 @@ def _failed_report_job(app, monkeypatch) -> tuple[int, str]:
                           clock.local(clock.now()).date().isoformat(), key="browser-ops")
         db.session.commit()
         row_id, job_id = row.id, row.rq_job_id
+        assert relay() >= 1  # with the demo's own jobs
         queue = queues.get_queue("reports")
         for _ in range(queues.RETRY.max + 1):
             make_worker(["reports"], ThreadWorker).work(burst=True, logging_level="CRITICAL")

@@ -59,6 +59,7 @@ class Jobs:
         for n in range(self.written, self.written + count):
             notify(self.session, NOW, self.user, f"通知{n}", key=f"kill:{n}")
         self.session.commit()
+        assert support.relay() == count  # what the relay thread of the scheduler process does
         self.written += count
 
     def count(self, *where) -> int:
