@@ -59,7 +59,7 @@ def prepare(app: Flask) -> tuple[bool, list[tuple[str, str, str]]]:
 
 
 def serve(app: Flask, host: str, port: int) -> None:
-    """Web, worker thread and scheduler in one process (embedded defaults).
+    """Web, worker thread, scheduler and outbox relay in one process (embedded defaults).
 
     The port is claimed first: when it is taken this raises PortTaken before the database,
     the demo or any thread is touched.
@@ -76,7 +76,7 @@ def serve(app: Flask, host: str, port: int) -> None:
             from workers.worker import start_thread
             start_thread(app)
             start_background(app)
-            print("Embedded worker and scheduler running in this process.")
+            print("Embedded worker, scheduler and outbox relay running in this process.")
         print(f"\n  代办服务系统 running at http://{host}:{port}/\n")
         if logins:
             print("  Demo sign-ins (username / password):")
