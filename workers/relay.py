@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import suppress
 from datetime import datetime
 
 from flask import Flask
@@ -116,10 +117,8 @@ class Relay(threading.Thread):
                 listener.listen()  # before the first pass: nothing committed after its look is missed
             while not self.stopping.is_set():
                 self._pass(db)
-                if listener is not None:
-                    listener.wait(self.poll)
-                else:
-                    relay_wake.wait(self.poll)
+                if listener is None or not listener.wait(self.poll):  # no LISTEN here, or it was lost
+                    relay_wake.wait(self.poll)  # a commit of this process, or the poll
                     relay_wake.clear()
             if listener is not None:
                 listener.close()
@@ -152,18 +151,17 @@ class _Listener:
             self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             self.connection.exec_driver_sql(f"LISTEN {CHANNEL}")
 
-    def wait(self, timeout: float) -> None:
-        """Return at the first notification, or after ``timeout`` seconds."""
+    def wait(self, timeout: float) -> bool:
+        """Return at the first notification, or after ``timeout`` seconds; False when the connection
+        failed (it is closed: the next wait listens again)."""
         try:
             self.listen()
-            driver = self.connection.connection.driver_connection
-            for _ in driver.notifies(timeout=timeout, stop_after=1):
-                pass
-        except Exception:  # the server went away: listen again next time (the pass polls meanwhile)
+            next(self.connection.connection.driver_connection.notifies(timeout=timeout, stop_after=1), None)
+            return True
+        except Exception:  # the server went away
             log.exception("outbox relay lost its LISTEN connection")
             self.close()
-            relay_wake.wait(timeout)
-            relay_wake.clear()
+            return False
 
     def interrupt(self) -> None:
         """End a ``wait`` at once (the relay stops)."""
@@ -173,10 +171,8 @@ class _Listener:
 
     def close(self) -> None:
         if self.connection is not None:
-            try:
+            with suppress(Exception):  # already gone
                 self.connection.close()
-            except Exception:  # noqa: BLE001 - already gone
-                pass
             self.connection = None
 
 

@@ -206,3 +206,13 @@ def test_the_relay_command_once_relays_and_says_how_many(app):
     with app.app_context():
         assert queues.get_queue("default").job_ids == [queues.rq_job_id(i) for i in ids]
     assert json.loads(app.test_cli_runner().invoke(args=["agency", "relay", "--once"]).output) == {"relayed": 0}
+
+
+def test_a_lost_listen_connection_is_closed_and_reported_so_the_relay_waits_in_process():
+    class Refusing:
+        def connect(self):
+            raise ConnectionError("the server went away")
+
+    listener = relay._Listener(Refusing())
+    assert listener.wait(0.01) is False
+    assert listener.connection is None  # the next wait listens again
