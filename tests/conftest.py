@@ -118,6 +118,19 @@ def client(app):
 
 
 @pytest.fixture
+def pg_hall(pg_app, clock):
+    """The hall's people on PostgreSQL (``tests.tasks.build_hall``), the clock at MONDAY, in the app's
+    context: ``(session, people)``."""
+    from tests.tasks import MONDAY, build_hall
+    with pg_app.app_context():
+        session = _db.session
+        people = build_hall(session, MONDAY)
+        clock.set(MONDAY)
+        yield session, people
+        session.remove()
+
+
+@pytest.fixture
 def clock(monkeypatch):
     """The injected clock: sets AGENCY_NOW, which every request and command reads."""
     return support.Clock(monkeypatch)

@@ -23,7 +23,7 @@ from agency.projects.models import Project, Stage
 from agency.tasks.models import Task
 from agency.tasks.services import accept_task, answer_task
 from tests import support
-from tests.tasks import MONDAY, build_hall, liaison_of, start
+from tests.tasks import MONDAY, liaison_of, start
 
 pytestmark = pytest.mark.postgres
 
@@ -31,13 +31,8 @@ ROUNDS = 4
 
 
 @pytest.fixture
-def hall(pg_app, clock):
-    with pg_app.app_context():
-        session = db.session
-        people = build_hall(session, MONDAY)
-        clock.set(MONDAY)
-        yield session, people
-        session.remove()
+def hall(pg_hall):
+    return pg_hall
 
 
 def _caller(hall, task) -> Caller:

@@ -5,26 +5,20 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select, text as sql
 
-from agency.extensions import db
 from agency.meetings.services import schedule_meeting
 from agency.projects.models import Project
 from agency.projects.services import search, set_project_code
 from agency.tasks.models import Task
 from tests.pages import login, page_client, text
-from tests.tasks import MONDAY, build_hall, entrust, start
+from tests.tasks import MONDAY, entrust, start
 
 pytestmark = pytest.mark.postgres
 CODE = "2026-330106-34-03-000777"
 
 
 @pytest.fixture
-def pg(pg_app, clock):
-    with pg_app.app_context():
-        session = db.session
-        hall = build_hall(session, MONDAY)
-        clock.set(MONDAY)
-        yield pg_app, session, hall
-        session.remove()
+def pg(pg_app, pg_hall):
+    return pg_app, *pg_hall
 
 
 def signed_in(app, user):
